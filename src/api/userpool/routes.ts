@@ -1,0 +1,60 @@
+import { createRoute, type z } from "@hono/zod-openapi";
+import { ChangePasswordBody, ForgotBody, ForgotConfirmBody, LoginBody, MessageResponse, NewPasswordBody, RefreshBody, RevokeBody, TokensResponse } from "./schemas";
+
+const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
+const errors = {
+  400: { description: "Invalid input, code, session or refresh token", content: { "application/json": { schema: MessageResponse } } },
+  401: { description: "Incorrect credentials or invalid token", content: { "application/json": { schema: MessageResponse } } },
+  429: { description: "Too many attempts (Retry-After says how long to wait)", content: { "application/json": { schema: MessageResponse } } },
+};
+const ok = <T extends z.ZodType>(schema: T, description: string) => ({ 200: { description, content: { "application/json": { schema } } }, ...errors });
+
+export const loginRoute = createRoute({
+  method: "post",
+  path: "/login",
+  summary: "Login: tokens, or the NEW_PASSWORD_REQUIRED challenge with a session",
+  request: { body: json(LoginBody) },
+  responses: ok(TokensResponse, "Tokens or a challenge"),
+});
+export const refreshRoute = createRoute({
+  method: "post",
+  path: "/token-refresh",
+  summary: "New access and id tokens (and the rotated refresh token) for a refresh token",
+  request: { body: json(RefreshBody) },
+  responses: ok(TokensResponse, "New tokens"),
+});
+export const revokeRoute = createRoute({
+  method: "post",
+  path: "/token-revoke",
+  summary: "Revoke a refresh token and every access token issued from it",
+  request: { body: json(RevokeBody) },
+  responses: ok(MessageResponse, "Revoked"),
+});
+export const forgotRoute = createRoute({
+  method: "post",
+  path: "/forgot-password",
+  summary: "Email a confirmation code (same answer whether or not the user exists)",
+  request: { body: json(ForgotBody) },
+  responses: ok(MessageResponse, "Accepted"),
+});
+export const forgotConfirmRoute = createRoute({
+  method: "post",
+  path: "/forgot-password-confirm",
+  summary: "Set a new password with the emailed confirmation code",
+  request: { body: json(ForgotConfirmBody) },
+  responses: ok(MessageResponse, "Password changed"),
+});
+export const changePasswordRoute = createRoute({
+  method: "post",
+  path: "/change-password",
+  summary: "Change the password with an access token and the previous password",
+  request: { body: json(ChangePasswordBody) },
+  responses: ok(MessageResponse, "Password changed"),
+});
+export const newPasswordRoute = createRoute({
+  method: "post",
+  path: "/new-password-required",
+  summary: "Answer the NEW_PASSWORD_REQUIRED challenge",
+  request: { body: json(NewPasswordBody) },
+  responses: ok(TokensResponse, "Tokens"),
+});

@@ -1,0 +1,30 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../http/types";
+import { resolveTenantByHost } from "../../http/tenant";
+import { tenantIssuer } from "../../core/tenants/settings";
+
+/**
+ * Standard endpoints shared by all surfaces. The JWKS is per deployment (every tenant's tokens
+ * are signed by the deployment's keyring); discovery is per tenant (its issuer).
+ */
+export const wellknown = new Hono<AppEnv>();
+
+wellknown.get("/jwks.json", async (c) => {
+  const jwks = await c.get("services").keyring.jwks();
+  c.header("cache-control", "public, max-age=300");
+  return c.json(jwks);
+});
+
+wellknown.get("/openid-configuration", resolveTenantByHost, (c) => {
+  const scope = c.get("scope");
+  const origin = new URL(c.req.url).origin;
+  return c.json({
+    issuer: tenantIssuer(scope.tenant.id, scope.settings),
+    jwks_uri: `${origin}/.well-known/jwks.json`,
+    id_token_signing_alg_values_supported: ["ES256"],
+    token_endpoint_auth_methods_supported: ["client_secret_basic"],
+    grant_types_supported: ["client_credentials", "password", "refresh_token"],
+    response_types_supported: ["token"],
+    subject_types_supported: ["public"],
+  });
+});

@@ -1,0 +1,34 @@
+import { Hono } from "hono";
+import { dev } from "./api/dev";
+import { userpool, userpoolOpenApi } from "./api/userpool";
+import { wellknown } from "./api/wellknown";
+import { ConfigError } from "./env";
+import { provideServices } from "./http/services";
+import { requestId } from "./http/request-id";
+import type { AppEnv } from "./http/types";
+
+/**
+ * Composition root: bindings -> stores -> core services (http/services.ts), then each API
+ * surface mounted at its documented base path.
+ */
+export const app = new Hono<AppEnv>();
+
+app.use("*", requestId, provideServices);
+
+/** A bare JSON route: the benchmark's baseline. */
+app.get("/ping", (c) => c.json({ ok: true }));
+
+app.route("/.well-known", wellknown);
+app.get("/openapi/userpool.json", userpoolOpenApi);
+app.route("/v1", userpool);
+app.route("/dev", dev);
+
+app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+app.onError((err, c) => {
+  if (err instanceof ConfigError) {
+    console.error("configuration error:", err.message);
+    return c.json({ error: "server_error", message: "service is not configured" }, 500);
+  }
+  console.error("unhandled error", err instanceof Error ? `${err.name}: ${err.message}` : err);
+  return c.json({ error: "server_error", message: "internal error" }, 500);
+});

@@ -1,0 +1,40 @@
+import type { User } from "../../storage/ports";
+import type { Scope, Services } from "../context";
+import { AuthError } from "../errors";
+import { recordAudit } from "../audit/audit";
+import { passwordMatches } from "../users/passwords";
+
+export type LoginOutcome = { kind: "authenticated"; user: User } | { kind: "new_password_required"; user: User };
+
+const MAX_CREDENTIAL_LENGTH = 1024;
+
+/**
+ * Username + password login in the scope's community. Rate limited per user and per IP with
+ * progressive lockout; answers `invalid_credentials` alike for unknown users, users without a
+ * password and wrong passwords, after the same amount of hashing work.
+ */
+export async function passwordLogin(svc: Services, scope: Scope, username: string, password: string): Promise<LoginOutcome> {
+  if (!username || !password || username.length > 256 || password.length > MAX_CREDENTIAL_LENGTH) {
+    throw new AuthError("invalid_credentials", "incorrect username or password");
+  }
+  const name = username.toLowerCase();
+  await svc.limiter.guard(scope, "login", name);
+  const user = await svc.users.byUsername(scope.community.id, name);
+  const ok = await passwordMatches(svc, scope, user, password);
+  if (!ok || !user) {
+    await svc.limiter.failure(scope, "login", name);
+    recordAudit(svc, scope, "login_failed", { userId: user?.uid ?? null, detail: { username: name } });
+    throw new AuthError("invalid_credentials", "incorrect username or password");
+  }
+  if (user.disabled) {
+    recordAudit(svc, scope, "login_refused_disabled", { userId: user.uid });
+    throw new AuthError("user_disabled", "user is disabled");
+  }
+  await svc.limiter.success(scope, "login", name);
+  if (user.mustChangePassword) {
+    recordAudit(svc, scope, "login_challenge", { userId: user.uid, detail: { challenge: "NEW_PASSWORD_REQUIRED" } });
+    return { kind: "new_password_required", user };
+  }
+  recordAudit(svc, scope, "login", { userId: user.uid, detail: { method: "password" } });
+  return { kind: "authenticated", user };
+}

@@ -1,0 +1,42 @@
+import type { Config } from "../env";
+import type { Keyring } from "../crypto/keys";
+import type { AuditLog, ClientStore, Community, MailStore, SecretStore, Tenant, TenantStore, UserStore } from "../storage/ports";
+import type { Mailer } from "./mail/mailer";
+import type { SessionAuthority } from "./sessions/authority";
+import type { Limiter } from "./limits/limiter";
+import type { OnceGuard } from "./limits/once";
+import type { TenantSettings } from "./tenants/settings";
+
+/**
+ * Everything the core needs, built once per request by the composition root (src/app.ts)
+ * from the bindings. Core functions take this plus a Scope; none of them touches Hono.
+ */
+export interface Services {
+  config: Config;
+  tenants: TenantStore;
+  users: UserStore;
+  clients: ClientStore;
+  audit: AuditLog;
+  mailStore: MailStore;
+  mailer: Mailer;
+  secrets: SecretStore;
+  keyring: Keyring;
+  authority: SessionAuthority;
+  limiter: Limiter;
+  once: OnceGuard;
+  /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */
+  fetch: typeof fetch;
+  /** Schedules work after the response (audit writes); awaited inline where unavailable. */
+  defer(p: Promise<unknown>): void;
+}
+
+/** Who is asking, for which tenant: resolved per request by http/tenant.ts. */
+export interface Scope {
+  tenant: Tenant;
+  settings: TenantSettings;
+  /** The community the request is addressed to (path or bound domain). */
+  community: Community;
+  /** The connecting client's IP (CF-Connecting-IP), never a client-supplied header. */
+  ip: string;
+  userAgent: string | null;
+}

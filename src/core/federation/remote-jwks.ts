@@ -1,0 +1,103 @@
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from "jose";
+import type { Services } from "../context";
+import { AuthError } from "../errors";
+
+/**
+ * Verification of ID tokens issued by external IdPs (Okta, OIDC connections): the issuer's
+ * JWKS is fetched, cached per URI in the isolate, and refetched when a token names an unknown
+ * kid (at most once per REFETCH_MS, so a flood of forged kids cannot hammer the IdP).
+ */
+const CACHE_MS = 10 * 60_000;
+const REFETCH_MS = 30_000;
+const MAX_JWKS_BYTES = 256 * 1024;
+const ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"];
+
+interface CachedJwks {
+  at: number;
+  jwks: JSONWebKeySet;
+}
+const jwksCache = new Map<string, CachedJwks>();
+
+async function fetchJwks(svc: Services, uri: string): Promise<JSONWebKeySet> {
+  let res: Response;
+  try {
+    res = await svc.fetch(uri, { headers: { accept: "application/json" } });
+  } catch {
+    throw new AuthError("upstream_error", "identity provider keys are unreachable");
+  }
+  const text = await res.text();
+  if (!res.ok || text.length > MAX_JWKS_BYTES) throw new AuthError("upstream_error", `identity provider keys answered ${res.status}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new AuthError("upstream_error", "identity provider keys are not JSON");
+  }
+  if (!body || typeof body !== "object" || !Array.isArray((body as { keys?: unknown }).keys)) {
+    throw new AuthError("upstream_error", "identity provider keys are not a JWKS");
+  }
+  const jwks = body as JSONWebKeySet;
+  jwksCache.set(uri, { at: Date.now(), jwks });
+  return jwks;
+}
+
+async function jwksFor(svc: Services, uri: string, kid: string | undefined): Promise<JSONWebKeySet> {
+  const hit = jwksCache.get(uri);
+  const fresh = hit && Date.now() - hit.at < CACHE_MS;
+  const knowsKid = hit && (!kid || hit.jwks.keys.some((k) => k.kid === kid));
+  if (hit && fresh && knowsKid) return hit.jwks;
+  if (hit && !knowsKid && Date.now() - hit.at < REFETCH_MS) return hit.jwks;
+  return fetchJwks(svc, uri);
+}
+
+export interface ExternalTokenExpectations {
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+  /** Maximum age of `iat`, seconds. */
+  maxAgeSeconds?: number;
+  nonce?: string;
+}
+
+/**
+ * Verifies an external ID token: signature against the issuer's JWKS (asymmetric algorithms
+ * only), iss, aud, exp (required), iat (required, not in the future, not older than
+ * maxAgeSeconds), and nonce when expected.
+ */
+export async function verifyExternalIdToken(svc: Services, token: string, exp: ExternalTokenExpectations): Promise<JWTPayload & { sub: string }> {
+  if (typeof token !== "string" || token.length > 16_384 || token.split(".").length !== 3) {
+    throw new AuthError("invalid_token", "malformed ID token");
+  }
+  let kid: string | undefined;
+  try {
+    const header = JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as { kid?: unknown };
+    kid = typeof header.kid === "string" ? header.kid : undefined;
+  } catch {
+    throw new AuthError("invalid_token", "malformed ID token");
+  }
+  const jwks = await jwksFor(svc, exp.jwksUri, kid);
+  try {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      algorithms: ALGORITHMS,
+      issuer: exp.issuer,
+      audience: exp.audience,
+      requiredClaims: ["exp", "iat", "sub"],
+      clockTolerance: 30,
+      ...(exp.maxAgeSeconds ? { maxTokenAge: exp.maxAgeSeconds } : {}),
+    });
+    if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + 60) throw new AuthError("invalid_token", "ID token issued in the future");
+    if (exp.nonce !== undefined && payload.nonce !== exp.nonce) throw new AuthError("invalid_token", "ID token nonce mismatch");
+    return payload as JWTPayload & { sub: string };
+  } catch (e) {
+    if (e instanceof AuthError) throw e;
+    if (e instanceof joseErrors.JWTExpired) throw new AuthError("invalid_token", "ID token expired");
+    if (e instanceof joseErrors.JWTClaimValidationFailed) throw new AuthError("invalid_token", `ID token claim invalid: ${e.claim}`);
+    if (e instanceof joseErrors.JWKSNoMatchingKey) throw new AuthError("invalid_token", "ID token signed by an unknown key");
+    throw new AuthError("invalid_token", "invalid ID token");
+  }
+}
+
+/** Drops cached JWKS (tests). */
+export function forgetJwksCache(): void {
+  jwksCache.clear();
+}

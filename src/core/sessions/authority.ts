@@ -1,0 +1,69 @@
+import type { RotateInput, RotateResult, TokenAuthority } from "../../durable/token-authority";
+
+/** How long an isolate may trust a "session is active" answer (DESIGN.md: at most 1 s). */
+const ACTIVE_CACHE_MS = 1000;
+const ACTIVE_CACHE_MAX = 10_000;
+const activeCache = new Map<string, number>();
+
+/**
+ * The core's handle on the TokenAuthority Durable Object: one object per subject
+ * (`<tenant>:<sub>`), holding all of that subject's session families.
+ */
+export class SessionAuthority {
+  constructor(private readonly ns: DurableObjectNamespace<TokenAuthority>) {}
+
+  private stub(tenantId: string, sub: string) {
+    return this.ns.get(this.ns.idFromName(`${tenantId}:${sub}`));
+  }
+
+  async open(tenantId: string, sub: string, familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number) {
+    await this.stub(tenantId, sub).openFamily(familyId, firstHash, tokenExpiresAt, absoluteExpiresAt, Date.now());
+  }
+
+  async rotate(tenantId: string, sub: string, input: RotateInput): Promise<RotateResult> {
+    const r = await this.stub(tenantId, sub).rotate(input);
+    if (r.status === "reuse") forget(tenantId, sub);
+    return r;
+  }
+
+  async revokeFamily(tenantId: string, sub: string, familyId: string, reason: string): Promise<boolean> {
+    activeCache.delete(`${tenantId}:${sub}:${familyId}`);
+    return this.stub(tenantId, sub).revokeFamily(familyId, reason, Date.now());
+  }
+
+  /** Ends every session of a subject but `keepFamily` (password change or reset, disabling). */
+  async revokeAll(tenantId: string, sub: string, reason: string, keepFamily: string | null = null): Promise<number> {
+    forget(tenantId, sub);
+    return this.stub(tenantId, sub).revokeAll(reason, Date.now(), keepFamily);
+  }
+
+  /** Whether a session family is live; cached in the isolate for at most one second. */
+  async isActive(tenantId: string, sub: string, familyId: string): Promise<boolean> {
+    const key = `${tenantId}:${sub}:${familyId}`;
+    const until = activeCache.get(key);
+    const now = Date.now();
+    if (until !== undefined && until > now) return true;
+    const active = await this.stub(tenantId, sub).isActive(familyId, now);
+    if (active) {
+      if (activeCache.size >= ACTIVE_CACHE_MAX) activeCache.clear();
+      activeCache.set(key, now + ACTIVE_CACHE_MS);
+    } else {
+      activeCache.delete(key);
+    }
+    return active;
+  }
+
+  /** A live family's absolute expiry (epoch ms), or null; never cached. */
+  async activeUntil(tenantId: string, sub: string, familyId: string): Promise<number | null> {
+    return this.stub(tenantId, sub).activeUntil(familyId, Date.now());
+  }
+
+  async describe(tenantId: string, sub: string, familyId: string) {
+    return this.stub(tenantId, sub).describe(familyId);
+  }
+}
+
+function forget(tenantId: string, sub: string): void {
+  const prefix = `${tenantId}:${sub}:`;
+  for (const k of activeCache.keys()) if (k.startsWith(prefix)) activeCache.delete(k);
+}

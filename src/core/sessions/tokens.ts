@@ -1,0 +1,303 @@
+import { JwtError, signJwt, verifyJwt, type Claims, type TokenKind } from "../../crypto/jwt";
+import { sha256Hex } from "../../crypto/hash";
+import { randomToken, uuid } from "../../crypto/random";
+import { openWithSecret, sealWithSecret } from "../../crypto/secret-box";
+import type { User } from "../../storage/ports";
+import type { Scope, Services } from "../context";
+import { AuthError } from "../errors";
+import { tenantIssuer } from "../tenants/settings";
+import { recordAudit } from "../audit/audit";
+
+/**
+ * Sessions and tokens (DESIGN.md "Tokens"): a session is a family of refresh tokens with an
+ * id (`sid`); access tokens are ES256 JWTs that name their family, so revoking the family
+ * stops them at once. Refresh tokens are opaque 256-bit secrets, stored in KV under their
+ * SHA-256 and rotated on every use, with the TokenAuthority deciding reuse.
+ */
+export interface SessionSubject {
+  /** A user's uid, or `client:<client_id>` for a client's own session. */
+  sub: string;
+  communityId: string;
+  username: string;
+  roles: string[];
+  /** Present for user sessions: feeds the ID token's claims. */
+  user?: User;
+  clientId?: string;
+}
+
+export interface IssueOptions {
+  refresh: boolean;
+  idToken: boolean;
+  /** Authentication methods (RFC 8176), for tokens that carry them. */
+  amr?: string[];
+  /** The acting party of an impersonation (RFC 8693 §4.1). */
+  act?: { sub: string; username: string };
+  extraClaims?: Record<string, unknown>;
+  accessTtlSeconds?: number;
+}
+
+export interface IssuedSession {
+  accessToken: string;
+  idToken?: string;
+  refreshToken?: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  sessionId: string;
+}
+
+export interface AccessClaims extends Claims {
+  sub: string;
+  sid: string;
+  tenant: string;
+  community: string;
+  roles: string[];
+  username: string;
+  exp: number;
+  iat: number;
+  jti: string;
+  act?: { sub: string; username: string };
+}
+
+interface RefreshRecord {
+  tenantId: string;
+  sub: string;
+  familyId: string;
+  communityId: string;
+  username: string;
+  clientId?: string;
+  idToken: boolean;
+  expiresAt: number;
+  /** Claims carried over to every access token of the session (amr, act, ...). */
+  carry: Record<string, unknown>;
+}
+
+const REFRESH_PREFIX = "rt";
+
+export function tenantAudience(tenantId: string): string {
+  return tenantId;
+}
+
+async function signAccess(svc: Services, scope: Scope, s: SessionSubject, sid: string, ttl: number, extra: Record<string, unknown>) {
+  return signJwt(
+    svc.keyring,
+    {
+      ...extra,
+      sid,
+      tenant: scope.tenant.id,
+      community: s.communityId,
+      roles: s.roles,
+      username: s.username,
+      ...(s.clientId ? { client_id: s.clientId } : {}),
+    },
+    { kind: "access", issuer: tenantIssuer(scope.tenant.id, scope.settings), audience: tenantAudience(scope.tenant.id), subject: s.sub, ttlSeconds: ttl },
+  );
+}
+
+async function signId(svc: Services, scope: Scope, s: SessionSubject, sid: string) {
+  const u = s.user;
+  return signJwt(
+    svc.keyring,
+    {
+      sid,
+      tenant: scope.tenant.id,
+      community: s.communityId,
+      username: s.username,
+      ...(u?.email ? { email: u.email, email_verified: u.emailVerified } : {}),
+      ...(u?.phone ? { phone_number: u.phone, phone_number_verified: u.phoneVerified } : {}),
+      ...(u?.firstName ? { given_name: u.firstName } : {}),
+      ...(u?.lastName ? { family_name: u.lastName } : {}),
+      roles: s.roles,
+      auth_time: Math.floor(Date.now() / 1000),
+    },
+    { kind: "id", issuer: tenantIssuer(scope.tenant.id, scope.settings), audience: tenantAudience(scope.tenant.id), subject: s.sub, ttlSeconds: scope.settings.idTokenTtlSeconds },
+  );
+}
+
+/** Starts a session: opens a family in the TokenAuthority and issues its first tokens. */
+export async function issueSession(svc: Services, scope: Scope, s: SessionSubject, opts: IssueOptions): Promise<IssuedSession> {
+  const now = Date.now();
+  const sid = uuid();
+  const ttl = opts.accessTtlSeconds ?? scope.settings.accessTokenTtlSeconds;
+  const absoluteExpiresAt = now + scope.settings.sessionMaxAgeSeconds * 1000;
+  const carry: Record<string, unknown> = { ...(opts.extraClaims ?? {}) };
+  if (opts.amr) carry.amr = opts.amr;
+  if (opts.act) carry.act = opts.act;
+
+  let refreshToken: string | undefined;
+  let refreshHash: string | null = null;
+  const refreshExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, absoluteExpiresAt);
+  if (opts.refresh) {
+    refreshToken = randomToken();
+    refreshHash = await sha256Hex(refreshToken);
+    const rec: RefreshRecord = {
+      tenantId: scope.tenant.id,
+      sub: s.sub,
+      familyId: sid,
+      communityId: s.communityId,
+      username: s.username,
+      ...(s.clientId ? { clientId: s.clientId } : {}),
+      idToken: opts.idToken,
+      expiresAt: refreshExpiresAt,
+      carry,
+    };
+    await svc.secrets.put(REFRESH_PREFIX, refreshHash, rec, (refreshExpiresAt - now) / 1000);
+  }
+  await svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt);
+  const [accessToken, idToken] = await Promise.all([
+    signAccess(svc, scope, s, sid, ttl, carry),
+    opts.idToken ? signId(svc, scope, s, sid) : Promise.resolve(undefined),
+  ]);
+  return { accessToken, ...(idToken ? { idToken } : {}), ...(refreshToken ? { refreshToken } : {}), expiresIn: ttl, sessionId: sid };
+}
+
+export interface RefreshedSession extends IssuedSession {
+  refreshToken: string;
+  user: User;
+}
+
+/**
+ * Rotates a refresh token (the TokenAuthority decides): returns new tokens and the successor
+ * refresh token. `expectedUsername`, when the API sends one, must match the session's user.
+ */
+export async function refreshSession(svc: Services, scope: Scope, raw: string, expectedUsername?: string): Promise<RefreshedSession> {
+  const invalid = () => new AuthError("invalid_grant", "invalid refresh token");
+  if (typeof raw !== "string" || raw.length < 16 || raw.length > 512) throw invalid();
+  const digest = await sha256Hex(raw);
+  const rec = await svc.secrets.get<RefreshRecord>(REFRESH_PREFIX, digest);
+  const now = Date.now();
+  if (!rec || rec.tenantId !== scope.tenant.id) throw invalid();
+  if (expectedUsername !== undefined && expectedUsername.toLowerCase() !== rec.username) throw invalid();
+  if (rec.expiresAt <= now) throw new AuthError("invalid_grant", "refresh token expired");
+  const user = await svc.users.byUid(scope.tenant.id, rec.sub);
+  if (!user) throw invalid();
+  if (user.disabled) throw new AuthError("user_disabled", "user is disabled");
+
+  const successor = randomToken();
+  const successorHash = await sha256Hex(successor);
+  const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, now + scope.settings.sessionMaxAgeSeconds * 1000);
+  // The successor's record goes to KV before the authority activates it, so a client that
+  // receives it (even through a racing retry) can always use it. A losing candidate's record
+  // is harmless: the authority never activates it.
+  await svc.secrets.put<RefreshRecord>(REFRESH_PREFIX, successorHash, { ...rec, expiresAt: successorExpiresAt }, (successorExpiresAt - now) / 1000);
+  const result = await svc.authority.rotate(scope.tenant.id, rec.sub, {
+    familyId: rec.familyId,
+    presentedHash: digest,
+    successorHash,
+    successorSealed: await sealWithSecret(raw, successor),
+    successorExpiresAt,
+    now,
+    graceMs: scope.settings.refreshGraceSeconds * 1000,
+  });
+  let refreshToken: string;
+  switch (result.status) {
+    case "rotated":
+      refreshToken = successor;
+      break;
+    case "retry":
+      refreshToken = await openWithSecret(raw, result.successorSealed);
+      break;
+    case "reuse":
+      recordAudit(svc, scope, "refresh_token_reuse", { userId: rec.sub, detail: { sid: rec.familyId } });
+      throw new AuthError("invalid_grant", "refresh token was already used; the session has been revoked");
+    case "expired":
+      throw new AuthError("invalid_grant", "refresh token expired");
+    default:
+      throw invalid();
+  }
+  const subject: SessionSubject = {
+    sub: rec.sub,
+    communityId: user.communityId,
+    username: user.username,
+    roles: user.roles,
+    user,
+    ...(rec.clientId ? { clientId: rec.clientId } : {}),
+  };
+  const ttl = scope.settings.accessTokenTtlSeconds;
+  const [accessToken, idToken] = await Promise.all([
+    signAccess(svc, scope, subject, rec.familyId, ttl, rec.carry),
+    rec.idToken ? signId(svc, scope, subject, rec.familyId) : Promise.resolve(undefined),
+  ]);
+  return { accessToken, ...(idToken ? { idToken } : {}), refreshToken, expiresIn: ttl, sessionId: rec.familyId, user };
+}
+
+/**
+ * Revokes the session a refresh token belongs to (and with it every access token issued from
+ * it). Returns false when the token is unknown to this tenant.
+ */
+export async function revokeRefreshToken(svc: Services, scope: Scope, raw: string): Promise<boolean> {
+  if (typeof raw !== "string" || raw.length < 16 || raw.length > 512) return false;
+  const rec = await svc.secrets.get<RefreshRecord>(REFRESH_PREFIX, await sha256Hex(raw));
+  if (!rec || rec.tenantId !== scope.tenant.id) return false;
+  await svc.authority.revokeFamily(scope.tenant.id, rec.sub, rec.familyId, "revoked_by_client");
+  recordAudit(svc, scope, "session_revoked", { userId: rec.sub, detail: { sid: rec.familyId } });
+  return true;
+}
+
+/** Revokes the session an access token belongs to (logout). */
+export async function revokeAccessSession(svc: Services, scope: Scope, claims: AccessClaims): Promise<void> {
+  await svc.authority.revokeFamily(scope.tenant.id, claims.sub, claims.sid, "logout");
+  recordAudit(svc, scope, "logout", { userId: claims.sub, detail: { sid: claims.sid } });
+}
+
+/** Ends every session of a user but `keepSessionId` (password change or reset, disabling). */
+export async function endAllSessions(svc: Services, scope: Scope, sub: string, reason: string, keepSessionId: string | null = null): Promise<void> {
+  await svc.authority.revokeAll(scope.tenant.id, sub, reason, keepSessionId);
+}
+
+/**
+ * Verifies an access token for this tenant: signature, algorithm, typ, iss, aud, exp, and the
+ * session's revocation state. Any failure is `invalid_token` or `token_revoked`.
+ */
+export async function verifyAccessToken(svc: Services, scope: Scope, token: string): Promise<AccessClaims> {
+  const claims = await verifyTokenOfKind(svc, scope, token, "access");
+  if (typeof claims.sid !== "string" || claims.tenant !== scope.tenant.id || !Array.isArray(claims.roles)) {
+    throw new AuthError("invalid_token", "invalid token");
+  }
+  if (!(await svc.authority.isActive(scope.tenant.id, claims.sub, claims.sid))) {
+    throw new AuthError("token_revoked", "token has been revoked");
+  }
+  return claims as AccessClaims;
+}
+
+const STANDARD_CLAIMS = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "token_use", "sid", "tenant", "community", "roles", "username", "client_id"]);
+
+/**
+ * A new access token with a later expiry for a valid, unrevoked one (Sentinel GET
+ * /refreshToken, CloudCheckr PATCH /token): same session, same carried claims, current roles,
+ * and never past the session's absolute lifetime (the tenant's sessionMaxAgeSeconds).
+ */
+export async function reissueAccessToken(svc: Services, scope: Scope, claims: AccessClaims): Promise<IssuedSession & { user: User | null }> {
+  const until = await svc.authority.activeUntil(scope.tenant.id, claims.sub, claims.sid);
+  const now = Date.now();
+  if (until === null) throw new AuthError("token_revoked", "token has been revoked");
+  const ttl = Math.min(scope.settings.accessTokenTtlSeconds, Math.floor((until - now) / 1000));
+  if (ttl < 1) throw new AuthError("invalid_token", "session has reached its maximum age");
+  const user = claims.sub.startsWith("client:") ? null : await svc.users.byUid(scope.tenant.id, claims.sub);
+  if (!claims.sub.startsWith("client:") && (!user || user.disabled)) throw new AuthError("invalid_token", "invalid token");
+  const carry: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(claims)) if (!STANDARD_CLAIMS.has(k)) carry[k] = v;
+  const subject: SessionSubject = {
+    sub: claims.sub,
+    communityId: user?.communityId ?? claims.community,
+    username: user?.username ?? claims.username,
+    roles: user?.roles ?? claims.roles,
+    ...(typeof claims.client_id === "string" ? { clientId: claims.client_id } : {}),
+  };
+  const accessToken = await signAccess(svc, scope, subject, claims.sid, ttl, carry);
+  return { accessToken, expiresIn: ttl, sessionId: claims.sid, user };
+}
+
+/** Verifies any of our JWT kinds for this tenant, mapping failures to AuthError. */
+export async function verifyTokenOfKind(svc: Services, scope: Scope, token: string, kind: TokenKind): Promise<Claims & { sub: string }> {
+  try {
+    const claims = await verifyJwt(svc.keyring, token, {
+      kind,
+      issuer: tenantIssuer(scope.tenant.id, scope.settings),
+      audience: tenantAudience(scope.tenant.id),
+    });
+    return claims as Claims & { sub: string };
+  } catch (e) {
+    if (e instanceof JwtError) throw new AuthError("invalid_token", e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,99 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+
+/**
+ * RateLimiter: failure counters with progressive lockout, and fixed-window request limits.
+ * One object per key (`<tenant>:user:<username>`, `<tenant>:ip:<ip>`, ...), so counters hold
+ * across isolates and survive eviction. Each method is one synchronous read-modify-write.
+ */
+export interface LockoutPolicy {
+  /** Failures within the window before the key locks. */
+  threshold: number;
+  windowMs: number;
+  /** First lock's length; each further failure doubles it, up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface LimitDecision {
+  allowed: boolean;
+  /** Seconds until the key may try again (0 when allowed). */
+  retryAfter: number;
+  failures: number;
+}
+
+interface Row {
+  failures: number;
+  window_start: number;
+  locked_until: number;
+  [k: string]: SqlStorageValue;
+}
+
+export class RateLimiter extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS counters (
+      name TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start INTEGER NOT NULL, locked_until INTEGER NOT NULL)`);
+  }
+
+  private read(name: string, windowMs: number, now: number): Row {
+    const r = this.sql.exec<Row>("SELECT failures, window_start, locked_until FROM counters WHERE name = ?", name).toArray()[0];
+    if (!r || now - r.window_start > windowMs) return { failures: 0, window_start: now, locked_until: r?.locked_until ?? 0 };
+    return r;
+  }
+
+  private write(name: string, r: Row): void {
+    this.sql.exec(
+      "INSERT INTO counters (name, failures, window_start, locked_until) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, locked_until = excluded.locked_until",
+      name,
+      r.failures,
+      r.window_start,
+      r.locked_until,
+    );
+  }
+
+  /** Whether a credential check may proceed now. */
+  check(policy: LockoutPolicy, now: number): LimitDecision {
+    const r = this.read("lockout", policy.windowMs, now);
+    const wait = r.locked_until - now;
+    return { allowed: wait <= 0, retryAfter: wait > 0 ? Math.ceil(wait / 1000) : 0, failures: r.failures };
+  }
+
+  /** Records one failed credential check; locks progressively past the threshold. */
+  fail(policy: LockoutPolicy, now: number): LimitDecision {
+    const r = this.read("lockout", policy.windowMs, now);
+    r.failures += 1;
+    if (r.failures >= policy.threshold) {
+      const exp = Math.min(r.failures - policy.threshold, 20);
+      r.locked_until = now + Math.min(policy.baseDelayMs * 2 ** exp, policy.maxDelayMs);
+    }
+    this.write("lockout", r);
+    const wait = r.locked_until - now;
+    return { allowed: wait <= 0, retryAfter: wait > 0 ? Math.ceil(wait / 1000) : 0, failures: r.failures };
+  }
+
+  /** A success (or a password reset) releases the lock and clears the count. */
+  reset(): void {
+    this.sql.exec("DELETE FROM counters WHERE name = 'lockout'");
+  }
+
+  /** Fixed-window request limit: counts this hit and says whether it is within `limit`. */
+  hit(limit: number, windowMs: number, now: number): LimitDecision {
+    const r = this.read("window", windowMs, now);
+    if (r.failures >= limit) {
+      return { allowed: false, retryAfter: Math.max(1, Math.ceil((r.window_start + windowMs - now) / 1000)), failures: r.failures };
+    }
+    r.failures += 1;
+    r.locked_until = 0;
+    this.write("window", r);
+    return { allowed: true, retryAfter: 0, failures: r.failures };
+  }
+
+  /** The current failure count (tests, diagnostics). */
+  failures(windowMs: number, now: number): number {
+    return this.read("lockout", windowMs, now).failures;
+  }
+}

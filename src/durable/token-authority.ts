@@ -1,0 +1,169 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+
+/**
+ * TokenAuthority: the single authority for refresh-token rotation, reuse detection and session
+ * revocation. One object per subject (`<tenant>:<sub>`) holds every session family of that
+ * subject, so that "end every session of this user" (password change, reset, disable) is one
+ * atomic write, and verifying an access token is one call.
+ *
+ * Every method is synchronous over the object's SQLite storage between its entry and its
+ * return: no `await` splits a check from its set, so concurrent requests cannot interleave
+ * inside one (DESIGN.md, "Known traps").
+ */
+export type RotateResult =
+  | { status: "rotated" }
+  | { status: "retry"; successorSealed: string }
+  | { status: "reuse" }
+  | { status: "revoked" }
+  | { status: "expired" }
+  | { status: "unknown" };
+
+export interface RotateInput {
+  familyId: string;
+  presentedHash: string;
+  successorHash: string;
+  /** The successor token sealed under a key only the presented token's holder can derive. */
+  successorSealed: string;
+  successorExpiresAt: number;
+  now: number;
+  graceMs: number;
+}
+
+export class TokenAuthority extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS families (
+      id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, absolute_expires_at INTEGER NOT NULL,
+      revoked_at INTEGER, reason TEXT)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS tokens (
+      hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, status TEXT NOT NULL, expires_at INTEGER NOT NULL,
+      rotated_at INTEGER, successor_hash TEXT, successor_sealed TEXT)`);
+  }
+
+  /** Opens a session family, with its first refresh token if the grant issues one. */
+  openFamily(familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, now: number): void {
+    this.prune(now);
+    this.sql.exec(
+      "INSERT OR IGNORE INTO families (id, created_at, absolute_expires_at) VALUES (?, ?, ?)",
+      familyId,
+      now,
+      absoluteExpiresAt,
+    );
+    if (firstHash) {
+      this.sql.exec(
+        "INSERT OR IGNORE INTO tokens (hash, family_id, status, expires_at) VALUES (?, ?, 'active', ?)",
+        firstHash,
+        familyId,
+        Math.min(tokenExpiresAt, absoluteExpiresAt),
+      );
+    }
+  }
+
+  /**
+   * Rotates a refresh token. A retry of the token just rotated, within the grace window and
+   * while its successor is unused, gets the same successor; any other use of a rotated token
+   * is reuse and revokes the whole family.
+   */
+  rotate(input: RotateInput): RotateResult {
+    const fam = this.sql
+      .exec<{ absolute_expires_at: number; revoked_at: number | null }>(
+        "SELECT absolute_expires_at, revoked_at FROM families WHERE id = ?",
+        input.familyId,
+      )
+      .toArray()[0];
+    if (!fam) return { status: "unknown" };
+    if (fam.revoked_at !== null) return { status: "revoked" };
+    if (fam.absolute_expires_at <= input.now) return { status: "expired" };
+    const tok = this.sql
+      .exec<{ family_id: string; status: string; expires_at: number; rotated_at: number | null; successor_hash: string | null; successor_sealed: string | null }>(
+        "SELECT family_id, status, expires_at, rotated_at, successor_hash, successor_sealed FROM tokens WHERE hash = ?",
+        input.presentedHash,
+      )
+      .toArray()[0];
+    if (!tok || tok.family_id !== input.familyId) return { status: "unknown" };
+    if (tok.status === "active") {
+      if (tok.expires_at <= input.now) return { status: "expired" };
+      this.sql.exec(
+        "UPDATE tokens SET status = 'rotated', rotated_at = ?, successor_hash = ?, successor_sealed = ? WHERE hash = ?",
+        input.now,
+        input.successorHash,
+        input.successorSealed,
+        input.presentedHash,
+      );
+      this.sql.exec(
+        "INSERT INTO tokens (hash, family_id, status, expires_at) VALUES (?, ?, 'active', ?)",
+        input.successorHash,
+        input.familyId,
+        Math.min(input.successorExpiresAt, fam.absolute_expires_at),
+      );
+      return { status: "rotated" };
+    }
+    const successorActive =
+      tok.successor_hash !== null &&
+      this.sql.exec("SELECT 1 FROM tokens WHERE hash = ? AND status = 'active'", tok.successor_hash).toArray().length === 1;
+    if (tok.rotated_at !== null && input.now - tok.rotated_at <= input.graceMs && successorActive && tok.successor_sealed) {
+      return { status: "retry", successorSealed: tok.successor_sealed };
+    }
+    this.revokeFamily(input.familyId, "refresh_token_reuse", input.now);
+    return { status: "reuse" };
+  }
+
+  /** Revokes one family: its refresh tokens and every access token carrying its `sid`. */
+  revokeFamily(familyId: string, reason: string, now: number): boolean {
+    const r = this.sql.exec("UPDATE families SET revoked_at = ?, reason = ? WHERE id = ? AND revoked_at IS NULL", now, reason, familyId);
+    return r.rowsWritten > 0;
+  }
+
+  /** Revokes every family of this subject but `keep` (if given); returns how many were active. */
+  revokeAll(reason: string, now: number, keep: string | null = null): number {
+    return this.sql.exec(
+      "UPDATE families SET revoked_at = ?, reason = ? WHERE revoked_at IS NULL AND id IS NOT ?",
+      now,
+      reason,
+      keep,
+    ).rowsWritten;
+  }
+
+  /** Whether a family is live (exists, not revoked, within its absolute lifetime). */
+  isActive(familyId: string, now: number): boolean {
+    const fam = this.sql
+      .exec<{ absolute_expires_at: number; revoked_at: number | null }>(
+        "SELECT absolute_expires_at, revoked_at FROM families WHERE id = ?",
+        familyId,
+      )
+      .toArray()[0];
+    return !!fam && fam.revoked_at === null && fam.absolute_expires_at > now;
+  }
+
+  /** A live family's absolute expiry (epoch ms), or null when it is revoked, expired or unknown. */
+  activeUntil(familyId: string, now: number): number | null {
+    const fam = this.sql
+      .exec<{ absolute_expires_at: number; revoked_at: number | null }>(
+        "SELECT absolute_expires_at, revoked_at FROM families WHERE id = ?",
+        familyId,
+      )
+      .toArray()[0];
+    return fam && fam.revoked_at === null && fam.absolute_expires_at > now ? fam.absolute_expires_at : null;
+  }
+
+  /** Family details, for tests and audits. */
+  describe(familyId: string): { revokedAt: number | null; reason: string | null; tokens: number } | null {
+    const fam = this.sql
+      .exec<{ revoked_at: number | null; reason: string | null }>("SELECT revoked_at, reason FROM families WHERE id = ?", familyId)
+      .toArray()[0];
+    if (!fam) return null;
+    const n = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM tokens WHERE family_id = ?", familyId).one().n;
+    return { revokedAt: fam.revoked_at, reason: fam.reason, tokens: n };
+  }
+
+  /** Drops families a day past their absolute lifetime, so storage stays bounded. */
+  private prune(now: number): void {
+    const cutoff = now - 86_400_000;
+    this.sql.exec("DELETE FROM tokens WHERE family_id IN (SELECT id FROM families WHERE absolute_expires_at < ?)", cutoff);
+    this.sql.exec("DELETE FROM families WHERE absolute_expires_at < ?", cutoff);
+  }
+}

@@ -1,0 +1,93 @@
+import type { TokenAuthority } from "./durable/token-authority";
+import type { RateLimiter } from "./durable/rate-limiter";
+import type { ReplayGuard } from "./durable/replay-guard";
+
+/** The Worker's bindings, as declared in wrangler.toml, plus its secrets. */
+export interface Env {
+  DB: D1Database;
+  TOKENS: KVNamespace;
+  TOKEN_AUTHORITY: DurableObjectNamespace<TokenAuthority>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
+  SEND_EMAIL?: SendEmail;
+  ENVIRONMENT?: string;
+  DEFAULT_TENANT?: string;
+  MAIL_TRANSPORT?: string;
+  MAIL_FROM?: string;
+  MAIL_API_URL?: string;
+  EC_CURVE_NAME?: string;
+  /** Build stamp (`<tag>.<commit>.<dob>`), injected by the build; see scripts/version.mjs. */
+  BUILD_VERSION?: string;
+  // Secrets (`wrangler secret put`; `.dev.vars` locally).
+  KEY_ENCRYPTION_SECRET?: string;
+  PASSWORD_PEPPER?: string;
+  MAIL_API_KEY?: string;
+  BOOTSTRAP_SYSTEM_LICENSE?: string;
+  AUTHN_PREVIEW?: string;
+}
+
+export type MailTransport = "d1" | "send_email" | "http";
+
+/** Runtime configuration, validated once per isolate from the bindings. */
+export interface Config {
+  production: boolean;
+  defaultTenant: string | null;
+  keyEncryptionSecret: string;
+  passwordPepper: string;
+  mail: { transport: MailTransport; from: string; apiUrl: string | null; apiKey: string | null };
+  ecCurve: "secp256k1" | "P-256";
+  authnPreview: boolean;
+  buildVersion: string;
+}
+
+export class ConfigError extends Error {}
+
+const MIN_SECRET_LENGTH = 32;
+
+const configCache = new WeakMap<object, Config>();
+
+/**
+ * Reads and validates the configuration. Secrets are required in production; in development
+ * (`npm run dev` writes .dev.vars) missing secrets are an error too, because silently running
+ * with a default key would make every local token forgeable from the source code.
+ */
+export function loadConfig(env: Env): Config {
+  const cached = configCache.get(env);
+  if (cached) return cached;
+  const production = (env.ENVIRONMENT ?? "production") !== "development";
+  const keyEncryptionSecret = requireSecret(env.KEY_ENCRYPTION_SECRET, "KEY_ENCRYPTION_SECRET");
+  const passwordPepper = requireSecret(env.PASSWORD_PEPPER, "PASSWORD_PEPPER");
+  const transport = (env.MAIL_TRANSPORT ?? "d1") as MailTransport;
+  if (!["d1", "send_email", "http"].includes(transport)) {
+    throw new ConfigError(`MAIL_TRANSPORT must be d1, send_email or http, not ${transport}`);
+  }
+  const curve = env.EC_CURVE_NAME ?? "secp256k1";
+  if (curve !== "secp256k1" && curve !== "P-256") {
+    throw new ConfigError(`EC_CURVE_NAME must be secp256k1 or P-256, not ${curve}`);
+  }
+  const config: Config = {
+    production,
+    defaultTenant: env.DEFAULT_TENANT ? env.DEFAULT_TENANT : null,
+    keyEncryptionSecret,
+    passwordPepper,
+    mail: {
+      transport,
+      from: env.MAIL_FROM ?? "no-reply@example.com",
+      apiUrl: env.MAIL_API_URL ? env.MAIL_API_URL : null,
+      apiKey: env.MAIL_API_KEY ? env.MAIL_API_KEY : null,
+    },
+    ecCurve: curve,
+    // Plaintext Authn requests are for development only and never on in production.
+    authnPreview: !production && env.AUTHN_PREVIEW !== "false",
+    buildVersion: env.BUILD_VERSION ?? "dev",
+  };
+  configCache.set(env, config);
+  return config;
+}
+
+function requireSecret(value: string | undefined, name: string): string {
+  if (!value || value.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`secret ${name} is missing or shorter than ${MIN_SECRET_LENGTH} characters`);
+  }
+  return value;
+}

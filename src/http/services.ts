@@ -1,0 +1,83 @@
+import type { MiddlewareHandler } from "hono";
+import { loadConfig, type Env } from "../env";
+import { Keyring } from "../crypto/keys";
+import type { Services } from "../core/context";
+import { Limiter } from "../core/limits/limiter";
+import { OnceGuard } from "../core/limits/once";
+import { HttpMailer, SendEmailMailer, StoreMailer, type Mailer } from "../core/mail/mailer";
+import { SessionAuthority } from "../core/sessions/authority";
+import { D1AuditLog } from "../storage/d1/audit-log";
+import { D1ClientStore } from "../storage/d1/client-store";
+import { D1MailStore } from "../storage/d1/mail-store";
+import { D1SigningKeyStore } from "../storage/d1/signing-key-store";
+import { D1TenantStore } from "../storage/d1/tenant-store";
+import { D1UserStore } from "../storage/d1/user-store";
+import { KvSecretStore } from "../storage/kv/secret-store";
+import type { AppEnv } from "./types";
+
+/**
+ * Composition of bindings -> stores -> core services. Everything that can be built once per
+ * isolate (config, keyring with its imported keys, stores) is cached per Env object; only
+ * `defer` is per request.
+ */
+type Shared = Omit<Services, "defer">;
+const shared = new WeakMap<Env, Shared>();
+
+let outboundFetch: typeof fetch = (input, init) => fetch(input, init);
+/** Reads `outboundFetch` at call time, so a replacement applies to services already built. */
+const callOutbound: typeof fetch = (input, init) => outboundFetch(input, init);
+
+/** Replaces outbound fetch (in-workerd tests stand up their own IdPs in-process). */
+export function setOutboundFetch(f: typeof fetch | null): void {
+  outboundFetch = f ?? ((input, init) => fetch(input, init));
+}
+
+export function buildShared(env: Env): Shared {
+  let s = shared.get(env);
+  if (s) return s;
+  const config = loadConfig(env);
+  const mailStore = D1MailStore(env.DB);
+  let mailer: Mailer;
+  if (config.mail.transport === "send_email" && env.SEND_EMAIL) mailer = SendEmailMailer(env.SEND_EMAIL, config.mail.from);
+  else if (config.mail.transport === "http") mailer = HttpMailer(config.mail, callOutbound);
+  else mailer = StoreMailer(mailStore);
+  s = {
+    config,
+    tenants: D1TenantStore(env.DB),
+    users: D1UserStore(env.DB),
+    clients: D1ClientStore(env.DB),
+    audit: D1AuditLog(env.DB),
+    mailStore,
+    mailer,
+    secrets: KvSecretStore(env.TOKENS),
+    keyring: new Keyring(D1SigningKeyStore(env.DB), config.keyEncryptionSecret),
+    authority: new SessionAuthority(env.TOKEN_AUTHORITY),
+    limiter: new Limiter(env.RATE_LIMITER),
+    once: new OnceGuard(env.REPLAY_GUARD),
+    fetch: callOutbound,
+  };
+  shared.set(env, s);
+  return s;
+}
+
+/** Services for code that runs outside a request (scripts, tests): defer awaits nothing. */
+export function servicesFor(env: Env, defer: (p: Promise<unknown>) => void = () => {}): Services {
+  return { ...buildShared(env), defer };
+}
+
+export const provideServices: MiddlewareHandler<AppEnv> = async (c, next) => {
+  let ctx: ExecutionContext | null = null;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = null;
+  }
+  c.set(
+    "services",
+    servicesFor(c.env, (p) => {
+      const safe = p.catch((e: unknown) => console.error("deferred work failed", e instanceof Error ? e.message : e));
+      if (ctx) ctx.waitUntil(safe);
+    }),
+  );
+  await next();
+};

@@ -1,0 +1,87 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { Community, DomainBinding, Tenant } from "../storage/ports";
+import { AuthError } from "../core/errors";
+import { parseTenantSettings } from "../core/tenants/settings";
+import type { Scope } from "../core/context";
+import type { AppEnv } from "./types";
+import { clientIp } from "./client-ip";
+
+/**
+ * Tenant resolution from the Host header: a bound domain selects its tenant and community;
+ * otherwise the configured DEFAULT_TENANT (e.g. for localhost) and its first community.
+ * Lookups are cached in the isolate briefly: a new domain binding takes effect within
+ * CACHE_MS (tenant settings likewise).
+ */
+const CACHE_MS = 10_000;
+const CACHE_MAX = 1000;
+const domainCache = new Map<string, { at: number; value: DomainBinding | null }>();
+const tenantCache = new Map<string, { at: number; tenant: Tenant | null; community: Community | null }>();
+
+function cached<V>(map: Map<string, { at: number } & V>, key: string): V | undefined {
+  const e = map.get(key);
+  if (e && Date.now() - e.at < CACHE_MS) return e;
+  return undefined;
+}
+
+function put<V>(map: Map<string, { at: number } & V>, key: string, v: V): void {
+  if (map.size >= CACHE_MAX) map.clear();
+  map.set(key, { at: Date.now(), ...v });
+}
+
+/** Drops cached tenant data (after an admin change in this isolate; tests). */
+export function forgetTenantCache(): void {
+  domainCache.clear();
+  tenantCache.clear();
+}
+
+function hostname(c: Context): string {
+  const host = c.req.header("host") ?? new URL(c.req.url).host;
+  return host.replace(/:\d+$/, "").toLowerCase();
+}
+
+async function loadTenantAndCommunity(c: Context<AppEnv>, tenantId: string, communityId: string | null) {
+  const key = `${tenantId}|${communityId ?? ""}`;
+  const hit = cached(tenantCache, key);
+  if (hit) return hit;
+  const svc = c.get("services");
+  const tenant = await svc.tenants.getTenant(tenantId);
+  let community: Community | null = null;
+  if (tenant) {
+    community = communityId ? await svc.tenants.getCommunity(communityId) : ((await svc.tenants.listCommunities(tenantId))[0] ?? null);
+    if (community && community.tenantId !== tenant.id) community = null;
+  }
+  const v = { tenant, community };
+  put(tenantCache, key, v);
+  return v;
+}
+
+/** Builds the Scope for a tenant and community id pair, or throws tenant_not_found. */
+export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId: string | null): Promise<Scope> {
+  const { tenant, community } = await loadTenantAndCommunity(c, tenantId, communityId);
+  if (!tenant || !community) throw new AuthError("tenant_not_found", "unknown tenant or community");
+  return {
+    tenant,
+    settings: parseTenantSettings(tenant.settings),
+    community,
+    ip: clientIp(c),
+    userAgent: c.req.header("user-agent") ?? null,
+  };
+}
+
+/** Resolves the scope from the Host header (custom domains) and sets `scope`. */
+export const resolveTenantByHost: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const host = hostname(c);
+  let binding = cached(domainCache, host)?.value;
+  if (binding === undefined) {
+    binding = await c.get("services").tenants.domain(host);
+    put(domainCache, host, { value: binding });
+  }
+  if (binding) {
+    c.set("scope", await scopeFor(c, binding.tenantId, binding.communityId));
+  } else {
+    const fallback = c.get("services").config.defaultTenant;
+    if (!fallback) throw new AuthError("tenant_not_found", `no tenant is bound to ${host}`);
+    c.set("scope", await scopeFor(c, fallback, null));
+  }
+  await next();
+};

@@ -1,0 +1,13 @@
+import type { Env } from "../env";
+import type { Scope, Services } from "../core/context";
+
+/** Hono environment shared by every surface: bindings plus per-request variables. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    services: Services;
+    /** Set by the tenant middleware on routes that need a tenant. */
+    scope: Scope;
+    requestId: string;
+  };
+}

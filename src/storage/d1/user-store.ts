@@ -1,0 +1,100 @@
+import { and, eq } from "drizzle-orm";
+import type { NewUser, User, UserPatch, UserStore } from "../ports";
+import { database, parseJson } from "./db";
+import { users } from "./schema";
+
+type Row = typeof users.$inferSelect;
+
+function toUser(r: Row): User {
+  return {
+    ...r,
+    address: parseJson(r.address, null),
+    roles: parseJson<string[]>(r.roles, []),
+    groups: parseJson<string[]>(r.groups, []),
+    typingProfile: parseJson(r.typingProfile, null),
+  };
+}
+
+function toColumns(p: UserPatch): Partial<Row> {
+  const { address, roles, groups, typingProfile, username, ...rest } = p;
+  const out: Partial<Row> = { ...rest };
+  if (username !== undefined) out.username = username.toLowerCase();
+  if (address !== undefined) out.address = address === null ? null : JSON.stringify(address);
+  if (roles !== undefined) out.roles = JSON.stringify(roles);
+  if (groups !== undefined) out.groups = JSON.stringify(groups);
+  if (typingProfile !== undefined) out.typingProfile = typingProfile === null ? null : JSON.stringify(typingProfile);
+  return out;
+}
+
+export function D1UserStore(d1: D1Database): UserStore {
+  const db = database(d1);
+  const one = async (q: Promise<Row | undefined>) => {
+    const r = await q;
+    return r ? toUser(r) : null;
+  };
+  return {
+    byUid: (tenantId, uid) =>
+      one(db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.uid, uid))).get()),
+    byId: (tenantId, id) => one(db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id))).get()),
+    byUsername: (communityId, username) =>
+      one(
+        db
+          .select()
+          .from(users)
+          .where(and(eq(users.communityId, communityId), eq(users.username, username.toLowerCase())))
+          .get(),
+      ),
+    async byUsernameInTenant(tenantId, username) {
+      const rows = await db
+        .select()
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), eq(users.username, username.toLowerCase())))
+        .all();
+      return rows.map(toUser);
+    },
+    async byEmail(tenantId, email) {
+      const rows = await db
+        .select()
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), eq(users.email, email.toLowerCase())))
+        .all();
+      return rows.map(toUser);
+    },
+    byExternalSubject: (tenantId, subject) =>
+      one(db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.externalSubject, subject))).get()),
+    async children(tenantId, parentUserId) {
+      const rows = await db
+        .select()
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), eq(users.parentUserId, parentUserId)))
+        .all();
+      return rows.map(toUser);
+    },
+    async create(u: NewUser) {
+      const now = Date.now();
+      const { uid, dguid, ...rest } = u;
+      const values = {
+        ...toColumns(rest),
+        uid: uid ?? crypto.randomUUID(),
+        dguid: dguid ?? crypto.randomUUID(),
+        tenantId: u.tenantId,
+        communityId: u.communityId,
+        username: u.username.toLowerCase(),
+        email: u.email ? u.email.toLowerCase() : null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const row = await db.insert(users).values(values).returning().get();
+      return toUser(row);
+    },
+    async update(tenantId, uid, patch) {
+      const cols = toColumns(patch);
+      if (cols.email) cols.email = cols.email.toLowerCase();
+      await db
+        .update(users)
+        .set({ ...cols, updatedAt: Date.now() })
+        .where(and(eq(users.tenantId, tenantId), eq(users.uid, uid)))
+        .run();
+    },
+  };
+}

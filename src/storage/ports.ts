@@ -1,0 +1,158 @@
+/**
+ * The small interfaces the identity core needs from storage. D1 implements them in
+ * storage/d1/, KV-backed secrets in storage/kv/. Core depends on these, never on drizzle.
+ */
+import type { SigningKeyStore } from "../crypto/keys";
+
+export type { SigningKeyStore };
+
+export interface Tenant {
+  id: string;
+  name: string;
+  /** Raw settings JSON object; parse with core/tenants/settings.ts. */
+  settings: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface Community {
+  id: string;
+  tenantId: string;
+  name: string;
+  settings: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface DomainBinding {
+  hostname: string;
+  tenantId: string;
+  communityId: string;
+}
+
+export interface User {
+  id: number;
+  uid: string;
+  dguid: string;
+  tenantId: string;
+  communityId: string;
+  username: string;
+  email: string | null;
+  phone: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  address: Record<string, unknown> | null;
+  emailVerified: boolean;
+  phoneVerified: boolean;
+  status: string;
+  disabled: boolean;
+  type: string;
+  roleValue: string | null;
+  roles: string[];
+  groups: string[];
+  passwordHash: string | null;
+  passwordChangedAt: number | null;
+  mustChangePassword: boolean;
+  tcAcceptedVersion: string | null;
+  tcAcceptedAt: number | null;
+  pinHash: string | null;
+  totpSecretSealed: string | null;
+  typingProfile: Record<string, unknown> | null;
+  parentUserId: number | null;
+  externalSubject: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewUser = Pick<User, "tenantId" | "communityId" | "username"> &
+  Partial<Omit<User, "id" | "uid" | "dguid" | "tenantId" | "communityId" | "username" | "createdAt" | "updatedAt">> & {
+    uid?: string;
+    dguid?: string;
+  };
+
+export type UserPatch = Partial<Omit<User, "id" | "uid" | "dguid" | "tenantId" | "createdAt" | "updatedAt">>;
+
+export interface TenantStore {
+  getTenant(id: string): Promise<Tenant | null>;
+  getCommunity(id: string): Promise<Community | null>;
+  /** Communities of a tenant, by id or by name (Sentinel's corpId names one). */
+  findCommunity(tenantId: string, idOrName: string): Promise<Community | null>;
+  listCommunities(tenantId: string): Promise<Community[]>;
+  domain(hostname: string): Promise<DomainBinding | null>;
+  createTenant(t: { id?: string; name: string; settings?: Record<string, unknown> }): Promise<Tenant>;
+  updateTenantSettings(id: string, settings: Record<string, unknown>): Promise<void>;
+  createCommunity(c: { id?: string; tenantId: string; name: string; settings?: Record<string, unknown> }): Promise<Community>;
+  bindDomain(d: DomainBinding): Promise<void>;
+}
+
+export interface UserStore {
+  byUid(tenantId: string, uid: string): Promise<User | null>;
+  byId(tenantId: string, id: number): Promise<User | null>;
+  /** Username is compared in lower case. */
+  byUsername(communityId: string, username: string): Promise<User | null>;
+  /** Across the tenant's communities (usernames are unique per community only). */
+  byUsernameInTenant(tenantId: string, username: string): Promise<User[]>;
+  byEmail(tenantId: string, email: string): Promise<User[]>;
+  byExternalSubject(tenantId: string, subject: string): Promise<User | null>;
+  children(tenantId: string, parentUserId: number): Promise<User[]>;
+  create(u: NewUser): Promise<User>;
+  update(tenantId: string, uid: string, patch: UserPatch): Promise<void>;
+}
+
+export interface OAuthClient {
+  clientId: string;
+  tenantId: string;
+  communityId: string;
+  name: string;
+  secretHash: string;
+  grants: string[];
+  roles: string[];
+  userId: number | null;
+  disabled: boolean;
+  createdAt: number;
+}
+
+export interface ClientStore {
+  byId(clientId: string): Promise<OAuthClient | null>;
+  create(c: Omit<OAuthClient, "createdAt">): Promise<OAuthClient>;
+}
+
+export interface AuditEvent {
+  tenantId: string;
+  type: string;
+  userId?: string | null;
+  actorId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  record(e: AuditEvent): Promise<void>;
+  list(tenantId: string, opts?: { type?: string; userId?: string; limit?: number }): Promise<(AuditEvent & { at: number })[]>;
+}
+
+export interface MailMessage {
+  tenantId: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface StoredMail extends MailMessage {
+  id: number;
+  createdAt: number;
+}
+
+export interface MailStore {
+  save(m: MailMessage): Promise<void>;
+  list(opts: { tenantId?: string; to?: string; limit?: number }): Promise<StoredMail[]>;
+}
+
+/**
+ * Expiring secrets in KV, keyed by the SHA-256 of the secret (callers pass the digest).
+ * KV is never the authority for "already used" or "revoked": Durable Objects decide those.
+ */
+export interface SecretStore {
+  put<T>(prefix: string, digest: string, value: T, ttlSeconds: number): Promise<void>;
+  get<T>(prefix: string, digest: string): Promise<T | null>;
+  delete(prefix: string, digest: string): Promise<void>;
+}

@@ -1,0 +1,33 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Unit and integration tests run inside workerd against real local D1, KV and Durable Objects
+ * (the Workers pool). Migrations are applied by test/setup.ts before every test file.
+ */
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        main: "./src/index.ts",
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ENVIRONMENT: "development",
+            KEY_ENCRYPTION_SECRET: "test-key-encryption-secret-0123456789abcdef",
+            PASSWORD_PEPPER: "test-password-pepper-0123456789abcdef0123",
+            BOOTSTRAP_SYSTEM_LICENSE: "test-bootstrap-system-license-0123456789",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["src/**/*.test.ts", "test/integration/**/*.test.ts"],
+      setupFiles: ["./test/setup.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  };
+});
