@@ -1,1 +1,3 @@
 export * from "./core";
+export * from "./authn-config";
+export * from "./sso-terms";
