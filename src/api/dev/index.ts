@@ -1,16 +1,39 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import { AuthError } from "../../core/errors";
+import { hashPassword } from "../../crypto/password";
+import { describeZodError, surfaceErrorHandler } from "../../http/errors";
+import { DEFAULT_STATUS } from "../../http/errors";
+import { limitBody } from "../../http/body-limit";
+import { noStore } from "../../http/no-store";
 import type { AppEnv } from "../../http/types";
+import { SeedRequest, seedDemo } from "./seed";
 
 /**
- * Development-only routes, mounted only when ENVIRONMENT is "development" (never in
- * production): the mail outbox, so a developer can read reset codes and links locally.
+ * Development-only routes, answered only when ENVIRONMENT is "development" (a 404 otherwise,
+ * so production exposes none of them):
+ *
+ * - GET  /dev/outbox?to=<email>&limit=<n>: mail stored by the development transport, newest
+ *   first, so a developer (and the e2e tests) can read reset codes.
+ * - POST /dev/seed: creates the demo tenant through the core provisioning code (idempotent;
+ *   see seed.ts). Used by `npm run dev` and by the e2e harness.
+ * - POST /dev/pbkdf2: performs exactly one password derivation (the same hashPassword the
+ *   login path uses) and nothing else, so the benchmark can time a login against it.
+ *
+ * Errors are `{error, message}`.
  */
 export const dev = new Hono<AppEnv>();
+
+const renderDevError = (c: Context<AppEnv>, e: AuthError) => {
+  const status = DEFAULT_STATUS[e.code];
+  return c.json({ error: e.code, message: e.message }, status as 400);
+};
 
 dev.use("*", async (c, next) => {
   if (c.get("services").config.production) return c.json({ error: "not_found" }, 404);
   await next();
 });
+dev.use("*", limitBody(renderDevError), noStore);
+dev.onError(surfaceErrorHandler(renderDevError));
 
 /** GET /dev/outbox?to=<email>&limit=<n>: newest first. */
 dev.get("/outbox", async (c) => {
@@ -18,4 +41,26 @@ dev.get("/outbox", async (c) => {
   const limit = Math.min(Math.max(Number(c.req.query("limit") ?? 20) || 20, 1), 200);
   const mail = await c.get("services").mailStore.list({ ...(to ? { to } : {}), limit });
   return c.json({ mail });
+});
+
+async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new AuthError("invalid_request", "body must be JSON");
+  }
+}
+
+/** POST /dev/seed: seeds the demo tenant once; answers its ids (201 when created, else 200). */
+dev.post("/seed", async (c) => {
+  const parsed = SeedRequest.safeParse(await jsonBody(c));
+  if (!parsed.success) throw new AuthError("invalid_request", describeZodError(parsed.error));
+  const result = await seedDemo(c.get("services"), parsed.data);
+  return c.json(result, result.created ? 201 : 200);
+});
+
+/** POST /dev/pbkdf2: one PBKDF2 derivation with the production parameters; the benchmark's yardstick. */
+dev.post("/pbkdf2", async (c) => {
+  await hashPassword("benchmark-password", c.get("services").config.passwordPepper);
+  return c.json({ ok: true });
 });

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { AuthError } from "../errors";
+import { services } from "../../../test/helpers/tenant";
+import { verifyPassword } from "../../crypto/password";
+import { provisionClient, provisionTenant, provisionUser } from "./provision";
+
+const n = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (e) {
+    if (e instanceof AuthError) return e.code;
+    throw e;
+  }
+}
+
+describe("provisioning", () => {
+  it("creates a tenant with its community and hostnames, idempotently", async () => {
+    const svc = services();
+    const input = { tenantId: `prov-${n}`, name: "Prov", communityId: `prov-c-${n}`, communityName: "main", hostnames: [`prov-${n}.example.test`] };
+    const a = await provisionTenant(svc, input);
+    expect(a.created).toBe(true);
+    expect(await svc.tenants.domain(`prov-${n}.example.test`)).toEqual({ hostname: `prov-${n}.example.test`, tenantId: a.tenant.id, communityId: a.community.id });
+    const b = await provisionTenant(svc, input);
+    expect(b.created).toBe(false);
+    expect(b.community.id).toBe(a.community.id);
+  });
+
+  it("refuses bad hostnames and settings before writing", async () => {
+    const svc = services();
+    expect(await code(provisionTenant(svc, { tenantId: `bad-${n}`, name: "x", communityName: "c", hostnames: ["not a host"] }))).toBe("invalid_request");
+    expect(await code(provisionTenant(svc, { tenantId: `bad2-${n}`, name: "x", communityName: "c", settings: { accessTokenTtlSeconds: "soon" } }))).toBe("invalid_request");
+    expect(await svc.tenants.getTenant(`bad-${n}`)).toBeNull();
+    expect(await svc.tenants.getTenant(`bad2-${n}`)).toBeNull();
+  });
+
+  it("creates users with a verifiable password hash, and refuses duplicates and weak passwords", async () => {
+    const svc = services();
+    const { tenant, community } = await provisionTenant(svc, { tenantId: `pu-${n}`, name: "PU", communityName: "main" });
+    const base = { tenantId: tenant.id, communityId: community.id, roles: ["user"] };
+    const u = await provisionUser(svc, { ...base, username: "Carol", password: "a-long-enough-password" });
+    expect(u.username).toBe("carol");
+    expect((await verifyPassword("a-long-enough-password", u.passwordHash!, svc.config.passwordPepper)).ok).toBe(true);
+    expect(await code(provisionUser(svc, { ...base, username: "CAROL", password: "a-long-enough-password" }))).toBe("conflict");
+    expect(await code(provisionUser(svc, { ...base, username: "dave", password: "password" }))).toBe("password_policy");
+    expect(await code(provisionUser(svc, { ...base, communityId: "nope", username: "erin", password: "a-long-enough-password" }))).toBe("tenant_not_found");
+  });
+
+  it("creates clients storing only the secret's digest", async () => {
+    const svc = services();
+    const { tenant, community } = await provisionTenant(svc, { tenantId: `pc-${n}`, name: "PC", communityName: "main" });
+    const base = { tenantId: tenant.id, communityId: community.id, clientId: `pc-client-${n}`, name: "c" };
+    const c = await provisionClient(svc, { ...base, secret: "s".repeat(32) });
+    expect(c.secretHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(c.grants).toEqual(["client_credentials"]);
+    expect(await code(provisionClient(svc, { ...base, secret: "s".repeat(32) }))).toBe("conflict");
+    expect(await code(provisionClient(svc, { ...base, clientId: `short-${n}`, secret: "short" }))).toBe("invalid_request");
+  });
+});
