@@ -1,6 +1,8 @@
 import type { Config } from "../env";
 import type { Keyring } from "../crypto/keys";
 import type { AuditLog, ClientStore, Community, MailStore, SecretStore, Tenant, TenantStore, UserStore } from "../storage/ports";
+import type { SsoConnectionStore, TermsLogStore } from "../storage/ports";
+import type { AppStateStore } from "../storage/ports";
 import type { Mailer } from "./mail/mailer";
 import type { SessionAuthority } from "./sessions/authority";
 import type { Limiter } from "./limits/limiter";
@@ -24,6 +26,12 @@ export interface Services {
   authority: SessionAuthority;
   limiter: Limiter;
   once: OnceGuard;
+  /** SSO connections by email domain (core/federation/sso.ts). */
+  ssoConnections: SsoConnectionStore;
+  /** Terms-and-conditions acceptance log (core/terms). */
+  termsLog: TermsLogStore;
+  /** Client applications' saved per-user state (core/apps/app-state.ts). */
+  appStates: AppStateStore;
   /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */
   fetch: typeof fetch;
   /** Schedules work after the response (audit writes); awaited inline where unavailable. */

@@ -6,10 +6,13 @@ import { Limiter } from "../core/limits/limiter";
 import { OnceGuard } from "../core/limits/once";
 import { HttpMailer, SendEmailMailer, StoreMailer, type Mailer } from "../core/mail/mailer";
 import { SessionAuthority } from "../core/sessions/authority";
+import { D1AppStateStore } from "../storage/d1/app-state-store";
 import { D1AuditLog } from "../storage/d1/audit-log";
 import { D1ClientStore } from "../storage/d1/client-store";
 import { D1MailStore } from "../storage/d1/mail-store";
 import { D1SigningKeyStore } from "../storage/d1/signing-key-store";
+import { D1SsoConnectionStore } from "../storage/d1/sso-connection-store";
+import { D1TermsLogStore } from "../storage/d1/terms-log-store";
 import { D1TenantStore } from "../storage/d1/tenant-store";
 import { D1UserStore } from "../storage/d1/user-store";
 import { KvSecretStore } from "../storage/kv/secret-store";
@@ -54,6 +57,9 @@ export function buildShared(env: Env): Shared {
     authority: new SessionAuthority(env.TOKEN_AUTHORITY),
     limiter: new Limiter(env.RATE_LIMITER),
     once: new OnceGuard(env.REPLAY_GUARD),
+    ssoConnections: D1SsoConnectionStore(env.DB),
+    termsLog: D1TermsLogStore(env.DB),
+    appStates: D1AppStateStore(env.DB),
     fetch: callOutbound,
   };
   shared.set(env, s);

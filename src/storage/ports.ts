@@ -156,3 +156,65 @@ export interface SecretStore {
   get<T>(prefix: string, digest: string): Promise<T | null>;
   delete(prefix: string, digest: string): Promise<void>;
 }
+
+/** An SSO connection of a tenant (SP-initiated login by email domain). */
+export interface SsoConnection {
+  id: string;
+  tenantId: string;
+  communityId: string;
+  name: string;
+  type: "oidc" | "saml";
+  domains: string[];
+  issuer: string;
+  clientId: string;
+  clientSecretSealed: string | null;
+  discoveryUrl: string | null;
+  authorizationEndpoint: string | null;
+  tokenEndpoint: string | null;
+  jwksUri: string | null;
+  scopes: string;
+  redirectUris: string[];
+  defaultRoles: string[];
+  enabled: boolean;
+  createdAt: number;
+}
+
+export interface SsoConnectionStore {
+  /** The enabled or disabled connection bound to a lower-case email domain in a tenant. */
+  byDomain(tenantId: string, domain: string): Promise<SsoConnection | null>;
+  byId(tenantId: string, id: string): Promise<SsoConnection | null>;
+  list(tenantId: string): Promise<SsoConnection[]>;
+  /** Throws a UNIQUE violation when one of its domains is already bound in the tenant. */
+  create(c: Omit<SsoConnection, "createdAt">): Promise<SsoConnection>;
+}
+
+/** One terms-and-conditions acceptance. */
+export interface TermsAcceptance {
+  tenantId: string;
+  userId: string;
+  communityId: string;
+  version: string;
+  acceptedAt: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface TermsLogStore {
+  record(a: TermsAcceptance): Promise<void>;
+  list(tenantId: string, userId: string, limit?: number): Promise<TermsAcceptance[]>;
+}
+
+/** A client application's saved state for one user (CloudCheckr `?app=glass|lens`). */
+export interface AppState {
+  tenantId: string;
+  userUid: string;
+  app: string;
+  state: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export interface AppStateStore {
+  get(tenantId: string, userUid: string, app: string): Promise<AppState | null>;
+  /** Inserts or replaces the state of (tenant, user, app). */
+  put(s: AppState): Promise<void>;
+}
