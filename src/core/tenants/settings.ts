@@ -57,6 +57,17 @@ export const tenantSettingsSchema = z
     password: passwordRulesSchema.default(passwordRulesSchema.parse({})),
     lockout: lockoutSchema.default(lockoutSchema.parse({})),
     okta: oktaSchema.optional(),
+    /** Terms and conditions: when set, users must accept this version (tokens say so until then). */
+    termsAndConditions: z.object({ version: z.string().min(1).max(64) }).optional(),
+    /**
+     * Password-reset links (Sentinel POST /passwordReset): the app page the link opens, with
+     * `{token}` where the token goes (else `#token=<token>` is appended), and the token's life.
+     */
+    resetLink: z.object({ url: z.string().url().max(2048).optional(), ttlSeconds: z.number().int().min(60).max(86_400).optional() }).optional(),
+    /** Okta token inline hook (Sentinel POST /enrichToken): header and SHA-256 (hex) of the shared secret. */
+    oktaTokenHook: z.object({ header: z.string().min(1).max(64).optional(), secretSha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+    /** Absolute lifetime of an impersonation (loginAs) session; default one hour. */
+    impersonationMaxAgeSeconds: z.number().int().min(60).max(86_400).optional(),
   })
   .passthrough();
 
