@@ -266,7 +266,15 @@ const STANDARD_CLAIMS = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti"
  * /refreshToken, CloudCheckr PATCH /token): same session, same carried claims, current roles,
  * and never past the session's absolute lifetime (the tenant's sessionMaxAgeSeconds).
  */
-export async function reissueAccessToken(svc: Services, scope: Scope, claims: AccessClaims): Promise<IssuedSession & { user: User | null }> {
+export async function reissueAccessToken(
+  svc: Services,
+  scope: Scope,
+  claims: AccessClaims,
+  opts: {
+    /** Rewrites the carried (non-standard) claims from the current user, e.g. a pending-terms flag that no longer applies. */
+    adjustClaims?: (carry: Record<string, unknown>, user: User | null) => Record<string, unknown>;
+  } = {},
+): Promise<IssuedSession & { user: User | null }> {
   const until = await svc.authority.activeUntil(scope.tenant.id, claims.sub, claims.sid);
   const now = Date.now();
   if (until === null) throw new AuthError("token_revoked", "token has been revoked");
@@ -276,6 +284,7 @@ export async function reissueAccessToken(svc: Services, scope: Scope, claims: Ac
   if (!claims.sub.startsWith("client:") && (!user || user.disabled)) throw new AuthError("invalid_token", "invalid token");
   const carry: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(claims)) if (!STANDARD_CLAIMS.has(k)) carry[k] = v;
+  const carried = opts.adjustClaims ? opts.adjustClaims(carry, user) : carry;
   const subject: SessionSubject = {
     sub: claims.sub,
     communityId: user?.communityId ?? claims.community,
@@ -283,7 +292,7 @@ export async function reissueAccessToken(svc: Services, scope: Scope, claims: Ac
     roles: user?.roles ?? claims.roles,
     ...(typeof claims.client_id === "string" ? { clientId: claims.client_id } : {}),
   };
-  const accessToken = await signAccess(svc, scope, subject, claims.sid, ttl, carry);
+  const accessToken = await signAccess(svc, scope, subject, claims.sid, ttl, carried);
   return { accessToken, expiresIn: ttl, sessionId: claims.sid, user };
 }
 
