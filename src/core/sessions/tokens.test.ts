@@ -1,0 +1,114 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { createTestTenant, PASSWORD, services, type TestTenant } from "../../../test/helpers/tenant";
+import { claimsOf, loginTokens, post, scopeOf, sleep } from "../../api/userpool/testing";
+import { verifyAccessToken } from "./tokens";
+
+/**
+ * Refresh-token rotation under concurrency, grace-window retries and reuse detection, driven
+ * through the userpool API against the real TokenAuthority Durable Object.
+ */
+let t: TestTenant;
+let strict: TestTenant;
+beforeAll(async () => {
+  t = await createTestTenant();
+  strict = await createTestTenant({ refreshGraceSeconds: 1 });
+});
+
+const refresh = (tt: TestTenant, refresh_token: string) => post(tt, "token-refresh", { username: "alice", refresh_token });
+
+describe("concurrent refreshes of one refresh token", () => {
+  it("20 at once: all 200, exactly one successor, no revocation, and the successor works", async () => {
+    const s = await loginTokens(t, "alice", PASSWORD);
+    const sid = claimsOf(s.access_token).sid as string;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => refresh(t, s.refresh_token)));
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const successors = new Set(answers.map((r) => r.body.refresh_token));
+    expect(successors.size).toBe(1);
+    const [successor] = [...successors] as string[];
+    expect(successor).not.toBe(s.refresh_token);
+    const fam = await services().authority.describe(t.tenant.id, t.alice.uid, sid);
+    expect(fam).toMatchObject({ revokedAt: null, tokens: 2 });
+    // Every access token handed out verifies; the successor rotates normally.
+    const scope = await scopeOf(t);
+    for (const r of answers) await expect(verifyAccessToken(services(), scope, r.body.access_token as string)).resolves.toMatchObject({ sid });
+    const next = await refresh(t, successor!);
+    expect(next.status).toBe(200);
+    expect(next.body.refresh_token).not.toBe(successor);
+  });
+
+  it("a retry within the grace window gets the same successor", async () => {
+    const s = await loginTokens(t, "alice", PASSWORD);
+    const a = await refresh(t, s.refresh_token);
+    const b = await refresh(t, s.refresh_token);
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(b.body.refresh_token).toBe(a.body.refresh_token);
+  });
+
+  it("a retry of the rotated token after its successor was used is reuse, even within the grace window", async () => {
+    const s = await loginTokens(t, "alice", PASSWORD);
+    const a = await refresh(t, s.refresh_token);
+    expect((await refresh(t, a.body.refresh_token as string)).status).toBe(200);
+    const replay = await refresh(t, s.refresh_token);
+    expect(replay.status).toBe(400);
+    const sid = claimsOf(s.access_token).sid as string;
+    expect(await services().authority.describe(t.tenant.id, t.alice.uid, sid)).toMatchObject({ reason: "refresh_token_reuse" });
+  });
+});
+
+describe("reuse of a rotated token after the grace window", () => {
+  it("revokes the family: its access tokens fail at once and its successor fails too", async () => {
+    const s = await loginTokens(strict, "alice", PASSWORD);
+    const rotated = await refresh(strict, s.refresh_token);
+    expect(rotated.status).toBe(200);
+    const scope = await scopeOf(strict);
+    // Prime the isolate's one-second "active" cache: revocation must not hide behind it.
+    await verifyAccessToken(services(), scope, rotated.body.access_token as string);
+    await sleep(1100);
+    await verifyAccessToken(services(), scope, rotated.body.access_token as string);
+    const reuse = await refresh(strict, s.refresh_token);
+    expect(reuse.status).toBe(400);
+    expect(reuse.body).toEqual({ message: expect.stringMatching(/already used/), status: 400 });
+    for (const token of [s.access_token, rotated.body.access_token as string]) {
+      await expect(verifyAccessToken(services(), scope, token)).rejects.toMatchObject({ code: "token_revoked" });
+      const r = await post(strict, "change-password", { access_token: token, previous_password: PASSWORD, proposed_password: "a brand new passphrase 42" });
+      expect(r.status).toBe(401);
+    }
+    expect((await refresh(strict, rotated.body.refresh_token as string)).status).toBe(400);
+    // Other sessions of the user are not touched by one family's reuse.
+    const other = await loginTokens(strict, "alice", PASSWORD);
+    await expect(verifyAccessToken(services(), scope, other.access_token)).resolves.toBeDefined();
+  });
+
+  it("with a grace of 0 s, any second use of a rotated token is reuse", async () => {
+    const zero = await createTestTenant({ refreshGraceSeconds: 0 });
+    const s = await loginTokens(zero, "alice", PASSWORD);
+    const rotated = await refresh(zero, s.refresh_token);
+    await sleep(5);
+    expect((await refresh(zero, s.refresh_token)).status).toBe(400);
+    expect((await refresh(zero, rotated.body.refresh_token as string)).status).toBe(400);
+    await expect(verifyAccessToken(services(), await scopeOf(zero), rotated.body.access_token as string)).rejects.toMatchObject({ code: "token_revoked" });
+  });
+});
+
+describe("lifetimes", () => {
+  it("a refresh token past its record's expiry is refused", async () => {
+    const short = await createTestTenant({ refreshTokenTtlSeconds: 60 });
+    const s = await loginTokens(short, "alice", PASSWORD);
+    const { sha256Hex } = await import("../../crypto/hash");
+    const digest = await sha256Hex(s.refresh_token);
+    const rec = await services().secrets.get<Record<string, unknown>>("rt", digest);
+    await services().secrets.put("rt", digest, { ...rec, expiresAt: Date.now() - 1 }, 60);
+    const r = await refresh(short, s.refresh_token);
+    expect(r.status).toBe(400);
+    expect(r.body.message).toMatch(/expired/);
+  });
+
+  it("access and refresh lifetimes follow the tenant's settings", async () => {
+    const custom = await createTestTenant({ accessTokenTtlSeconds: 600 });
+    const s = await loginTokens(custom, "alice", PASSWORD);
+    expect(s.expires_in).toBe(600);
+    const c = claimsOf(s.access_token);
+    expect((c.exp as number) - (c.iat as number)).toBe(600);
+  });
+});
