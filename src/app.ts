@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { dev } from "./api/dev";
+import { croit, croitOpenApi } from "./api/croit";
 import { userpool, userpoolOpenApi } from "./api/userpool";
 import { wellknown } from "./api/wellknown";
 import { ConfigError } from "./env";
@@ -21,6 +22,8 @@ app.get("/ping", (c) => c.json({ ok: true }));
 app.route("/.well-known", wellknown);
 app.get("/openapi/userpool.json", userpoolOpenApi);
 app.route("/v1", userpool);
+app.get("/openapi/croit.json", croitOpenApi);
+app.route("/api/auth", croit);
 app.route("/dev", dev);
 
 app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));

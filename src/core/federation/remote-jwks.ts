@@ -52,7 +52,8 @@ async function jwksFor(svc: Services, uri: string, kid: string | undefined): Pro
 
 export interface ExternalTokenExpectations {
   issuer: string;
-  audience: string;
+  /** The expected `aud`; with several, the token's aud must contain at least one of them. */
+  audience: string | string[];
   jwksUri: string;
   /** Maximum age of `iat`, seconds. */
   maxAgeSeconds?: number;
