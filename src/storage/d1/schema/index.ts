@@ -1,3 +1,4 @@
 export * from "./core";
 export * from "./authn-config";
 export * from "./sso-terms";
+export * from "./app-state";
