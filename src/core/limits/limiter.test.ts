@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { createTestTenant, PASSWORD, services } from "../../../test/helpers/tenant";
+import { post, requestCode, scopeOf } from "../../api/userpool/testing";
+
+/**
+ * Rate limits and progressive lockout on credential checks, through the userpool API and the
+ * real RateLimiter Durable Objects: counters are exact under concurrency, locks answer 429 with
+ * Retry-After even for the right password, and a reset releases them.
+ */
+describe("failure counting under concurrency", () => {
+  it("100 parallel wrong passwords for one user: the counter reads exactly 100", async () => {
+    const t = await createTestTenant({ lockout: { userThreshold: 100, ipThreshold: 100_000 } });
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => post(t, "login", { username: "alice", password: `wrong password ${i}` })));
+    expect(answers.map((r) => r.status)).toEqual(Array(100).fill(401));
+    const scope = await scopeOf(t);
+    expect(await services().limiter.failures(scope, "login", "alice")).toBe(100);
+    // The 100th failure reached the threshold: now the user is locked.
+    const locked = await post(t, "login", { username: "alice", password: PASSWORD });
+    expect(locked.status).toBe(429);
+  });
+});
+
+describe("lockout with the default policy", () => {
+  it("after 30 failures: 429 with Retry-After even with the right password; a reset releases it", async () => {
+    const t = await createTestTenant();
+    for (let i = 0; i < 30; i++) {
+      const r = await post(t, "login", { username: "alice", password: `wrong password ${i}` });
+      expect(r.status).toBe(401);
+    }
+    const locked = await post(t, "login", { username: "ALICE", password: PASSWORD });
+    expect(locked.status).toBe(429);
+    expect(locked.body).toEqual({ message: expect.any(String), status: 429 });
+    const wait = Number(locked.headers.get("retry-after"));
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(15 * 60);
+    // Other users (and the same IP for them) are not locked.
+    expect((await post(t, "login", { username: "admin", password: PASSWORD })).status).toBe(200);
+    // Further failures lengthen the lock (progressively, capped at 15 minutes).
+    const scope = await scopeOf(t);
+    await services().limiter.failure(scope, "login", "alice");
+    const longer = await post(t, "login", { username: "alice", password: PASSWORD });
+    expect(Number(longer.headers.get("retry-after"))).toBeGreaterThan(wait);
+    // A successful password reset releases the lock.
+    const code = await requestCode(t, "alice", `alice@${t.host}`);
+    const newPassword = "released by a reset 123";
+    expect((await post(t, "forgot-password-confirm", { username: "alice", password: newPassword, confirmation_code: code })).status).toBe(200);
+    expect((await post(t, "login", { username: "alice", password: newPassword })).status).toBe(200);
+    expect(await services().limiter.failures(scope, "login", "alice")).toBe(0);
+  });
+
+  it("a success below the threshold clears the count", async () => {
+    const t = await createTestTenant();
+    for (let i = 0; i < 3; i++) await post(t, "login", { username: "alice", password: `wrong password ${i}` });
+    const scope = await scopeOf(t);
+    expect(await services().limiter.failures(scope, "login", "alice")).toBe(3);
+    expect((await post(t, "login", { username: "alice", password: PASSWORD })).status).toBe(200);
+    expect(await services().limiter.failures(scope, "login", "alice")).toBe(0);
+  });
+
+  it("unknown usernames are counted and locked like existing ones", async () => {
+    const t = await createTestTenant({ lockout: { userThreshold: 3 } });
+    for (let i = 0; i < 3; i++) expect((await post(t, "login", { username: "ghost", password: `wrong ${i}xxxx` })).status).toBe(401);
+    const r = await post(t, "login", { username: "ghost", password: "anything at all" });
+    expect(r.status).toBe(429);
+  });
+});
+
+describe("per-IP limits", () => {
+  it("lock the connecting IP (CF-Connecting-IP) across usernames, not other IPs, and ignore X-Forwarded-For", async () => {
+    const t = await createTestTenant({ lockout: { ipThreshold: 5 } });
+    const ip = "198.51.100.23";
+    for (let i = 0; i < 5; i++) {
+      expect((await post(t, "login", { username: `user${i}`, password: "wrong password" }, { ip })).status).toBe(401);
+    }
+    const locked = await post(t, "login", { username: "alice", password: PASSWORD }, { ip });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    // A spoofed X-Forwarded-For does not escape the lock...
+    const spoofed = await post(t, "login", { username: "alice", password: PASSWORD }, { ip, headers: { "x-forwarded-for": "192.0.2.1" } });
+    expect(spoofed.status).toBe(429);
+    // ...and another connecting IP is not affected.
+    expect((await post(t, "login", { username: "alice", password: PASSWORD }, { ip: "198.51.100.24" })).status).toBe(200);
+  });
+});
