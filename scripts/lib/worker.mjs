@@ -1,0 +1,234 @@
+// Starting the Worker locally with wrangler, shared by `npm run dev` (scripts/dev.mjs), the
+// end-to-end harness (test/e2e/harness.ts) and the benchmark (bench/run.mjs), so all three
+// start, migrate and seed it the same way.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+
+/**
+ * Environment for every wrangler child: no telemetry and no fetch of Cloudflare's `Request.cf`
+ * sample (local runs need no network at all; the Worker sees a placeholder `cf` object).
+ */
+export function wranglerEnv(extra = {}) {
+  return { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...extra };
+}
+
+/** A random secret of `bytes` bytes, base64url (43 characters for 32 bytes). */
+export function randomSecret(bytes = 32) {
+  return randomBytes(bytes).toString("base64url");
+}
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs wrangler to completion; resolves with its output, rejects with it on a non-zero exit.
+ * @param {string[]} args
+ * @param {{ quiet?: boolean, env?: Record<string, string> }} [opts]
+ */
+export function runWrangler(args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: wranglerEnv({ CI: "true", ...(opts.env ?? {}) }), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const collect = (d) => {
+      out += d;
+      if (!opts.quiet) process.stdout.write(d);
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`wrangler ${args.join(" ")} exited with ${code}\n${out}`))));
+  });
+}
+
+/**
+ * Applies the D1 migrations to the local database (wrangler's own migration runner, so local
+ * and remote databases are migrated by the same tool).
+ * @param {{ persistTo?: string, quiet?: boolean }} [opts]
+ */
+export function applyLocalMigrations(opts = {}) {
+  return runWrangler(["d1", "migrations", "apply", "DB", "--local", ...(opts.persistTo ? ["--persist-to", opts.persistTo] : [])], { quiet: opts.quiet ?? false });
+}
+
+/**
+ * Starts `wrangler dev`. Output goes to `onOutput` (default: this process's stdout/stderr).
+ * The child gets its own process group, so stop() ends wrangler and its workerd together.
+ * `port` and `ip` are added only when given (`npm run dev` passes the user's own arguments).
+ * @param {{ port?: number, ip?: string, persistTo?: string, vars?: Record<string, string>, args?: string[], onOutput?: (chunk: string) => void, inheritStdin?: boolean }} opts
+ */
+export function spawnWranglerDev(opts) {
+  const args = [WRANGLER, "dev"];
+  if (opts.port !== undefined) args.push("--port", String(opts.port));
+  if (opts.ip !== undefined) args.push("--ip", opts.ip);
+  if (opts.persistTo) args.push("--persist-to", opts.persistTo);
+  for (const [k, v] of Object.entries(opts.vars ?? {})) args.push("--var", `${k}:${v}`);
+  args.push(...(opts.args ?? []));
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: wranglerEnv(opts.inheritStdin ? {} : { CI: "true" }),
+    stdio: [opts.inheritStdin ? "inherit" : "ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const sink = opts.onOutput ?? ((d) => process.stdout.write(d));
+  child.stdout.on("data", (d) => sink(String(d)));
+  child.stderr.on("data", (d) => sink(String(d)));
+  return child;
+}
+
+/** Ends a child started by spawnWranglerDev (its whole process group) and waits for it. */
+export function stopChild(child, timeoutMs = 5000) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+    }, timeoutMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+/**
+ * Polls `GET <url>/ping` until the Worker answers, the child exits, or the timeout passes.
+ * @param {string} url
+ * @param {import("node:child_process").ChildProcess | null} child
+ */
+export async function waitUntilUp(url, child, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child?.once("exit", () => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error("wrangler dev exited before the Worker answered");
+    try {
+      const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the Worker did not answer at ${url} within ${timeoutMs} ms`);
+}
+
+/** Fresh demo credentials: random passwords (policy-compliant) and a client secret. */
+export function generateCredentials() {
+  return {
+    passwords: { admin: randomSecret(18), user: randomSecret(18), newbie: randomSecret(18) },
+    clientSecret: randomSecret(32),
+  };
+}
+
+/**
+ * Seeds the demo tenant through the dev-only route (POST /dev/seed), which uses the real core
+ * code. Idempotent: an existing seed answers its ids with `created: false`.
+ * @param {string} url
+ * @param {{ passwords: { admin: string, user: string, newbie: string }, clientSecret: string }} creds
+ * @param {{ settings?: Record<string, unknown>, extraUsers?: { username: string, password: string }[] }} [extra]
+ */
+export async function seedDemo(url, creds, extra = {}) {
+  const res = await fetch(`${url}/dev/seed`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ passwords: creds.passwords, clientSecret: creds.clientSecret, ...extra }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (res.status !== 200 && res.status !== 201) throw new Error(`POST /dev/seed answered ${res.status}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+/**
+ * The credentials file's content: the seed's ids with the secrets the caller generated.
+ * `authn` is reserved for the Authn surface's seed (license, key pair).
+ */
+export function credentialsDocument(url, seed, creds) {
+  const u = seed.users;
+  return {
+    url,
+    tenantId: seed.tenant.id,
+    communityId: seed.community.id,
+    hostnames: seed.hostnames,
+    admin: { username: u.admin.username, password: creds.passwords.admin, uid: u.admin.uid, userId: u.admin.id, roles: u.admin.roles },
+    user: { username: u.user.username, password: creds.passwords.user, uid: u.user.uid, userId: u.user.id, roles: u.user.roles },
+    newPasswordRequired: { username: u.newbie.username, password: creds.passwords.newbie, uid: u.newbie.uid, userId: u.newbie.id, roles: u.newbie.roles },
+    client: { clientId: seed.client.clientId, clientSecret: creds.clientSecret, grants: seed.client.grants, roles: seed.client.roles },
+    // Reserved for the Authn helper: license key, service public key, ...
+    authn: seed.authn ?? {},
+  };
+}
+
+/** The vars every locally started Worker needs (secrets included: local runs only). */
+export function localVars() {
+  return {
+    ENVIRONMENT: "development",
+    KEY_ENCRYPTION_SECRET: randomSecret(32),
+    PASSWORD_PEPPER: randomSecret(32),
+    BOOTSTRAP_SYSTEM_LICENSE: randomSecret(32),
+    DEFAULT_TENANT: "demo",
+  };
+}
+
+/**
+ * Starts a throwaway Worker: a temporary persist dir, fresh secrets passed with `--var`, the
+ * migrations applied into it, the demo tenant seeded with fresh credentials. `stop()` ends
+ * wrangler and deletes the directory. Used by the e2e tests and the benchmark.
+ * @param {{ vars?: Record<string, string>, settings?: Record<string, unknown>, extraUsers?: { username: string, password: string }[], log?: boolean }} [opts]
+ */
+export async function startLocalWorker(opts = {}) {
+  const persistTo = await mkdtemp(join(tmpdir(), "edge-auth-e2e-"));
+  let output = "";
+  const onOutput = (d) => {
+    output += d;
+    if (output.length > 200_000) output = output.slice(-100_000);
+    if (opts.log) process.stdout.write(d);
+  };
+  let child = null;
+  const stop = async () => {
+    if (child) await stopChild(child);
+    await rm(persistTo, { recursive: true, force: true });
+  };
+  try {
+    await applyLocalMigrations({ persistTo, quiet: true });
+    const port = await freePort();
+    const inspectorPort = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    child = spawnWranglerDev({
+      port,
+      ip: "127.0.0.1",
+      persistTo,
+      vars: { ...localVars(), ...(opts.vars ?? {}) },
+      args: ["--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false", "--log-level", "warn"],
+      onOutput,
+    });
+    await waitUntilUp(url, child);
+    const creds = generateCredentials();
+    const seed = await seedDemo(url, creds, { ...(opts.settings ? { settings: opts.settings } : {}), ...(opts.extraUsers ? { extraUsers: opts.extraUsers } : {}) });
+    return { url, demo: credentialsDocument(url, seed, creds), seed, stop, output: () => output };
+  } catch (e) {
+    await stop();
+    throw new Error(`${e instanceof Error ? e.message : e}\n--- wrangler output ---\n${output.slice(-4000)}`);
+  }
+}
