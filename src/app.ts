@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import { dev } from "./api/dev";
+import { authn, authnOpenApi } from "./api/authn";
+import { cloudcheckr, cloudcheckrOpenApi } from "./api/cloudcheckr";
 import { croit, croitOpenApi } from "./api/croit";
 import { userpool, userpoolOpenApi } from "./api/userpool";
 import { wellknown } from "./api/wellknown";
@@ -20,10 +22,16 @@ app.use("*", requestId, provideServices);
 app.get("/ping", (c) => c.json({ ok: true }));
 
 app.route("/.well-known", wellknown);
+// CloudCheckr before the userpool: the userpool's use("*") (body limit, tenant) would
+// otherwise also run for /v1/auth/* and answer in the userpool's error shape.
+app.get("/openapi/cloudcheckr.json", cloudcheckrOpenApi);
+app.route("/v1/auth", cloudcheckr);
 app.get("/openapi/userpool.json", userpoolOpenApi);
 app.route("/v1", userpool);
 app.get("/openapi/croit.json", croitOpenApi);
 app.route("/api/auth", croit);
+app.get("/openapi/authn.json", authnOpenApi);
+app.route("/authn", authn);
 app.route("/dev", dev);
 
 app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
