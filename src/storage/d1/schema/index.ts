@@ -2,3 +2,4 @@ export * from "./core";
 export * from "./authn-config";
 export * from "./sso-terms";
 export * from "./app-state";
+export * from "./licenses";
