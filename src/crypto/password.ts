@@ -81,7 +81,10 @@ export interface VerifyResult {
  */
 export async function verifyPassword(password: string, stored: string, pepper: string): Promise<VerifyResult> {
   const p = parse(stored);
-  if (!p || p.version !== CURRENT_VERSION || p.iterations > MAX_PBKDF2_ITERATIONS) {
+  if (!p || p.version !== CURRENT_VERSION || p.iterations < 1 || p.iterations > MAX_PBKDF2_ITERATIONS) {
+    // Spend the same derivation as a real check, so a broken stored hash is not a timing
+    // oracle; and never throw: a corrupt row must answer "wrong password", not a 500.
+    await derive(password, pepper, new Uint8Array(SALT_BYTES), CURRENT_ITERATIONS);
     return { ok: false, needsRehash: false };
   }
   const dk = await derive(password, pepper, p.salt, p.iterations);
