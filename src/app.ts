@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { dev } from "./api/dev";
 import { authn, authnOpenApi } from "./api/authn";
+import { authn, authnOpenApi } from "./api/authn";
 import { cloudcheckr, cloudcheckrOpenApi } from "./api/cloudcheckr";
 import { croit, croitOpenApi } from "./api/croit";
 import { userpool, userpoolOpenApi } from "./api/userpool";
@@ -30,6 +31,8 @@ app.get("/openapi/userpool.json", userpoolOpenApi);
 app.route("/v1", userpool);
 app.get("/openapi/croit.json", croitOpenApi);
 app.route("/api/auth", croit);
+app.get("/openapi/authn.json", authnOpenApi);
+app.route("/authn", authn);
 app.get("/openapi/authn.json", authnOpenApi);
 app.route("/authn", authn);
 app.route("/dev", dev);

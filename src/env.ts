@@ -16,6 +16,8 @@ export interface Env {
   MAIL_FROM?: string;
   MAIL_API_URL?: string;
   EC_CURVE_NAME?: string;
+  /** Authn GET /sd: configured peers, a JSON object of name -> URL (merged with our surfaces). */
+  SERVICE_DIRECTORY?: string;
   /** Build stamp (`<tag>.<commit>.<dob>`), injected by the build; see scripts/version.mjs. */
   BUILD_VERSION?: string;
   // Secrets (`wrangler secret put`; `.dev.vars` locally).

@@ -9,5 +9,7 @@ export interface AppEnv {
     /** Set by the tenant middleware on routes that need a tenant. */
     scope: Scope;
     requestId: string;
+    /** Set by the Authn guard (http/authn-guard.ts) on licensed Authn routes. */
+    authn: import("./authn-guard").AuthnContext;
   };
 }

@@ -1,0 +1,46 @@
+import type { Context } from "hono";
+import type { AuthError } from "../../core/errors";
+import { DEFAULT_STATUS } from "../../http/errors";
+
+/** Reason phrases of the statuses Authn answers (RFC 9110 §15). */
+const REASON: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  413: "Payload Too Large",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+};
+
+/** The HTTP status of a core error on the Authn API (seed 004 "Errors"). */
+export function authnStatus(e: AuthError): number {
+  switch (e.code) {
+    case "invalid_grant":
+    case "password_policy":
+    case "unsupported_grant_type":
+      return 400;
+    case "invalid_credentials":
+    case "invalid_token":
+    case "token_revoked":
+    case "invalid_client":
+      return 401;
+    case "password_reset_required":
+    case "user_disabled":
+    case "forbidden":
+      return 403;
+    case "tenant_not_found":
+    case "not_configured":
+      return 404;
+    default:
+      return DEFAULT_STATUS[e.code];
+  }
+}
+
+/** Authn errors are `{statusCode, error, message}` (seed 004 "Errors": 4XX error response). */
+export function renderAuthnError(c: Context, e: AuthError): Response {
+  const status = authnStatus(e);
+  return c.json({ statusCode: status, error: REASON[status] ?? "Error", message: e.message }, status as 400);
+}

@@ -1,0 +1,27 @@
+import { openApiDocument, surfaceApp } from "../../http/openapi";
+import { renderAuthnError } from "./errors";
+import { registerManagementRoutes } from "./manage";
+import { registerOpenRoutes } from "./open";
+
+/**
+ * The Authn API (seed 004), mounted at /authn. Licensed routes sit behind authnGuard
+ * (src/http/authn-guard.ts): ECDSA envelope, request-id window and replay, license level and
+ * community. Errors are `{statusCode, error, message}` (errors.ts).
+ *
+ * Each group of routes registers itself here with one line.
+ */
+export const authn = surfaceApp(renderAuthnError);
+
+registerOpenRoutes(authn);
+registerManagementRoutes(authn);
+// AUTHN-ENDPOINTS: the endpoints helper registers its route groups below, one line each.
+
+export const authnOpenApi = openApiDocument(
+  authn,
+  {
+    title: "Authn API",
+    version: "2.1.0",
+    description: "1Kosmos-style Authn API (seed 004): ECDSA envelope, licenses, authentication, configuration. Licensed routes document the decrypted payload; the wire body is {data: enc(JSON)}.",
+  },
+  "/authn",
+);

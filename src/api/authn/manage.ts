@@ -1,0 +1,127 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { LICENSE_LEVELS } from "../../core/licenses/licenses";
+import { manageCreateCommunity, manageCreateTenant, manageIssueLicense, manageSetLicenseDisabled, type Actor } from "../../core/licenses/manage";
+import { authnContext, authnGuard, authnPayload, authnRespond } from "../../http/authn-guard";
+import { authnPlatform } from "../../http/authn-platform";
+import { forgetTenantCache } from "../../http/tenant";
+import type { AppEnv } from "../../http/types";
+import type { License } from "../../storage/ports-licenses";
+import { EnvelopeHeaders, envelopeBody, envelopeResponse, licensedErrors } from "./schemas";
+
+/**
+ * The management API (an extension: seed 004 has no route to create tenants, communities or
+ * licenses). Same envelope as every licensed Authn route, accepted only from `system`
+ * licenses; the first one is the BOOTSTRAP_SYSTEM_LICENSE Worker secret.
+ */
+const systemOnly = [authnGuard({ levels: ["system"], community: false })];
+
+const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' and '-' only");
+const Level = z.enum(LICENSE_LEVELS as [string, ...string[]]);
+
+const TenantPayload = z
+  .object({
+    tenantId: Id.optional(),
+    name: z.string().min(1).max(200),
+    communityId: Id.optional(),
+    communityName: z.string().min(1).max(200).default("default"),
+    hostnames: z.array(z.string().min(1).max(253)).max(20).optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi("ManageTenantPayload");
+const CommunityPayload = z.object({ communityId: Id.optional(), name: z.string().min(1).max(200) }).openapi("ManageCommunityPayload");
+const LicensePayload = z
+  .object({
+    tenantId: Id.nullable().openapi({ description: "null: a deployment-wide system license" }),
+    authLevel: Level,
+    communities: z.array(z.union([Id, z.literal("*")])).max(100).default([]),
+    name: z.string().max(200).optional(),
+    expiresAt: z.number().int().positive().nullable().optional().openapi({ description: "Epoch milliseconds; omitted or null: never" }),
+  })
+  .openapi("ManageLicensePayload");
+const ListPayload = z.object({ tenantId: Id.nullable() }).openapi("ManageLicenseListPayload");
+const DisablePayload = z.object({ disabled: z.boolean() }).openapi("ManageLicenseDisablePayload");
+
+const TenantOut = z.object({ id: z.string(), name: z.string() });
+const CommunityOut = z.object({ id: z.string(), tenantId: z.string(), name: z.string() });
+const LicenseOut = z
+  .object({
+    id: z.string(),
+    tenantId: z.string().nullable(),
+    authLevel: Level,
+    communities: z.array(z.string()),
+    name: z.string(),
+    expiresAt: z.number().nullable(),
+    disabled: z.boolean(),
+    createdAt: z.number(),
+  })
+  .openapi("License");
+
+const TenantParams = z.object({ tenantId: Id.openapi({ param: { name: "tenantId", in: "path" } }) });
+const LicenseParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+
+const route = <P extends z.ZodType, R extends z.ZodType>(method: "put" | "post" | "patch", path: string, summary: string, payload: P, out: R, params?: z.ZodObject) =>
+  createRoute({
+    method,
+    path,
+    summary,
+    tags: ["Management (extension)"],
+    middleware: systemOnly,
+    request: { headers: EnvelopeHeaders, body: envelopeBody(payload), ...(params ? { params } : {}) },
+    responses: { 200: envelopeResponse(out, "Decrypted response shown as the second branch of data"), ...licensedErrors, 409: licensedErrors[400] },
+  });
+
+export const createTenantRoute = route("put", "/manage/tenant", "Create a tenant with its first community (system license)", TenantPayload, z.object({ tenant: TenantOut, community: CommunityOut }));
+export const createCommunityRoute = route("put", "/manage/tenant/{tenantId}/community", "Add a community to a tenant (system license)", CommunityPayload, z.object({ community: CommunityOut }), TenantParams);
+export const createLicenseRoute = route(
+  "put",
+  "/manage/license",
+  "Issue a license; the key is answered once and only its hash is stored (system license)",
+  LicensePayload,
+  z.object({ license: LicenseOut, licenseKey: z.string() }),
+);
+export const listLicensesRoute = route("post", "/manage/license/list", "List a tenant's licenses, or the deployment-wide ones (system license)", ListPayload, z.object({ licenses: z.array(LicenseOut) }));
+export const disableLicenseRoute = route("patch", "/manage/license/{id}", "Disable or re-enable a license (system license)", DisablePayload, z.object({ license: LicenseOut }), LicenseParams);
+
+const actor = (c: Context<AppEnv>): Actor => {
+  const a = authnContext(c);
+  return { licenseId: a.license.id, ip: a.clientIp };
+};
+const licenseOut = (l: License) => ({ id: l.id, tenantId: l.tenantId, authLevel: l.authLevel, communities: l.communities, name: l.name, expiresAt: l.expiresAt, disabled: l.disabled, createdAt: l.createdAt });
+
+export function registerManagementRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createTenantRoute, async (c) => {
+    const p = authnPayload(c, TenantPayload);
+    const r = await manageCreateTenant(c.get("services"), actor(c), p);
+    forgetTenantCache();
+    return authnRespond(c, { tenant: { id: r.tenant.id, name: r.tenant.name }, community: { id: r.community.id, tenantId: r.community.tenantId, name: r.community.name } });
+  });
+
+  app.openapi(createCommunityRoute, async (c) => {
+    const p = authnPayload(c, CommunityPayload);
+    const community = await manageCreateCommunity(c.get("services"), actor(c), c.req.param("tenantId") ?? "", p);
+    forgetTenantCache();
+    return authnRespond(c, { community: { id: community.id, tenantId: community.tenantId, name: community.name } });
+  });
+
+  app.openapi(createLicenseRoute, async (c) => {
+    const p = authnPayload(c, LicensePayload);
+    const store = authnPlatform(c.env).licenses;
+    const r = await manageIssueLicense(c.get("services"), store, actor(c), { ...p, authLevel: p.authLevel as License["authLevel"] });
+    return authnRespond(c, { license: licenseOut(r.license), licenseKey: r.licenseKey });
+  });
+
+  app.openapi(listLicensesRoute, async (c) => {
+    const p = authnPayload(c, ListPayload);
+    const licenses = await authnPlatform(c.env).licenses.list(p.tenantId);
+    return authnRespond(c, { licenses: licenses.map(licenseOut) });
+  });
+
+  app.openapi(disableLicenseRoute, async (c) => {
+    const p = authnPayload(c, DisablePayload);
+    const platform = authnPlatform(c.env);
+    const license = await manageSetLicenseDisabled(c.get("services"), platform.licenses, actor(c), c.req.param("id") ?? "", p.disabled);
+    platform.resolver.forget(license.id);
+    return authnRespond(c, { license: licenseOut(license) });
+  });
+}

@@ -1,0 +1,233 @@
+import type { Context, MiddlewareHandler, TypedResponse } from "hono";
+import type { ZodType } from "zod";
+import { AuthError } from "../core/errors";
+import { authorizeLicense } from "../core/licenses/licenses";
+import { decryptEnvelope, EnvelopeError, encryptEnvelope } from "../crypto/envelope";
+import type { License, LicenseLevel } from "../storage/ports-licenses";
+import { authnPlatform } from "./authn-platform";
+import { clientIp } from "./client-ip";
+import { describeZodError } from "./errors";
+import { scopeFor } from "./tenant";
+import type { AppEnv } from "./types";
+
+/**
+ * The Authn API guard (seed 004 "Security"; DESIGN.md "The Authn API envelope"): every
+ * licensed endpoint carries `publickey` (the caller's public key), `licensekey` = enc(license
+ * key) and `requestid` = enc({"ts", "appid", "uuid"}), encrypted under the ECDH shared key of
+ * the caller's key and the service's. The guard
+ *  1. decrypts both headers (bad key, tampered or truncated ciphertext: 401),
+ *  2. checks |now - ts| <= 60 s (ts in epoch seconds, a number),
+ *  3. looks the license up by its hash and refuses disabled or expired ones (401), levels the
+ *     endpoint does not accept and other tenants or communities (403),
+ *  4. claims the uuid in the ReplayGuard Durable Object of the caller's public key (a uuid
+ *     already used: 401), exactly once however many requests race,
+ *  5. decrypts `{"data": "<enc JSON>"}` into `authn.payload` (plaintext bodies only in
+ *     preview mode, which is never on in production).
+ */
+export type { LicenseLevel };
+
+export interface AuthnContext {
+  license: License;
+  callerPublicKey: string;
+  /** The request came as plaintext (preview mode): the response goes back as plaintext. */
+  preview: boolean;
+  /** Decrypted JSON of body.data (or the plaintext body in preview); undefined without a body. */
+  payload: unknown;
+  /** The request id's appid and uuid. */
+  appid: string;
+  requestUuid: string;
+  /**
+   * The end user's IP: the first X-Forwarded-For entry when a service-level caller (system,
+   * service, service_ext) forwards one, else the connecting IP (DESIGN.md "Known traps").
+   */
+  clientIp: string;
+  sharedKey: Uint8Array;
+}
+
+export interface AuthnGuardOptions {
+  levels: LicenseLevel[] | "any";
+  /** The license must be authorized for the path's :communityId. */
+  community: boolean;
+  /** Without credential headers the request passes unlicensed (open endpoints that may be licensed). */
+  optional?: boolean;
+  /** The body is an envelope `{data}` (default true); false leaves a plain body to the route. */
+  envelopeBody?: boolean;
+}
+
+/** |now - ts| allowed for a request id, seconds (seed 004: "not more or less than 60 seconds"). */
+export const REQUEST_WINDOW_SECONDS = 60;
+/** Levels whose X-Forwarded-For is believed: services calling on behalf of end users. */
+const FORWARDING_LEVELS: readonly LicenseLevel[] = ["system", "service", "service_ext"];
+const MAX_HEADER_CHARS = 4096;
+
+const unauthorized = (message: string) => new AuthError("invalid_credentials", message);
+
+function header(c: Context<AppEnv>, name: string): string | null {
+  const v = c.req.header(name);
+  if (v === undefined || v === "") return null;
+  if (v.length > MAX_HEADER_CHARS) throw unauthorized(`${name} header is too long`);
+  return v;
+}
+
+async function open(cipher: string, key: Uint8Array, what: string): Promise<string> {
+  try {
+    return await decryptEnvelope(cipher, key);
+  } catch (e) {
+    if (e instanceof EnvelopeError) throw unauthorized(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+interface RequestId {
+  ts: number;
+  appid: string;
+  uuid: string;
+}
+
+function parseRequestId(plain: string): RequestId {
+  let v: unknown;
+  try {
+    v = JSON.parse(plain);
+  } catch {
+    throw unauthorized("requestid is not JSON");
+  }
+  if (!v || typeof v !== "object") throw unauthorized("requestid must be a JSON object");
+  const r = v as Record<string, unknown>;
+  if (typeof r.ts !== "number" || !Number.isFinite(r.ts)) throw unauthorized("requestid.ts must be a number (epoch seconds)");
+  if (typeof r.uuid !== "string" || r.uuid.length === 0 || r.uuid.length > 128) throw unauthorized("requestid.uuid must be a non-empty string");
+  if (r.appid !== undefined && (typeof r.appid !== "string" || r.appid.length > 256)) throw unauthorized("requestid.appid must be a string");
+  return { ts: r.ts, uuid: r.uuid, appid: typeof r.appid === "string" ? r.appid : "" };
+}
+
+function forwardedIp(c: Context<AppEnv>): string | null {
+  const xff = c.req.header("x-forwarded-for");
+  if (!xff) return null;
+  const first = xff.split(",")[0]!.trim();
+  return first && first.length <= 64 && /^[0-9A-Fa-f:.]+$/.test(first) ? first : null;
+}
+
+async function readBody(c: Context<AppEnv>): Promise<unknown> {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return undefined;
+  const text = await c.req.text();
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new AuthError("invalid_request", "body must be JSON");
+  }
+}
+
+/**
+ * The guard middleware of a licensed Authn endpoint; sets `authn` (and `scope` on
+ * /tenant/:tenantId/community/:communityId paths).
+ */
+export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const publicKey = header(c, "publickey");
+    const licenseCipher = header(c, "licensekey");
+    const requestCipher = header(c, "requestid");
+    if (opts.optional && !publicKey && !licenseCipher && !requestCipher) return next();
+    if (!publicKey) throw unauthorized("publickey header is required");
+    if (!licenseCipher) throw unauthorized("licensekey header is required");
+    if (!requestCipher) throw unauthorized("requestid header is required");
+
+    const platform = authnPlatform(c.env);
+    let sharedKey: Uint8Array;
+    try {
+      sharedKey = await platform.keyring.sharedKeyFor(publicKey.trim());
+    } catch (e) {
+      if (e instanceof EnvelopeError) throw unauthorized(`publickey: ${e.message}`);
+      throw e;
+    }
+    const [licenseKey, requestPlain] = await Promise.all([open(licenseCipher, sharedKey, "licensekey"), open(requestCipher, sharedKey, "requestid")]);
+    const rid = parseRequestId(requestPlain);
+    const nowMs = Date.now();
+    if (Math.abs(nowMs / 1000 - rid.ts) > REQUEST_WINDOW_SECONDS) {
+      throw unauthorized(`requestid.ts must be within ${REQUEST_WINDOW_SECONDS} seconds of now (epoch seconds)`);
+    }
+
+    const license = await platform.resolver.resolve(licenseKey);
+    if (!license) throw unauthorized("invalid license key");
+    const tenantId = c.req.param("tenantId") ?? null;
+    const communityId = c.req.param("communityId") ?? null;
+    authorizeLicense(license, { levels: opts.levels, tenantId, communityId: opts.community ? communityId : null, now: nowMs });
+
+    // Claimed last, so a refused request does not burn its uuid; one synchronous
+    // check-and-insert in the Durable Object decides among racing requests.
+    const svc = c.get("services");
+    const fresh = await svc.once.claim(`authn-request:${publicKey.trim()}`, rid.uuid, rid.ts * 1000 + 2 * REQUEST_WINDOW_SECONDS * 1000);
+    if (!fresh) throw unauthorized("requestid.uuid has already been used");
+
+    const body = opts.envelopeBody === false ? undefined : await readBody(c);
+    let payload: unknown = undefined;
+    let preview = false;
+    if (body !== undefined) {
+      const data = body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>).data : undefined;
+      if (typeof data === "string") {
+        const plain = await open(data, sharedKey, "data").catch((e: unknown) => {
+          throw e instanceof AuthError ? new AuthError("invalid_request", e.message) : e;
+        });
+        try {
+          payload = JSON.parse(plain) as unknown;
+        } catch {
+          throw new AuthError("invalid_request", "data does not decrypt to JSON");
+        }
+      } else if (svc.config.authnPreview) {
+        preview = true;
+        payload = data !== undefined ? data : body;
+      } else {
+        throw new AuthError("invalid_request", 'body must be {"data": "<encrypted JSON>"}');
+      }
+    }
+
+    const ip = (FORWARDING_LEVELS.includes(license.authLevel) ? forwardedIp(c) : null) ?? clientIp(c);
+    c.set("authn", { license, callerPublicKey: publicKey.trim(), preview, payload, appid: rid.appid, requestUuid: rid.uuid, clientIp: ip, sharedKey });
+    if (tenantId && communityId) {
+      const scope = await scopeFor(c, tenantId, communityId);
+      c.set("scope", { ...scope, ip });
+    }
+    await next();
+  };
+}
+
+/** The guard's context; throws when the route has no guard (a programming error). */
+export function authnContext(c: Context<AppEnv>): AuthnContext {
+  const a = c.get("authn");
+  if (!a) throw new Error("authnGuard is not installed on this route");
+  return a;
+}
+
+/** Validates the decrypted payload against the route's schema; a mismatch is a 400. */
+export function authnPayload<T>(c: Context<AppEnv>, schema: ZodType<T>): T {
+  const r = schema.safeParse(authnContext(c).payload ?? {});
+  if (!r.success) throw new AuthError("invalid_request", describeZodError(r.error));
+  return r.data;
+}
+
+export interface AuthnRespondOptions {
+  status?: number;
+  /** Add `signature_token`: the service's ECDSA signature over the response's `data`. */
+  signed?: boolean;
+}
+
+/**
+ * Answers `{"data": enc(JSON), "publicKey": <service key>}` (+ `signature_token` when signed);
+ * in preview (the request was plaintext) `data` is the plain JSON value.
+ */
+/** The wire shape of a licensed response (typed so zod-openapi handlers may return it). */
+export interface AuthnWire {
+  data: string;
+  publicKey: string;
+  signature_token?: string;
+}
+
+export async function authnRespond(c: Context<AppEnv>, data: unknown, opts: AuthnRespondOptions = {}): Promise<TypedResponse<AuthnWire, 200, "json">> {
+  const a = authnContext(c);
+  const keyring = authnPlatform(c.env).keyring;
+  const { publicKey } = await keyring.serviceKey();
+  const wireData = a.preview ? data : await encryptEnvelope(JSON.stringify(data ?? null), a.sharedKey);
+  const body: Record<string, unknown> = { data: wireData, publicKey };
+  if (opts.signed) body.signature_token = await keyring.sign(typeof wireData === "string" ? wireData : JSON.stringify(wireData ?? null));
+  // In preview `data` is the plain value; the type names the production (encrypted) form.
+  return c.json(body as unknown as AuthnWire, (opts.status ?? 200) as 200);
+}
