@@ -1,0 +1,144 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { RotateInput } from "./token-authority";
+
+/**
+ * The Durable Objects on their own, called over RPC like the core calls them: every decision
+ * is one synchronous read-modify-write, so racing calls see a single order.
+ */
+const uniq = () => crypto.randomUUID();
+const authority = () => env.TOKEN_AUTHORITY.get(env.TOKEN_AUTHORITY.idFromName(`test:${uniq()}`));
+const limiter = () => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`test:${uniq()}`));
+const guard = () => env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName(`test:${uniq()}`));
+
+const HOUR = 3_600_000;
+
+function rotation(familyId: string, presentedHash: string, now: number, graceMs = 10_000): RotateInput {
+  const successorHash = `succ-${uniq()}`;
+  return { familyId, presentedHash, successorHash, successorSealed: `sealed:${successorHash}`, successorExpiresAt: now + HOUR, now, graceMs };
+}
+
+describe("TokenAuthority", () => {
+  it("rotates once; a retry within grace gets the same sealed successor; later use is reuse and revokes", async () => {
+    const a = authority();
+    const now = Date.now();
+    await a.openFamily("fam", "h0", now + HOUR, now + 2 * HOUR, now);
+    const first = rotation("fam", "h0", now);
+    expect(await a.rotate(first)).toEqual({ status: "rotated" });
+    expect(await a.rotate(rotation("fam", "h0", now + 5_000))).toEqual({ status: "retry", successorSealed: first.successorSealed });
+    expect(await a.isActive("fam", now + 5_000)).toBe(true);
+    expect(await a.rotate(rotation("fam", "h0", now + 10_001))).toEqual({ status: "reuse" });
+    expect(await a.isActive("fam", now + 10_002)).toBe(false);
+    expect(await a.rotate(rotation("fam", first.successorHash, now + 10_003))).toEqual({ status: "revoked" });
+    expect(await a.describe("fam")).toMatchObject({ reason: "refresh_token_reuse", tokens: 2 });
+  });
+
+  it("20 racing rotations of one token: one rotated, 19 retries with that successor", async () => {
+    const a = authority();
+    const now = Date.now();
+    await a.openFamily("fam", "h0", now + HOUR, now + 2 * HOUR, now);
+    const inputs = Array.from({ length: 20 }, () => rotation("fam", "h0", now));
+    const results = await Promise.all(inputs.map((i) => a.rotate(i)));
+    const rotated = results.filter((r) => r.status === "rotated");
+    expect(rotated).toHaveLength(1);
+    const winner = inputs[results.findIndex((r) => r.status === "rotated")]!;
+    for (const r of results) if (r.status !== "rotated") expect(r).toEqual({ status: "retry", successorSealed: winner.successorSealed });
+    expect(await a.describe("fam")).toMatchObject({ revokedAt: null, tokens: 2 });
+  });
+
+  it("refuses unknown tokens, tokens of another family, expired tokens and families past their absolute lifetime", async () => {
+    const a = authority();
+    const now = Date.now();
+    await a.openFamily("f1", "h1", now + 1000, now + HOUR, now);
+    await a.openFamily("f2", "h2", now + HOUR, now + 2000, now);
+    expect(await a.rotate(rotation("f1", "nope", now))).toEqual({ status: "unknown" });
+    expect(await a.rotate(rotation("f2", "h1", now))).toEqual({ status: "unknown" });
+    expect(await a.rotate(rotation("missing", "h1", now))).toEqual({ status: "unknown" });
+    expect(await a.rotate(rotation("f1", "h1", now + 1000))).toEqual({ status: "expired" });
+    expect(await a.rotate(rotation("f2", "h2", now + 2000))).toEqual({ status: "expired" });
+    expect(await a.isActive("f2", now + 2000)).toBe(false);
+    expect(await a.activeUntil("f1", now)).toBe(now + HOUR);
+    // Refusals are not reuse: nothing was revoked.
+    expect(await a.describe("f1")).toMatchObject({ revokedAt: null });
+  });
+
+  it("a successor never outlives the family's absolute lifetime", async () => {
+    const a = authority();
+    const now = Date.now();
+    await a.openFamily("fam", "h0", now + 1000, now + 5000, now);
+    const r = rotation("fam", "h0", now);
+    expect(await a.rotate(r)).toEqual({ status: "rotated" });
+    expect(await a.rotate(rotation("fam", r.successorHash, now + 5000))).toEqual({ status: "expired" });
+  });
+
+  it("revokeAll ends every family but the one kept; revokeFamily is idempotent", async () => {
+    const a = authority();
+    const now = Date.now();
+    for (const f of ["a", "b", "c"]) await a.openFamily(f, null, now + HOUR, now + HOUR, now);
+    expect(await a.revokeAll("password_change", now, "b")).toBe(2);
+    expect(await a.isActive("a", now)).toBe(false);
+    expect(await a.isActive("b", now)).toBe(true);
+    expect(await a.isActive("c", now)).toBe(false);
+    expect(await a.revokeFamily("b", "logout", now)).toBe(true);
+    expect(await a.revokeFamily("b", "logout", now)).toBe(false);
+    expect(await a.revokeAll("disabled", now)).toBe(0);
+  });
+});
+
+describe("RateLimiter", () => {
+  const policy = { threshold: 3, windowMs: HOUR, baseDelayMs: 60_000, maxDelayMs: 300_000 };
+
+  it("locks at the threshold and doubles the wait per further failure up to the maximum", async () => {
+    const l = limiter();
+    const now = Date.now();
+    expect(await l.fail(policy, now)).toMatchObject({ allowed: true, failures: 1 });
+    expect(await l.fail(policy, now)).toMatchObject({ allowed: true, failures: 2 });
+    expect(await l.fail(policy, now)).toMatchObject({ allowed: false, retryAfter: 60, failures: 3 });
+    expect(await l.check(policy, now + 59_000)).toMatchObject({ allowed: false, retryAfter: 1 });
+    expect(await l.check(policy, now + 60_000)).toMatchObject({ allowed: true });
+    expect(await l.fail(policy, now)).toMatchObject({ retryAfter: 120 });
+    expect(await l.fail(policy, now)).toMatchObject({ retryAfter: 240 });
+    expect(await l.fail(policy, now)).toMatchObject({ retryAfter: 300 });
+    expect(await l.fail(policy, now)).toMatchObject({ retryAfter: 300, failures: 7 });
+    await l.reset();
+    expect(await l.check(policy, now)).toEqual({ allowed: true, retryAfter: 0, failures: 0 });
+  });
+
+  it("100 racing failures are all counted", async () => {
+    const l = limiter();
+    const now = Date.now();
+    const big = { ...policy, threshold: 1000 };
+    await Promise.all(Array.from({ length: 100 }, () => l.fail(big, now)));
+    expect(await l.failures(HOUR, now)).toBe(100);
+  });
+
+  it("failures outside the window are forgotten", async () => {
+    const l = limiter();
+    const now = Date.now();
+    await l.fail(policy, now);
+    await l.fail(policy, now);
+    expect(await l.fail(policy, now + HOUR + 1)).toMatchObject({ allowed: true, failures: 1 });
+  });
+
+  it("a fixed-window limit allows `limit` hits per window", async () => {
+    const l = limiter();
+    const now = Date.now();
+    const r = await Promise.all(Array.from({ length: 7 }, () => l.hit(5, 60_000, now)));
+    expect(r.filter((d) => d.allowed)).toHaveLength(5);
+    expect(r.find((d) => !d.allowed)).toMatchObject({ retryAfter: 60 });
+    expect(await l.hit(5, 60_000, now + 60_001)).toMatchObject({ allowed: true, failures: 1 });
+  });
+});
+
+describe("ReplayGuard", () => {
+  it("a claim succeeds exactly once among 10 racing claims, until it expires", async () => {
+    const g = guard();
+    const now = Date.now();
+    const results = await Promise.all(Array.from({ length: 10 }, () => g.claim("id", now + 1000, now)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await g.isClaimed("id", now + 999)).toBe(true);
+    expect(await g.isClaimed("id", now + 1001)).toBe(false);
+    expect(await g.claim("id", now + 5000, now + 1001)).toBe(true);
+    expect(await g.claim("other", now + 1000, now)).toBe(true);
+  });
+});
