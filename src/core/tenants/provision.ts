@@ -110,7 +110,9 @@ export async function provisionUser(svc: Services, input: ProvisionUserInput): P
     roles: input.roles,
     groups: input.groups ?? [],
     passwordHash,
-    passwordChangedAt: Date.now(),
+    // An initial password was set for the user, not changed by them (croit's
+    // passwordWasNeverChanged reads this); setUserPassword stamps the first real change.
+    passwordChangedAt: null,
     mustChangePassword: input.mustChangePassword ?? false,
   });
 }
