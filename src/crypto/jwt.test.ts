@@ -1,0 +1,75 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { D1SigningKeyStore } from "../storage/d1/signing-key-store";
+import { services } from "../../test/helpers/tenant";
+import { signJwt, verifyJwt, type TokenKind } from "./jwt";
+import { Keyring, type SigningKeyStore } from "./keys";
+
+/**
+ * JWT issue and verification: token kinds never pass for one another (typ and token_use), every
+ * token carries a kid that the JWKS publishes, and a key rotation keeps the previous key
+ * verifying until it is retired.
+ */
+const KINDS: TokenKind[] = ["access", "id", "reset", "proof"];
+const opts = { issuer: "urn:test:issuer", audience: "test-aud", subject: "user-1", ttlSeconds: 300 };
+
+describe("token kinds", () => {
+  it("each kind verifies only as itself", async () => {
+    const keyring = services().keyring;
+    for (const signed of KINDS) {
+      const token = await signJwt(keyring, { sid: "s" }, { ...opts, kind: signed });
+      for (const expected of KINDS) {
+        const v = verifyJwt(keyring, token, { kind: expected, issuer: opts.issuer, audience: opts.audience });
+        if (signed === expected) await expect(v).resolves.toMatchObject({ sub: "user-1", token_use: signed, sid: "s" });
+        else await expect(v, `${signed} as ${expected}`).rejects.toThrow();
+      }
+    }
+  });
+
+  it("every token names its key, and the JWKS publishes that key without private parts", async () => {
+    const keyring = services().keyring;
+    const token = await signJwt(keyring, {}, { ...opts, kind: "access" });
+    const header = JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as { kid: string; alg: string; typ: string };
+    expect(header).toMatchObject({ alg: "ES256", typ: "at+jwt", kid: expect.any(String) });
+    const jwks = await keyring.jwks();
+    const k = jwks.keys.find((x) => x.kid === header.kid)!;
+    expect(k).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+    expect(k).not.toHaveProperty("d");
+  });
+
+  it("refuses malformed input without throwing anything but JwtError", async () => {
+    const keyring = services().keyring;
+    for (const bad of ["", "a.b", "a.b.c", "a.b.c.d.e", "x".repeat(9000), "eyJ.eyJ.sig", "...."]) {
+      await expect(verifyJwt(keyring, bad, { kind: "access", issuer: opts.issuer, audience: opts.audience })).rejects.toMatchObject({ name: "Error", message: expect.any(String) });
+    }
+  });
+});
+
+describe("key rotation with overlap", () => {
+  it("a token of the previous key keeps verifying; a retired key's tokens stop", async () => {
+    // An isolated key purpose on the real D1 table, so the deployment's own key is untouched.
+    const purpose = `test-${crypto.randomUUID()}`;
+    const d1 = D1SigningKeyStore(env.DB);
+    const store: SigningKeyStore = { listActive: () => d1.listActive(purpose), insertCurrent: (r) => d1.insertCurrent({ ...r, purpose }) };
+    const secret = "rotation-test-secret-0123456789abcdef0123";
+    const before = new Keyring(store, secret);
+    const oldToken = await signJwt(before, {}, { ...opts, kind: "access" });
+    const verifyWith = (k: Keyring, token: string) => verifyJwt(k, token, { kind: "access", issuer: opts.issuer, audience: opts.audience });
+
+    // Rotate: demote the current key (what the rotation script does); the next signer creates a new one.
+    await env.DB.prepare("UPDATE signing_keys SET status = 'previous' WHERE purpose = ? AND status = 'current'").bind(purpose).run();
+    const after = new Keyring(store, secret);
+    const newToken = await signJwt(after, {}, { ...opts, kind: "access" });
+    const kidOf = (t: string) => (JSON.parse(atob(t.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as { kid: string }).kid;
+    expect(kidOf(newToken)).not.toBe(kidOf(oldToken));
+    await expect(verifyWith(after, oldToken)).resolves.toBeDefined();
+    await expect(verifyWith(after, newToken)).resolves.toBeDefined();
+    expect((await after.jwks()).keys.map((k) => k.kid).sort()).toEqual([kidOf(oldToken), kidOf(newToken)].sort());
+
+    await env.DB.prepare("UPDATE signing_keys SET status = 'retired' WHERE purpose = ? AND status = 'previous'").bind(purpose).run();
+    const later = new Keyring(store, secret);
+    await expect(verifyWith(later, oldToken)).rejects.toThrow(/unknown signing key/);
+    await expect(verifyWith(later, newToken)).resolves.toBeDefined();
+    await env.DB.prepare("DELETE FROM signing_keys WHERE purpose = ?").bind(purpose).run();
+  });
+});
