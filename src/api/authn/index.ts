@@ -2,6 +2,11 @@ import { openApiDocument, surfaceApp } from "../../http/openapi";
 import { renderAuthnError } from "./errors";
 import { registerManagementRoutes } from "./manage";
 import { registerOpenRoutes } from "./open";
+import { registerAuthenticateRoutes } from "./authenticate";
+import { registerFactorRoutes } from "./factors";
+import { registerIdpConfigRoutes } from "./idp-config";
+import { registerSchemeRoutes } from "./schemes";
+import { registerSpCatalogRoutes } from "./spcatalog";
 
 /**
  * The Authn API (seed 004), mounted at /authn. Licensed routes sit behind authnGuard
@@ -15,6 +20,11 @@ export const authn = surfaceApp(renderAuthnError);
 registerOpenRoutes(authn);
 registerManagementRoutes(authn);
 // AUTHN-ENDPOINTS: the endpoints helper registers its route groups below, one line each.
+registerAuthenticateRoutes(authn);
+registerFactorRoutes(authn);
+registerSchemeRoutes(authn);
+registerSpCatalogRoutes(authn);
+registerIdpConfigRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,

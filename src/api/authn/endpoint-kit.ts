@@ -1,0 +1,76 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import type { AuthnConfigStores } from "../../core/authn/stores";
+import type { Env } from "../../env";
+import { authnGuard, type LicenseLevel } from "../../http/authn-guard";
+import type { AppEnv } from "../../http/types";
+import { D1AuthSchemeStore } from "../../storage/d1/auth-scheme-store";
+import { D1IdpConfigStore } from "../../storage/d1/idp-config-store";
+import { D1SpCatalogStore } from "../../storage/d1/sp-catalog-store";
+import { EnvelopeHeaders, envelopeBody, envelopeResponse, licensedErrors } from "./schemas";
+
+/**
+ * Shared pieces of the Authn login and utility endpoints: the configuration stores (built once
+ * per Env, like http/services.ts), the license levels the document names, and a route builder
+ * that declares the guard, the envelope headers and the decrypted payload and answer shapes.
+ */
+const stores = new WeakMap<Env, AuthnConfigStores>();
+
+export function configStores(env: Env): AuthnConfigStores {
+  let s = stores.get(env);
+  if (!s) {
+    s = { schemes: D1AuthSchemeStore(env.DB), spCatalog: D1SpCatalogStore(env.DB), idpConfigs: D1IdpConfigStore(env.DB) };
+    stores.set(env, s);
+  }
+  return s;
+}
+
+/** "License must be of authLevel = system/service". */
+export const SYSTEM_SERVICE: LicenseLevel[] = ["system", "service"];
+/** "authLevel = system, service, service_ext". */
+export const SERVICE_LEVELS: LicenseLevel[] = ["system", "service", "service_ext"];
+
+interface RouteSpec<P extends z.ZodType | undefined, R extends z.ZodType | undefined> {
+  method: "get" | "post" | "put" | "patch" | "delete";
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  levels: LicenseLevel[] | "any";
+  community: boolean;
+  params?: z.ZodObject;
+  payload?: P;
+  /** The decrypted answer; undefined for 204 No Content. */
+  answer?: R;
+  status?: 200 | 201 | 204;
+  signed?: boolean;
+}
+
+export function authnRoute<P extends z.ZodType | undefined, R extends z.ZodType | undefined>(spec: RouteSpec<P, R>) {
+  const status = spec.status ?? 200;
+  const middleware: MiddlewareHandler<AppEnv>[] = [authnGuard({ levels: spec.levels, community: spec.community })];
+  const levels = spec.levels === "any" ? "any valid license" : `license level ${spec.levels.join(", ")}`;
+  return createRoute({
+    method: spec.method,
+    path: spec.path,
+    summary: spec.summary,
+    description: `${spec.description ? `${spec.description}\n\n` : ""}Requires ${levels}${spec.community ? " authorized for the community" : ""}.`,
+    tags: [spec.tag],
+    middleware,
+    request: {
+      headers: EnvelopeHeaders,
+      ...(spec.params ? { params: spec.params } : {}),
+      ...(spec.payload ? { body: envelopeBody(spec.payload) } : {}),
+    },
+    responses: {
+      [status]: spec.answer ? envelopeResponse(spec.answer, "Decrypted answer shown as the second branch of data", spec.signed ?? false) : { description: "No content" },
+      ...licensedErrors,
+    },
+  });
+}
+
+/** Path parameters of /tenant/{tenantId}/community/{communityId}/... routes. */
+export const TenantCommunityParams = z.object({
+  tenantId: z.string().max(128).openapi({ param: { name: "tenantId", in: "path" }, description: "Id of tenant" }),
+  communityId: z.string().max(128).openapi({ param: { name: "communityId", in: "path" }, description: "Id of community" }),
+});

@@ -1,0 +1,84 @@
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { deleteCatalogItem, listCatalog, putCatalogItem } from "../../core/authn/spcatalog";
+import { AuthError } from "../../core/errors";
+import { authnContext, authnPayload, authnRespond } from "../../http/authn-guard";
+import type { AppEnv } from "../../http/types";
+import { authnRoute, configStores, SYSTEM_SERVICE } from "./endpoint-kit";
+
+/**
+ * Service Provider Catalog (seed 004): list, create or update an item, delete one. The paths
+ * name no tenant: items belong to the calling license's tenant. A deployment-wide system
+ * license (no tenant) has no catalog of its own and is refused with 403.
+ */
+export const CatalogItem = z
+  .object({
+    name: z.string().min(1).max(128),
+    logo: z.string().min(1).max(65_536),
+    sso_url: z.string().min(1).max(2048),
+    template: z.string().min(1).max(65_536),
+    type: z.string().max(64).optional(),
+    description: z.string().max(4096).optional(),
+  })
+  .openapi("SpCatalogItem");
+
+const NameParams = z.object({ name: z.string().max(128).openapi({ param: { name: "name", in: "path" }, description: "Name of the item" }) });
+
+export const listCatalogRoute = authnRoute({
+  method: "get",
+  path: "/spcatalog/list",
+  summary: "Get list of service provider catalog items",
+  tag: "Service Provider Catalog",
+  levels: SYSTEM_SERVICE,
+  community: false,
+  answer: z.record(z.string(), CatalogItem),
+});
+export const putCatalogRoute = authnRoute({
+  method: "put",
+  path: "/spcatalog/item",
+  summary: "Create or update Service Provider Catalog item",
+  description: "Required: name, logo, sso_url (absolute http(s) URL), template. Answers {\"sp_catalog.<name>\": item}.",
+  tag: "Service Provider Catalog",
+  levels: "any",
+  community: false,
+  payload: CatalogItem,
+  answer: z.record(z.string(), CatalogItem),
+});
+export const deleteCatalogRoute = authnRoute({
+  method: "delete",
+  path: "/spcatalog/item/{name}",
+  summary: "Delete Service Provider Catalog item",
+  tag: "Service Provider Catalog",
+  levels: SYSTEM_SERVICE,
+  community: false,
+  params: NameParams,
+  status: 204,
+});
+
+function licenseTenant(c: Context<AppEnv>): string {
+  const t = authnContext(c).license.tenantId;
+  if (!t) throw new AuthError("forbidden", "the SP catalog belongs to a tenant: use a license of that tenant");
+  return t;
+}
+
+export function registerSpCatalogRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(listCatalogRoute, async (c) => authnRespond(c, await listCatalog(configStores(c.env).spCatalog, licenseTenant(c))) as never);
+
+  app.openapi(putCatalogRoute, async (c) => {
+    const p = authnPayload(c, CatalogItem);
+    const item = {
+      name: p.name,
+      logo: p.logo,
+      sso_url: p.sso_url,
+      template: p.template,
+      ...(p.type !== undefined ? { type: p.type } : {}),
+      ...(p.description !== undefined ? { description: p.description } : {}),
+    };
+    return authnRespond(c, await putCatalogItem(configStores(c.env).spCatalog, licenseTenant(c), item)) as never;
+  });
+
+  app.openapi(deleteCatalogRoute, async (c) => {
+    await deleteCatalogItem(configStores(c.env).spCatalog, licenseTenant(c), c.req.param("name") ?? "");
+    return c.body(null, 204) as never;
+  });
+}

@@ -1,0 +1,100 @@
+import type { User } from "../../storage/ports";
+import type { AuthSchemeStore } from "../../storage/ports-authn";
+import type { Scope, Services } from "../context";
+import { AuthError } from "../errors";
+import { recordAudit } from "../audit/audit";
+import { passwordMatches } from "../users/passwords";
+import { pinMatches } from "../mfa/pin";
+import { verifyTotp } from "../mfa/totp";
+import { accumulateAmr, verifyProof, type ProofClaims } from "./proofs";
+import { resolveSchemeModule } from "./schemes";
+
+/**
+ * Username plus one or more factors (password, PIN, TOTP), optionally stepping up from an
+ * earlier proof of authentication (seed 004 "authenticate" and "request/proof_of_authentication").
+ * Every factor given must be right. Failures count per user and per IP (core/limits) on the
+ * same "login" counters as every other surface's password login, so factors and surfaces
+ * cannot be alternated to multiply an attacker's guesses; unknown users, users without the
+ * factor, and wrong values all answer the same `invalid_credentials` after the same hashing.
+ */
+export interface FactorCredentials {
+  username: string;
+  password?: string;
+  pin?: string;
+  otp?: string;
+}
+
+export interface AuthenticateOptions {
+  /** An earlier proof to step up from: same user, methods accumulate. */
+  priorProof?: string;
+  schemeId?: string;
+  moduleId?: string;
+  /** Needed only when schemeId/moduleId are given. */
+  schemes?: AuthSchemeStore;
+}
+
+export interface AuthenticatedUser {
+  user: User;
+  /** Methods proven, earlier proof's first (RFC 8176 values). */
+  amr: string[];
+  /** Methods proven by this call alone. */
+  methods: string[];
+  schemeId?: string;
+  moduleId?: string;
+}
+
+const LIMITS = { username: 256, password: 1024, pin: 64, otp: 16 };
+
+/** The document's validation: 1. username is required 2. at least one of password, pin, otp. */
+export function checkFactorInput(c: Partial<FactorCredentials>): asserts c is FactorCredentials {
+  if (typeof c.username !== "string" || c.username.trim().length === 0) throw new AuthError("invalid_request", "username is required");
+  if (!c.password && !c.pin && !c.otp) throw new AuthError("invalid_request", "at least one of password, pin or otp is required");
+  for (const k of ["username", "password", "pin", "otp"] as const) {
+    const v = c[k];
+    if (v !== undefined && (typeof v !== "string" || v.length > LIMITS[k])) throw new AuthError("invalid_request", `${k} is too long`);
+  }
+}
+
+export async function authenticateWithFactors(svc: Services, scope: Scope, creds: FactorCredentials, opts: AuthenticateOptions = {}): Promise<AuthenticatedUser> {
+  checkFactorInput(creds);
+  // Everything that can be refused without touching a credential is checked first, so bad
+  // input neither consumes a TOTP code nor counts as a failed attempt.
+  const prior: ProofClaims | null = opts.priorProof ? await verifyProof(svc, scope, opts.priorProof) : null;
+  const scheme = opts.schemes ? await resolveSchemeModule(opts.schemes, scope, opts.schemeId, opts.moduleId) : {};
+  const name = creds.username.toLowerCase();
+  await svc.limiter.guard(scope, "login", name);
+  const user = await svc.users.byUsername(scope.community.id, name);
+  if (prior && (!user || prior.sub !== user.uid)) throw new AuthError("invalid_token", "the proof of authentication is for another user");
+
+  const methods: string[] = [];
+  const checks: Promise<boolean>[] = [];
+  if (creds.password) {
+    methods.push("pwd");
+    checks.push(passwordMatches(svc, scope, user, creds.password));
+  }
+  if (creds.pin) {
+    methods.push("pin");
+    checks.push(pinMatches(svc, user, creds.pin));
+  }
+  const knowledgeOk = (await Promise.all(checks)).every(Boolean);
+  // The OTP is checked (and so consumed) only when the other factors were right: a guessed
+  // password must not burn the user's current code.
+  let otpOk = true;
+  if (creds.otp) {
+    methods.push("otp");
+    otpOk = knowledgeOk && (await verifyTotp(svc, scope, user, creds.otp));
+  }
+  if (!user || !knowledgeOk || !otpOk) {
+    await svc.limiter.failure(scope, "login", name);
+    recordAudit(svc, scope, "login_failed", { userId: user?.uid ?? null, detail: { username: name, methods } });
+    throw new AuthError("invalid_credentials", "invalid credentials");
+  }
+  if (user.disabled) {
+    recordAudit(svc, scope, "login_refused_disabled", { userId: user.uid });
+    throw new AuthError("user_disabled", "user is disabled");
+  }
+  await svc.limiter.success(scope, "login", name);
+  const amr = accumulateAmr(prior?.amr ?? [], methods);
+  recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods, amr, stepUp: prior !== null } });
+  return { user, amr, methods, ...scheme };
+}
