@@ -1,0 +1,36 @@
+/**
+ * Refresh: userpool POST /v1/token-refresh. Refresh tokens rotate, so each connection chains
+ * its own session: every response's refresh_token is the next request's (autocannon's
+ * setupRequest / onResponse, with per-connection state).
+ */
+export default {
+  name: "refresh",
+  label: "refresh + rotation (userpool)",
+  budget: { minRatio: 0.5 },
+  async prepare(ctx) {
+    const sessions = [];
+    for (let i = 0; i < ctx.connections; i++) {
+      const u = ctx.benchUsers[i % ctx.benchUsers.length];
+      const r = await ctx.fetchJson("POST", "/v1/login", { username: u.username, password: u.password });
+      if (r.status !== 200) throw new Error(`login for a refresh token answered ${r.status}`);
+      sessions.push({ username: u.username, refreshToken: r.body.refresh_token });
+    }
+    return {
+      perConnection(i) {
+        const s = sessions[i % sessions.length];
+        return {
+          method: "POST",
+          path: "/v1/token-refresh",
+          headers: { "content-type": "application/json" },
+          setupRequest: (req) => ({ ...req, body: JSON.stringify({ username: s.username, refresh_token: s.refreshToken }) }),
+          onResponse: (status, body) => {
+            if (status !== 200) return;
+            try {
+              s.refreshToken = JSON.parse(body).refresh_token;
+            } catch {}
+          },
+        };
+      },
+    };
+  },
+};
