@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { LICENSE_LEVELS } from "../../core/licenses/licenses";
-import { manageCreateCommunity, manageCreateTenant, manageIssueLicense, manageSetLicenseDisabled, type Actor } from "../../core/licenses/manage";
+import { manageCreateCommunity, manageCreateTenant, manageIssueLicense, manageListLicenses, manageSetLicenseDisabled, type Actor } from "../../core/licenses/manage";
 import { authnContext, authnGuard, authnPayload, authnRespond } from "../../http/authn-guard";
 import { authnPlatform } from "../../http/authn-platform";
 import { forgetTenantCache } from "../../http/tenant";
@@ -85,7 +85,7 @@ export const disableLicenseRoute = route("patch", "/manage/license/{id}", "Disab
 
 const actor = (c: Context<AppEnv>): Actor => {
   const a = authnContext(c);
-  return { licenseId: a.license.id, ip: a.clientIp };
+  return { licenseId: a.license.id, tenantId: a.license.tenantId, ip: a.clientIp };
 };
 const licenseOut = (l: License) => ({ id: l.id, tenantId: l.tenantId, authLevel: l.authLevel, communities: l.communities, name: l.name, expiresAt: l.expiresAt, disabled: l.disabled, createdAt: l.createdAt });
 
@@ -113,7 +113,7 @@ export function registerManagementRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(listLicensesRoute, async (c) => {
     const p = authnPayload(c, ListPayload);
-    const licenses = await authnPlatform(c.env).licenses.list(p.tenantId);
+    const licenses = await manageListLicenses(authnPlatform(c.env).licenses, actor(c), p.tenantId);
     return authnRespond(c, { licenses: licenses.map(licenseOut) });
   });
 

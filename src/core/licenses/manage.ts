@@ -12,7 +12,17 @@ import { BOOTSTRAP_LICENSE_ID, createLicense } from "./licenses";
  */
 export interface Actor {
   licenseId: string;
+  /** The acting license's tenant; only deployment-wide licenses (null) may manage. */
+  tenantId: string | null;
   ip: string;
+}
+
+/**
+ * Management is reserved to deployment-wide system licenses: a system license issued to one
+ * tenant must not create tenants or issue licenses for others.
+ */
+function requireOperator(actor: Actor): void {
+  if (actor.tenantId !== null) throw new AuthError("forbidden", "only a deployment-wide system license may use the management API");
 }
 
 function audit(svc: Services, tenantId: string, type: string, actor: Actor, detail: Record<string, unknown>): void {
@@ -34,6 +44,7 @@ export interface CreateTenantInput {
 
 /** Creates a tenant with its first community (core provisioning; idempotent on the tenant id). */
 export async function manageCreateTenant(svc: Services, actor: Actor, input: CreateTenantInput): Promise<{ tenant: Tenant; community: Community; created: boolean }> {
+  requireOperator(actor);
   if (input.tenantId && (await svc.tenants.getTenant(input.tenantId))) throw new AuthError("conflict", "tenant already exists");
   const r = await provisionTenant(svc, input);
   audit(svc, r.tenant.id, "admin_tenant_created", actor, { communityId: r.community.id, hostnames: input.hostnames ?? [] });
@@ -42,6 +53,7 @@ export async function manageCreateTenant(svc: Services, actor: Actor, input: Cre
 
 /** Adds a community to a tenant; names are unique per tenant. */
 export async function manageCreateCommunity(svc: Services, actor: Actor, tenantId: string, input: { communityId?: string; name: string }): Promise<Community> {
+  requireOperator(actor);
   const tenant = await svc.tenants.getTenant(tenantId);
   if (!tenant) throw new AuthError("not_found", "unknown tenant");
   if (await svc.tenants.findCommunity(tenantId, input.name)) throw new AuthError("conflict", "a community with this name exists");
@@ -62,6 +74,7 @@ export interface IssueLicenseInput {
 
 /** Issues a license; its key is answered once. The communities must belong to the tenant. */
 export async function manageIssueLicense(svc: Services, store: LicenseStore, actor: Actor, input: IssueLicenseInput): Promise<{ license: License; licenseKey: string }> {
+  requireOperator(actor);
   if (input.tenantId !== null) {
     if (!(await svc.tenants.getTenant(input.tenantId))) throw new AuthError("not_found", "unknown tenant");
     for (const id of input.communities) {
@@ -77,8 +90,15 @@ export async function manageIssueLicense(svc: Services, store: LicenseStore, act
   return r;
 }
 
+/** Lists a tenant's licenses (null: the deployment-wide ones). */
+export async function manageListLicenses(store: LicenseStore, actor: Actor, tenantId: string | null): Promise<License[]> {
+  requireOperator(actor);
+  return store.list(tenantId);
+}
+
 /** Disables or re-enables a license (refused everywhere within LICENSE_CACHE_MS). */
 export async function manageSetLicenseDisabled(svc: Services, store: LicenseStore, actor: Actor, id: string, disabled: boolean): Promise<License> {
+  requireOperator(actor);
   if (id === BOOTSTRAP_LICENSE_ID) throw new AuthError("invalid_request", "the bootstrap license is a Worker secret: rotate the secret instead");
   const license = await store.byId(id);
   if (!license) throw new AuthError("not_found", "unknown license");
