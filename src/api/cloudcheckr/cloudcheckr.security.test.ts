@@ -155,7 +155,7 @@ describe("hostile tokens on PATCH /v1/auth/token", () => {
 
   it("refuses a token re-signed with escalated claims by a foreign key", async () => {
     const real = decodeJwt(await token(t));
-    const kp = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+    const kp = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
     const { SignJWT } = await import("jose");
     const forged = await new SignJWT({ ...real, roles: ["admin"] }).setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid: "forged" }).sign(kp.privateKey);
     expectShape(await patch(t, forged), 401, "invalid_token");
