@@ -206,8 +206,7 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
     const scope = c.get("scope");
     // The step-up proof is checked before the ktoken is spent, so a bad one does not burn it.
     const prior = p.jwt ? await verifyProof(svc, scope, p.jwt) : null;
-    const { user, amr } = await redeemKtoken(svc, scope, p.ktoken);
-    if (prior && prior.sub !== user.uid) throw new AuthError("invalid_token", "the proof of authentication is for another user");
+    const { user, amr } = await redeemKtoken(svc, scope, p.ktoken, prior ? { forUid: prior.sub } : {});
     const proof = await issueProof(svc, scope, user, { amr: accumulateAmr(prior?.amr ?? [], amr), ip: authnContext(c).clientIp });
     const shown = p.attributes ? pickAttributes(user, p.attributes) : authnUserObject(user);
     return authnRespond(c, { user: shown, proof_of_authentication_jwt: proof }, { signed: true }) as never;

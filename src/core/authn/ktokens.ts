@@ -47,9 +47,10 @@ export async function mintKtoken(svc: Services, scope: Scope, proof: string, ttl
 /**
  * Redeems a ktoken once: the user and the methods of the authentication it was minted from.
  * Unknown, expired, used and other communities' ktokens are all `invalid_token`, and count
- * against the caller IP's limit.
+ * against the caller IP's limit. `forUid` (the user of a step-up proof) must be the ktoken's
+ * user; a mismatch leaves the ktoken unspent.
  */
-export async function redeemKtoken(svc: Services, scope: Scope, ktoken: string): Promise<{ user: User; amr: string[] }> {
+export async function redeemKtoken(svc: Services, scope: Scope, ktoken: string, opts: { forUid?: string } = {}): Promise<{ user: User; amr: string[] }> {
   // The subject of the limit is the IP itself: ktokens carry no username to count against.
   await svc.limiter.guard(scope, "ktoken", scope.ip);
   const fail = async (message: string): Promise<never> => {
@@ -62,6 +63,8 @@ export async function redeemKtoken(svc: Services, scope: Scope, ktoken: string):
   const now = Date.now();
   if (!rec || rec.tenantId !== scope.tenant.id || rec.communityId !== scope.community.id) return fail("invalid ktoken");
   if (rec.expiresAt <= now) return fail("ktoken expired");
+  // A step-up proof of another user is refused before the ktoken is spent.
+  if (opts.forUid !== undefined && opts.forUid !== rec.uid) throw new AuthError("invalid_token", "the proof of authentication is for another user");
   if (!(await svc.once.claim(`ktoken:${scope.tenant.id}`, digest, rec.expiresAt))) return fail("ktoken was already used");
   svc.defer(svc.secrets.delete(KTOKEN_PREFIX, digest));
   const user = await svc.users.byUid(scope.tenant.id, rec.uid);
