@@ -215,18 +215,27 @@ export async function startLocalWorker(opts = {}) {
     const port = await freePort();
     const inspectorPort = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    child = spawnWranglerDev({
-      port,
-      ip: "127.0.0.1",
-      persistTo,
-      vars: { ...localVars(), ...(opts.vars ?? {}) },
-      args: ["--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false", "--log-level", "warn"],
-      onOutput,
-    });
-    await waitUntilUp(url, child);
+    const vars = { ...localVars(), ...(opts.vars ?? {}) };
+    const launch = async () => {
+      child = spawnWranglerDev({
+        port,
+        ip: "127.0.0.1",
+        persistTo,
+        vars,
+        args: ["--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false", "--log-level", "warn"],
+        onOutput,
+      });
+      await waitUntilUp(url, child);
+    };
+    await launch();
     const creds = generateCredentials();
     const seed = await seedDemo(url, creds, { ...(opts.settings ? { settings: opts.settings } : {}), ...(opts.extraUsers ? { extraUsers: opts.extraUsers } : {}) });
-    return { url, demo: credentialsDocument(url, seed, creds), seed, stop, output: () => output };
+    /** Restarts wrangler on the same port, data and secrets (fresh isolates, empty caches). */
+    const restart = async () => {
+      if (child) await stopChild(child);
+      await launch();
+    };
+    return { url, persistTo, demo: credentialsDocument(url, seed, creds), seed, stop, restart, output: () => output };
   } catch (e) {
     await stop();
     throw new Error(`${e instanceof Error ? e.message : e}\n--- wrangler output ---\n${output.slice(-4000)}`);

@@ -43,6 +43,10 @@ export interface StartedWorker {
   /** The raw POST /dev/seed answer (ids of extra users, ...). */
   seed: Record<string, unknown>;
   stop(): Promise<void>;
+  /** Restarts wrangler on the same port, data and secrets (fresh isolates, empty caches). */
+  restart(): Promise<void>;
+  /** The Worker's local persistence directory (for `wrangler d1 execute --persist-to`). */
+  persistTo: string;
   /** wrangler's output so far (for failure messages). */
   output(): string;
 }
