@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { dev } from "./api/dev";
-import { authn, authnOpenApi } from "./api/authn";
+import { sentinel, sentinelOpenApi } from "./api/sentinel";
 import { authn, authnOpenApi } from "./api/authn";
 import { cloudcheckr, cloudcheckrOpenApi } from "./api/cloudcheckr";
 import { croit, croitOpenApi } from "./api/croit";
@@ -33,8 +33,8 @@ app.get("/openapi/croit.json", croitOpenApi);
 app.route("/api/auth", croit);
 app.get("/openapi/authn.json", authnOpenApi);
 app.route("/authn", authn);
-app.get("/openapi/authn.json", authnOpenApi);
-app.route("/authn", authn);
+app.get("/openapi/sentinel.json", sentinelOpenApi);
+app.route("/v1.0/auth", sentinel);
 app.route("/dev", dev);
 
 app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));

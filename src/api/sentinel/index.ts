@@ -1,0 +1,203 @@
+import type { Context } from "hono";
+import type { Scope } from "../../core/context";
+import { passwordBearerLogin, refreshUserBearer } from "../../core/auth/bearer-session";
+import { loginAs, recordImpersonatedUse } from "../../core/auth/login-as";
+import { completeResetWithToken, inspectResetToken, requestResetLink } from "../../core/auth/reset-link";
+import { requireRole, ROLE } from "../../core/auth/roles";
+import { requestUsernameReminder } from "../../core/auth/username-reminder";
+import { authenticateClient } from "../../core/clients/client-credentials";
+import { issueClientSession } from "../../core/clients/client-session";
+import { AuthError } from "../../core/errors";
+import { completeOidcCallback } from "../../core/federation/oidc-connection";
+import { authenticateOktaHook, enrichOktaToken, oktaHookHeader } from "../../core/federation/okta-token-hook";
+import { initiateSso } from "../../core/federation/sso";
+import { createSsoConnection, viewConnection } from "../../core/federation/sso-connections";
+import { verifyAccessToken, type AccessClaims, type IssuedSession } from "../../core/sessions/tokens";
+import { findOrganisation } from "../../core/tenants/organisation";
+import { acceptTerms, pendingTermsVersion } from "../../core/terms/terms";
+import { setAssociatedAccountPassword } from "../../core/users/associated-accounts";
+import { bearerToken } from "../../http/bearer";
+import { openApiDocument, surfaceApp } from "../../http/openapi";
+import { resolveTenantByHost } from "../../http/tenant";
+import type { AppEnv } from "../../http/types";
+import { renderSentinelError } from "./errors";
+import * as r from "./routes";
+
+/**
+ * The Sentinel API (seed 000), mounted at /v1.0/auth. Thin adapter: validates, calls core,
+ * shapes `{token, tokenType, expiresIn}` or the Spring-style error body (errors.ts).
+ */
+export const sentinel = surfaceApp(renderSentinelError);
+sentinel.use("*", resolveTenantByHost);
+sentinel.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+
+/** Verifies the bearer access token; a request made with an impersonation token is audited with both identities. */
+async function authenticate(c: Context<AppEnv>): Promise<AccessClaims> {
+  const svc = c.get("services");
+  const scope = c.get("scope");
+  const claims = await verifyAccessToken(svc, scope, bearerToken(c));
+  recordImpersonatedUse(svc, scope, claims, { method: c.req.method, path: new URL(c.req.url).pathname });
+  return claims;
+}
+
+const tokenBody = (s: IssuedSession, extra: { termsAndConditionsPending?: boolean; passwordChangeRequired?: boolean } = {}) => ({
+  token: s.accessToken,
+  tokenType: "Bearer" as const,
+  expiresIn: s.expiresIn,
+  ...extra,
+});
+
+const origin = (c: Context) => new URL(c.req.url).origin;
+
+async function corpName(c: Context<AppEnv>, communityId: string): Promise<string> {
+  const scope: Scope = c.get("scope");
+  if (communityId === scope.community.id) return scope.community.name;
+  return (await c.get("services").tenants.getCommunity(communityId))?.name ?? communityId;
+}
+
+sentinel.openapi(r.tokenRoute, async (c) => {
+  const body = c.req.valid("json");
+  const out = await passwordBearerLogin(c.get("services"), c.get("scope"), body);
+  if (out.kind === "change_password") {
+    return c.json({ token: out.token, tokenType: "Bearer" as const, expiresIn: out.expiresIn, passwordChangeRequired: true }, 200);
+  }
+  return c.json(tokenBody(out.session, out.termsPending ? { termsAndConditionsPending: true } : {}), 200);
+});
+
+sentinel.openapi(r.refreshRoute, async (c) => {
+  const svc = c.get("services");
+  const scope = c.get("scope");
+  const claims = await authenticate(c);
+  const s = await refreshUserBearer(svc, scope, claims);
+  const pending = pendingTermsVersion(scope.settings, s.user) !== null;
+  return c.json(tokenBody(s, pending ? { termsAndConditionsPending: true } : {}), 200);
+});
+
+sentinel.openapi(r.loginAsRoute, async (c) => {
+  const body = c.req.valid("json");
+  const svc = c.get("services");
+  const scope = c.get("scope");
+  const claims = await authenticate(c);
+  const s = await loginAs(svc, scope, claims, body);
+  const pending = pendingTermsVersion(scope.settings, s.user) !== null;
+  return c.json(tokenBody(s, pending ? { termsAndConditionsPending: true } : {}), 200);
+});
+
+sentinel.openapi(r.clientTokenRoute, async (c) => {
+  const { clientId, clientSecret, corpId } = c.req.valid("json");
+  const svc = c.get("services");
+  const scope = c.get("scope");
+  const client = await authenticateClient(svc, scope, clientId, clientSecret, "client_credentials");
+  if (corpId !== undefined) {
+    const org = await findOrganisation(svc, scope, corpId);
+    // The client is authentic, but not for this organisation: answer as for a wrong secret.
+    if (!org || org.id !== client.communityId) throw new AuthError("invalid_client", "client authentication failed");
+  }
+  const { session } = await issueClientSession(svc, scope, client);
+  return c.json(tokenBody(session), 200);
+});
+
+sentinel.openapi(r.enrichTokenRoute, async (c) => {
+  const svc = c.get("services");
+  const scope = c.get("scope");
+  await authenticateOktaHook(svc, scope, c.req.header(oktaHookHeader(scope)));
+  return c.json(await enrichOktaToken(svc, scope, c.req.valid("json")), 200);
+});
+
+sentinel.openapi(r.passwordCheckRoute, async (c) => {
+  const grant = await inspectResetToken(c.get("services"), c.get("scope"), bearerToken(c));
+  return c.json({ valid: true as const, username: grant.user.username, expiresAt: new Date(grant.expiresAt).toISOString() }, 200);
+});
+
+sentinel.openapi(r.passwordSetRoute, async (c) => {
+  const token = bearerToken(c);
+  const { password, confirmPassword } = c.req.valid("json");
+  const svc = c.get("services");
+  const scope = c.get("scope");
+  if (confirmPassword !== undefined && confirmPassword !== password) {
+    // Checked after the token, so a caller without one learns nothing.
+    await inspectResetToken(svc, scope, token);
+    throw new AuthError("invalid_request", "confirmPassword: does not match password");
+  }
+  await completeResetWithToken(svc, scope, token, password);
+  return c.json({ message: "Password updated" }, 200);
+});
+
+sentinel.openapi(r.passwordResetRoute, async (c) => {
+  const { username, corpId } = c.req.valid("json");
+  await requestResetLink(c.get("services"), c.get("scope"), { username, corpId, defaultPage: `${origin(c)}/reset-password` });
+  return c.json({ message: "If the user exists, a password reset link has been sent to its email address" }, 200);
+});
+
+sentinel.openapi(r.setAssociatedRoute, async (c) => {
+  const { username, password } = c.req.valid("json");
+  const claims = await authenticate(c);
+  await setAssociatedAccountPassword(c.get("services"), c.get("scope"), claims, { username, password });
+  return c.json({ message: "Associated account enabled and password set" }, 200);
+});
+
+sentinel.openapi(r.ssoInitiateRoute, async (c) => {
+  const { email, redirectUri, state } = c.req.valid("json");
+  const { authorizationUrl } = await initiateSso(c.get("services"), c.get("scope"), { email, redirectUri, state, callbackUrl: `${origin(c)}/v1.0/auth/sso/callback` });
+  return c.json({ authorizationUrl }, 200);
+});
+
+sentinel.openapi(r.ssoCallbackRoute, async (c) => {
+  const q = c.req.valid("query");
+  const { redirect } = await completeOidcCallback(c.get("services"), c.get("scope"), q);
+  c.header("referrer-policy", "no-referrer");
+  return c.redirect(redirect, 302);
+});
+
+sentinel.openapi(r.ssoCreateConnectionRoute, async (c) => {
+  const body = c.req.valid("json");
+  const claims = await authenticate(c);
+  requireRole(claims, ROLE.SYSTEM_ADMIN);
+  const created = await createSsoConnection(c.get("services"), c.get("scope"), body, claims.sub);
+  return c.json(created, 201);
+});
+
+sentinel.openapi(r.ssoListConnectionsRoute, async (c) => {
+  const claims = await authenticate(c);
+  requireRole(claims, ROLE.SYSTEM_ADMIN);
+  const list = await c.get("services").ssoConnections.list(c.get("scope").tenant.id);
+  return c.json(list.map(viewConnection), 200);
+});
+
+async function termsAnswer(c: Context<AppEnv>, claims: AccessClaims, input: { corpId?: string | undefined; version?: string | undefined }) {
+  const svc = c.get("services");
+  const scope = c.get("scope");
+  const accepted = await acceptTerms(svc, scope, claims, input);
+  const s = await refreshUserBearer(svc, scope, claims);
+  return {
+    userId: accepted.userId,
+    corpId: await corpName(c, accepted.communityId),
+    version: accepted.version,
+    acceptedAt: new Date(accepted.acceptedAt).toISOString(),
+    token: s.accessToken,
+    expiresIn: s.expiresIn,
+  };
+}
+
+sentinel.openapi(r.termsRoute, async (c) => {
+  const claims = await authenticate(c);
+  return c.json(await termsAnswer(c, claims, {}), 200);
+});
+
+sentinel.openapi(r.acceptTermsRoute, async (c) => {
+  const body = c.req.valid("json");
+  const claims = await authenticate(c);
+  return c.json(await termsAnswer(c, claims, body), 200);
+});
+
+sentinel.openapi(r.usernameRequestRoute, async (c) => {
+  const { email, corpId } = c.req.valid("json");
+  await requestUsernameReminder(c.get("services"), c.get("scope"), { email, corpId });
+  return c.json({ message: "If the address is registered, its usernames have been sent to it" }, 200);
+});
+
+export const sentinelOpenApi = openApiDocument(
+  sentinel,
+  { title: "Sentinel auth API", version: "1.0.0", description: "Kajeet Sentinel /v1.0/auth: tokens, login-as, passwords, terms, SSO (seed 000)" },
+  "/v1.0/auth",
+);
