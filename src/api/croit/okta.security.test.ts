@@ -154,6 +154,23 @@ describe("okta/login with the IdP's keys unavailable", () => {
   }
 });
 
+describe("okta/login refuses tokens on their face without asking the IdP", () => {
+  it("alg none and HS256 answer invalid_grant even while the JWKS is down, and fetch nothing", async () => {
+    const own = await TestIdp.create();
+    own.mode = "503";
+    const tt = await oktaTenant(own);
+    const claims = { iss: own.issuer, sub: "00u-f", aud: CLIENT_ID, iat: now(), exp: now() + 3600 };
+    const none = `${b64url({ alg: "none" })}.${b64url(claims)}.`;
+    const hs = await new SignJWT(claims).setProtectedHeader({ alg: "HS256", kid: own.key.kid }).sign(new TextEncoder().encode("k".repeat(32)));
+    for (const token of [none, hs, `${b64url({ kid: own.key.kid })}.${b64url(claims)}.sig`]) {
+      const r = await login(tt, token);
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual({ error: "invalid_grant", error_description: "ID token algorithm not allowed" });
+    }
+    expect(own.fetches).toBe(0);
+  });
+});
+
 describe("okta/login hostile bodies", () => {
   it("wrong types and missing idToken answer invalid_request", async () => {
     for (const body of [{ idToken: 123 }, { idToken: null }, { idToken: ["a.b.c"] }, { idToken: { a: 1 } }, { idToken: "" }, {}, [], "token", 42, null]) {

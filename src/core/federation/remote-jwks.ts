@@ -70,12 +70,16 @@ export async function verifyExternalIdToken(svc: Services, token: string, exp: E
     throw new AuthError("invalid_token", "malformed ID token");
   }
   let kid: string | undefined;
+  let alg: unknown;
   try {
-    const header = JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as { kid?: unknown };
+    const header = JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as { kid?: unknown; alg?: unknown };
     kid = typeof header.kid === "string" ? header.kid : undefined;
+    alg = header.alg;
   } catch {
     throw new AuthError("invalid_token", "malformed ID token");
   }
+  // Refused on its face (alg none, HMAC, ...): no need to ask the IdP for its keys.
+  if (typeof alg !== "string" || !ALGORITHMS.includes(alg)) throw new AuthError("invalid_token", "ID token algorithm not allowed");
   const jwks = await jwksFor(svc, exp.jwksUri, kid);
   try {
     const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
