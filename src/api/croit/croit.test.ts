@@ -203,6 +203,7 @@ describe("logout and token-info", () => {
     for (const r of [a, b]) {
       expect(r.status).toBe(401);
       expect(r.body.error).toBe("invalid_token");
+      expect(r.headers.get("www-authenticate")).toBe('Bearer realm="croit"');
     }
   });
 });

@@ -44,7 +44,9 @@ export function renderCroitError(c: Context, e: AuthError): Response {
   if (e.code === "invalid_client") {
     res.headers.set("www-authenticate", `Basic realm="${BASIC_REALM}", charset="UTF-8"`);
   } else if (error === "invalid_token") {
-    res.headers.set("www-authenticate", `Bearer realm="${BASIC_REALM}", error="invalid_token"`);
+    // RFC 6750 §3.1: a request without any credentials gets the bare challenge, no error code.
+    const attempted = Boolean(c.req.header("authorization"));
+    res.headers.set("www-authenticate", attempted ? `Bearer realm="${BASIC_REALM}", error="invalid_token"` : `Bearer realm="${BASIC_REALM}"`);
   }
   return res;
 }
