@@ -132,3 +132,24 @@ describe("schemes", () => {
     expect(badScheme.status).toBe(400);
   });
 });
+
+describe("OpenAPI", () => {
+  it("documents the login and utility endpoints with their decrypted payloads", async () => {
+    const { SELF } = await import("cloudflare:test");
+    const res = await SELF.fetch("http://authn.test/openapi/authn.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const p of [
+      "/tenant/{tenantId}/community/{communityId}/authenticate",
+      "/tenant/{tenantId}/community/{communityId}/request/proof_of_authentication",
+      "/tenant/{tenantId}/community/{communityId}/authenticate_with_ktoken",
+      "/tenant/{tenantId}/community/{communityId}/ktoken",
+      "/tenant/{tenantId}/community/{communityId}/scheme/{id}",
+      "/spcatalog/item/{name}",
+      "/tenant/{tenantId}/community/{communityId}/idp_config",
+      "/tenant/{tenantId}/community/{communityId}/totp/enroll",
+    ]) {
+      expect(doc.paths).toHaveProperty([p]);
+    }
+  });
+});
