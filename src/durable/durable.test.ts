@@ -104,6 +104,24 @@ describe("RateLimiter", () => {
     expect(await l.check(policy, now)).toEqual({ allowed: true, retryAfter: 0, failures: 0 });
   });
 
+  it("begin reserves: failures plus checks in flight never exceed the threshold", async () => {
+    const l = limiter();
+    const now = Date.now();
+    const begun = await Promise.all(Array.from({ length: 10 }, () => l.begin(policy, now)));
+    expect(begun.filter((d) => d.allowed)).toHaveLength(3);
+    expect(begun.find((d) => !d.allowed)).toMatchObject({ retryAfter: 1 });
+    // Settling: one fails, one is released; a new check may then begin.
+    await l.fail(policy, now, true);
+    await l.release();
+    expect(await l.begin(policy, now)).toMatchObject({ allowed: true, failures: 1 });
+    expect(await l.begin(policy, now)).toMatchObject({ allowed: false });
+    // An unsettled reservation (a crashed request) stops counting after 30 s.
+    expect(await l.begin(policy, now + 30_001)).toMatchObject({ allowed: true, failures: 1 });
+    // A success clears failures and reservations.
+    await l.reset();
+    expect((await Promise.all([l.begin(policy, now), l.begin(policy, now), l.begin(policy, now)])).every((d) => d.allowed)).toBe(true);
+  });
+
   it("100 racing failures are all counted", async () => {
     const l = limiter();
     const now = Date.now();

@@ -22,6 +22,9 @@ export interface LimitDecision {
   failures: number;
 }
 
+/** How long a begun, unsettled credential check keeps counting against the threshold. */
+const RESERVATION_MS = 30_000;
+
 interface Row {
   failures: number;
   window_start: number;
@@ -37,6 +40,40 @@ export class RateLimiter extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS counters (
       name TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start INTEGER NOT NULL, locked_until INTEGER NOT NULL)`);
+    // Credential checks in flight (begun, not yet settled): see `begin`.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS reservations (at INTEGER NOT NULL)");
+  }
+
+  private inFlight(now: number): number {
+    this.sql.exec("DELETE FROM reservations WHERE at <= ?", now - RESERVATION_MS);
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM reservations").one().n;
+  }
+
+  private settleOne(): void {
+    this.sql.exec("DELETE FROM reservations WHERE rowid = (SELECT min(rowid) FROM reservations)");
+  }
+
+  /**
+   * Begins a credential check: refused while locked, and also while the failures so far plus
+   * the checks still in flight would reach the threshold. Without the second rule, N parallel
+   * guesses all pass a plain `check` before any of them is counted, and the threshold bounds
+   * nothing. A begun check is settled by `fail(..., true)`, `release` or `reset`; one that is
+   * never settled (a crashed request) stops counting after RESERVATION_MS.
+   */
+  begin(policy: LockoutPolicy, now: number): LimitDecision {
+    const locked = this.check(policy, now);
+    if (!locked.allowed) return locked;
+    if (locked.failures + this.inFlight(now) >= policy.threshold) {
+      // Undecided checks will settle within moments: either they fail (and lock) or not.
+      return { allowed: false, retryAfter: 1, failures: locked.failures };
+    }
+    this.sql.exec("INSERT INTO reservations (at) VALUES (?)", now);
+    return locked;
+  }
+
+  /** Settles a begun check that neither failed nor succeeded (e.g. refused for another reason). */
+  release(): void {
+    this.settleOne();
   }
 
   private read(name: string, windowMs: number, now: number): Row {
@@ -62,8 +99,12 @@ export class RateLimiter extends DurableObject<Env> {
     return { allowed: wait <= 0, retryAfter: wait > 0 ? Math.ceil(wait / 1000) : 0, failures: r.failures };
   }
 
-  /** Records one failed credential check; locks progressively past the threshold. */
-  fail(policy: LockoutPolicy, now: number): LimitDecision {
+  /**
+   * Records one failed credential check; locks progressively past the threshold. `begun`: the
+   * check was started with `begin`, whose reservation this settles.
+   */
+  fail(policy: LockoutPolicy, now: number, begun = false): LimitDecision {
+    if (begun) this.settleOne();
     const r = this.read("lockout", policy.windowMs, now);
     r.failures += 1;
     if (r.failures >= policy.threshold) {
@@ -78,6 +119,7 @@ export class RateLimiter extends DurableObject<Env> {
   /** A success (or a password reset) releases the lock and clears the count. */
   reset(): void {
     this.sql.exec("DELETE FROM counters WHERE name = 'lockout'");
+    this.sql.exec("DELETE FROM reservations");
   }
 
   /** Fixed-window request limit: counts this hit and says whether it is within `limit`. */

@@ -18,15 +18,17 @@ export async function passwordLogin(svc: Services, scope: Scope, username: strin
     throw new AuthError("invalid_credentials", "incorrect username or password");
   }
   const name = username.toLowerCase();
-  await svc.limiter.guard(scope, "login", name);
+  // `attempt`, not `guard`: parallel guesses must not slip past the threshold uncounted.
+  await svc.limiter.attempt(scope, "login", name);
   const user = await svc.users.byUsername(scope.community.id, name);
   const ok = await passwordMatches(svc, scope, user, password);
   if (!ok || !user) {
-    await svc.limiter.failure(scope, "login", name);
+    await svc.limiter.attemptFailed(scope, "login", name);
     recordAudit(svc, scope, "login_failed", { userId: user?.uid ?? null, detail: { username: name } });
     throw new AuthError("invalid_credentials", "incorrect username or password");
   }
   if (user.disabled) {
+    await svc.limiter.release(scope, "login", name);
     recordAudit(svc, scope, "login_refused_disabled", { userId: user.uid });
     throw new AuthError("user_disabled", "user is disabled");
   }

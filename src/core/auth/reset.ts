@@ -78,17 +78,27 @@ export async function confirmResetCode(svc: Services, scope: Scope, username: st
   const invalid = () => new AuthError("invalid_grant", "invalid or expired confirmation code");
   const name = String(username ?? "").toLowerCase();
   const policy = attemptPolicy(scope);
-  await svc.limiter.guard(scope, "reset", name, policy);
+  // `attempt`, not `guard`: parallel guesses must not slip past the attempt limit uncounted.
+  await svc.limiter.attempt(scope, "reset", name, policy);
   const user = await findUser(svc, scope, name);
   const digest = user ? await codeDigest(scope.tenant.id, user.uid, String(code ?? "")) : "";
   const rec = user && code ? await svc.secrets.get<CodeRecord>(CODE_PREFIX, digest) : null;
   const latest = user ? await svc.secrets.get<{ digest: string }>(LATEST_PREFIX, await latestDigest(scope.tenant.id, user.uid)) : null;
   if (!user || !rec || rec.uid !== user.uid || rec.expiresAt <= Date.now() || latest?.digest !== digest || user.disabled) {
-    await svc.limiter.failure(scope, "reset", name, policy);
+    await svc.limiter.attemptFailed(scope, "reset", name, policy);
     throw invalid();
   }
-  checkPasswordPolicy(scope.settings, newPassword, { username: user.username });
-  if (!(await svc.once.claim(`reset:${scope.tenant.id}`, digest, rec.expiresAt))) throw invalid();
+  try {
+    checkPasswordPolicy(scope.settings, newPassword, { username: user.username });
+  } catch (e) {
+    // A weak password is not a wrong code: it neither counts nor consumes the code.
+    await svc.limiter.release(scope, "reset", name);
+    throw e;
+  }
+  if (!(await svc.once.claim(`reset:${scope.tenant.id}`, digest, rec.expiresAt))) {
+    await svc.limiter.release(scope, "reset", name);
+    throw invalid();
+  }
   await setUserPassword(svc, scope, user, newPassword, "password_reset");
   svc.defer(svc.secrets.delete(CODE_PREFIX, digest));
 }

@@ -13,8 +13,10 @@ describe("racing one secret ten times", () => {
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) => post(t, "forgot-password-confirm", { username: "alice", password: `raced new passphrase ${i}`, confirmation_code: code })),
     );
-    const statuses = answers.map((r) => r.status).sort();
-    expect(statuses).toEqual([200, ...Array(9).fill(400)]);
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    // The rest lose the race (400) or, beyond the attempt limit in flight at once, wait (429).
+    expect(statuses.every((s) => s === 200 || s === 400 || s === 429)).toBe(true);
     // The password is the winner's.
     const winner = answers.findIndex((r) => r.status === 200);
     expect((await post(t, "login", { username: "alice", password: `raced new passphrase ${winner}` })).status).toBe(200);

@@ -20,6 +20,36 @@ describe("failure counting under concurrency", () => {
   });
 });
 
+describe("parallel guessing cannot exceed the threshold", () => {
+  it("100 parallel wrong passwords with the default threshold of 30: exactly 30 are checked", async () => {
+    const t = await createTestTenant();
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => post(t, "login", { username: "alice", password: `wrong password ${i}` })));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(30);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(70);
+    for (const r of answers.filter((a) => a.status === 429)) expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await services().limiter.failures(await scopeOf(t), "login", "alice")).toBe(30);
+  });
+
+  it("20 parallel wrong reset codes with an attempt limit of 5: exactly 5 are checked", async () => {
+    const t = await createTestTenant();
+    await requestCode(t, "alice", `alice@${t.host}`);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => post(t, "forgot-password-confirm", { username: "alice", password: "a brand new passphrase 42", confirmation_code: `WRONG${i}zz` })),
+    );
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+  });
+
+  it("parallel correct logins below the threshold all succeed and leave nothing counted", async () => {
+    const t = await createTestTenant();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post(t, "login", { username: "alice", password: PASSWORD })));
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(await services().limiter.failures(await scopeOf(t), "login", "alice")).toBe(0);
+  });
+});
+
 describe("lockout with the default policy", () => {
   it("after 30 failures: 429 with Retry-After even with the right password; a reset releases it", async () => {
     const t = await createTestTenant();

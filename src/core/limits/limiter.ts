@@ -43,7 +43,42 @@ export class Limiter {
     if (!u.allowed || !i.allowed) throw new AuthError("rate_limited", "too many failed attempts; try again later", { retryAfter: wait });
   }
 
-  /** Records a failed check against both counters. */
+  /**
+   * Begins a credential check on `subject`: like `guard`, but the subject's counter also
+   * reserves this attempt, so that parallel attempts cannot exceed the threshold between a
+   * check and its failure being recorded (the IP counter is checked, not reserved). Settle it
+   * with `attemptFailed`, `success` or `release`.
+   */
+  async attempt(scope: Scope, kind: string, subject: string, userPolicy?: LockoutPolicy): Promise<void> {
+    const k = Limiter.keys(scope, kind, subject);
+    const now = Date.now();
+    const [u, i] = await Promise.all([
+      this.stub(k.user).begin(userPolicy ?? Limiter.policy(scope, "user"), now),
+      this.stub(k.ip).check(Limiter.policy(scope, "ip"), now),
+    ]);
+    if (u.allowed && !i.allowed) await this.stub(k.user).release();
+    if (!u.allowed || !i.allowed) {
+      throw new AuthError("rate_limited", "too many failed attempts; try again later", { retryAfter: Math.max(u.retryAfter, i.retryAfter) });
+    }
+  }
+
+  /** Records the failure of a check begun with `attempt`, against both counters. */
+  async attemptFailed(scope: Scope, kind: string, subject: string, userPolicy?: LockoutPolicy): Promise<LimitDecision> {
+    const k = Limiter.keys(scope, kind, subject);
+    const now = Date.now();
+    const [u] = await Promise.all([
+      this.stub(k.user).fail(userPolicy ?? Limiter.policy(scope, "user"), now, true),
+      this.stub(k.ip).fail(Limiter.policy(scope, "ip"), now),
+    ]);
+    return u;
+  }
+
+  /** Settles a check begun with `attempt` that neither failed nor succeeded. */
+  async release(scope: Scope, kind: string, subject: string): Promise<void> {
+    await this.stub(Limiter.keys(scope, kind, subject).user).release();
+  }
+
+  /** Records a failed check against both counters (for checks begun with `guard`). */
   async failure(scope: Scope, kind: string, subject: string, userPolicy?: LockoutPolicy): Promise<LimitDecision> {
     const k = Limiter.keys(scope, kind, subject);
     const now = Date.now();

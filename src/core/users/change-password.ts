@@ -11,11 +11,13 @@ import { checkPasswordPolicy } from "./password-policy";
 export async function changePassword(svc: Services, scope: Scope, claims: AccessClaims, previous: string, proposed: string): Promise<void> {
   const user = await svc.users.byUid(scope.tenant.id, claims.sub);
   if (!user || user.disabled) throw new AuthError("invalid_token", "invalid token");
-  await svc.limiter.guard(scope, "login", user.username);
+  await svc.limiter.attempt(scope, "login", user.username);
   if (!(await passwordMatches(svc, scope, user, previous))) {
-    await svc.limiter.failure(scope, "login", user.username);
+    await svc.limiter.attemptFailed(scope, "login", user.username);
     throw new AuthError("invalid_credentials", "incorrect previous password");
   }
+  // The previous password was proven: that is a successful credential check.
+  await svc.limiter.success(scope, "login", user.username);
   checkPasswordPolicy(scope.settings, proposed, { username: user.username });
   await setUserPassword(svc, scope, user, proposed, "password_change", claims.sid);
 }
