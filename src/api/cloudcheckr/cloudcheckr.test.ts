@@ -170,6 +170,16 @@ describe("PATCH /v1/auth/token", () => {
     expect(decodeJwt(r.body.access_token).exp!).toBeLessThanOrEqual(c1.iat! + 121);
   });
 
+  it("shares Sentinel's bearer session: terms-pending claims while the tenant's terms are not accepted", async () => {
+    const tc = await createTestTenant({ termsAndConditions: { version: "2026-01" } });
+    const l = await callJson<{ access_token: string }>("POST", "/v1/auth/token", form("alice", PASSWORD), { host: tc.host });
+    expect(decodeJwt(l.body.access_token)).toMatchObject({ tc_pending: true, tc_version: "2026-01" });
+    await services().users.update(tc.tenant.id, tc.alice.uid, { tcAcceptedVersion: "2026-01", tcAcceptedAt: Date.now() });
+    const r = await callJson<{ access_token: string }>("PATCH", "/v1/auth/token", undefined, { host: tc.host, headers: bearer(l.body.access_token) });
+    expect(r.status).toBe(200);
+    expect(decodeJwt(r.body.access_token)).not.toHaveProperty("tc_pending");
+  });
+
   it("refuses a token whose session was revoked", async () => {
     const token = (await login("", "admin")).body.access_token;
     const svc = services();

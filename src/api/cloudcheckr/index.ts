@@ -5,7 +5,8 @@ import { loadAppState, saveAppState, type StateApp } from "../../core/apps/app-s
 import { passwordLogin } from "../../core/auth/login";
 import { requestPasswordResetByEmail, resetPasswordWithToken, type ResetMailComposer } from "../../core/auth/reset-token";
 import { AuthError } from "../../core/errors";
-import { issueSession, reissueAccessToken, verifyAccessToken } from "../../core/sessions/tokens";
+import { issueUserBearer, refreshUserBearer } from "../../core/auth/bearer-session";
+import { verifyAccessToken } from "../../core/sessions/tokens";
 import { bearerToken } from "../../http/bearer";
 import { limitBody } from "../../http/body-limit";
 import { noStore } from "../../http/no-store";
@@ -53,7 +54,9 @@ cloudcheckr.openapi(r.loginRoute, async (c) => {
     // CloudCheckr has no challenge flow: the reset route is how such a user gets a password.
     throw new AuthError("password_reset_required", "the password must be changed before logging in; request a reset with POST /v1/auth/resetpassword");
   }
-  const s = await issueSession(svc, scope, { sub: user.uid, communityId: user.communityId, username: user.username, roles: user.roles, user }, { refresh: false, idToken: false, amr: ["pwd"] });
+  // The same single-bearer session as Sentinel's (core/auth/bearer-session.ts): no refresh
+  // token, never past the session's maximum age, terms-pending claims while they apply.
+  const s = await issueUserBearer(svc, scope, user, { amr: ["pwd"] });
   return c.json(await tokenBody(svc, scope, s, user.uid, app), 200);
 });
 
@@ -62,7 +65,7 @@ cloudcheckr.openapi(r.refreshRoute, async (c) => {
   const svc = c.get("services");
   const scope = c.get("scope");
   const claims = await verifyAccessToken(svc, scope, bearerToken(c));
-  const s = await reissueAccessToken(svc, scope, claims);
+  const s = await refreshUserBearer(svc, scope, claims);
   return c.json(await tokenBody(svc, scope, s, claims.sub, app), 200);
 });
 
