@@ -64,8 +64,7 @@ export async function mintResetToken(svc: Services, scope: Scope, user: User, op
 /**
  * The users an address reaches. Emails are not unique across a tenant's communities: users of
  * the request's community come first, and only when it has none are the tenant's other
- * communities searched. Disabled users and users without a password-capable account are
- * skipped.
+ * communities searched. Disabled users are skipped; at most MAX_RECIPIENTS are returned.
  */
 export async function findResetRecipients(svc: Services, scope: Scope, email: string): Promise<User[]> {
   const all = (await svc.users.byEmail(scope.tenant.id, email)).filter((u) => !u.disabled && u.email);
