@@ -8,9 +8,10 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { ROOT, runWrangler } from "./lib/worker.mjs";
+import { versionVarArgs } from "./version.mjs";
 
 const OUT = ".build/dist";
-const out = await runWrangler(["deploy", "--dry-run", "--outdir", OUT], { quiet: true }).catch((e) => {
+const out = await runWrangler(["deploy", "--dry-run", "--outdir", OUT, ...versionVarArgs()], { quiet: true }).catch((e) => {
   console.error(e instanceof Error ? e.message : e);
   process.exit(1);
 });

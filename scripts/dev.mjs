@@ -9,7 +9,8 @@
 //  5. then streams wrangler's output until you stop it.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, applyLocalMigrations, credentialsDocument, generateCredentials, randomSecret, seedDemo, spawnWranglerDev, stopChild, waitUntilUp } from "./lib/worker.mjs";
+import { ROOT, applyLocalMigrations, credentialsDocument, generateAuthnCredentials, generateCredentials, randomSecret, seedDemo, spawnWranglerDev, stopChild, waitUntilUp } from "./lib/worker.mjs";
+import { buildVersion } from "./version.mjs";
 
 process.env.WRANGLER_SEND_METRICS = "false";
 const DEV_VARS = join(ROOT, ".dev.vars");
@@ -57,6 +58,8 @@ function readCredentials() {
     return {
       passwords: { admin: doc.admin.password, user: doc.user.password, newbie: doc.newPasswordRequired.password },
       clientSecret: doc.client.clientSecret,
+      // Authn demo caller (license key and key pair); generated afresh when an older file lacks it.
+      authn: doc.authn?.licenseKey ? { licenseKey: doc.authn.licenseKey, privateKey: doc.authn.privateKey, publicKey: doc.authn.publicKey } : generateAuthnCredentials(),
     };
   } catch {
     console.warn("! .demo-credentials.json is unreadable; ignoring it");
@@ -72,6 +75,7 @@ function banner(doc, created) {
     ["user", `${doc.user.username}  ${doc.user.password}  uid ${doc.user.uid}`],
     ["must change password", `${doc.newPasswordRequired.username}  ${doc.newPasswordRequired.password}  uid ${doc.newPasswordRequired.uid}`],
     ["OAuth client", `${doc.client.clientId}  ${doc.client.clientSecret}  (client_credentials)`],
+    ...(doc.authn?.licenseKey ? [["Authn license", `${doc.authn.licenseKey}  (${doc.authn.authLevel}; caller keys in the file; npm run admin -- --demo ...)`]] : []),
   ];
   console.log(`\n${line}\n Demo tenant ${created ? "seeded" : "already seeded (data and credentials kept)"}: ${doc.url}\n${line}`);
   for (const [k, v] of rows) console.log(` ${k.padEnd(22)} ${v}`);
@@ -86,6 +90,8 @@ async function main() {
   // Hold wrangler's output until the demo is seeded, so the credentials are not buried in it.
   let held = [];
   const child = spawnWranglerDev({
+    // Healthz version stamp (scripts/version.mjs).
+    vars: { BUILD_VERSION: buildVersion() },
     args: [...portArgs, ...args],
     onOutput: (d) => (held ? held.push(d) : process.stdout.write(d)),
   });

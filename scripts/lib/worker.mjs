@@ -2,7 +2,7 @@
 // end-to-end harness (test/e2e/harness.ts) and the benchmark (bench/run.mjs), so all three
 // start, migrate and seed it the same way.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createECDH, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -139,6 +139,22 @@ export function generateCredentials() {
   return {
     passwords: { admin: randomSecret(18), user: randomSecret(18), newbie: randomSecret(18) },
     clientSecret: randomSecret(32),
+    authn: generateAuthnCredentials(),
+  };
+}
+
+/**
+ * The Authn demo caller: a license key (registered by the seed as the demo tenant's system
+ * license) and a caller key pair in the envelope's wire encoding (base64 32-byte scalar;
+ * base64 64-byte point without 0x04). Made with Node's own crypto, independent of the Worker.
+ */
+export function generateAuthnCredentials(curve = "secp256k1") {
+  const ecdh = createECDH(curve === "P-256" ? "prime256v1" : curve);
+  ecdh.generateKeys();
+  return {
+    licenseKey: randomBytes(32).toString("hex"),
+    privateKey: ecdh.getPrivateKey().toString("base64"),
+    publicKey: ecdh.getPublicKey().subarray(1).toString("base64"),
   };
 }
 
@@ -153,7 +169,7 @@ export async function seedDemo(url, creds, extra = {}) {
   const res = await fetch(`${url}/dev/seed`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ passwords: creds.passwords, clientSecret: creds.clientSecret, ...extra }),
+    body: JSON.stringify({ passwords: creds.passwords, clientSecret: creds.clientSecret, ...(creds.authn ? { authn: { licenseKey: creds.authn.licenseKey } } : {}), ...extra }),
   });
   const body = await res.json().catch(() => ({}));
   if (res.status !== 200 && res.status !== 201) throw new Error(`POST /dev/seed answered ${res.status}: ${JSON.stringify(body)}`);
@@ -176,7 +192,7 @@ export function credentialsDocument(url, seed, creds) {
     newPasswordRequired: { username: u.newbie.username, password: creds.passwords.newbie, uid: u.newbie.uid, userId: u.newbie.id, roles: u.newbie.roles },
     client: { clientId: seed.client.clientId, clientSecret: creds.clientSecret, grants: seed.client.grants, roles: seed.client.roles },
     // Reserved for the Authn helper: license key, service public key, ...
-    authn: seed.authn ?? {},
+    authn: seed.authn ? { ...seed.authn, ...(creds.authn ?? {}) } : {},
   };
 }
 

@@ -68,7 +68,7 @@ const route = <P extends z.ZodType, R extends z.ZodType>(method: "put" | "post" 
     tags: ["Management (extension)"],
     middleware: systemOnly,
     request: { headers: EnvelopeHeaders, body: envelopeBody(payload), ...(params ? { params } : {}) },
-    responses: { 200: envelopeResponse(out, "Decrypted response shown as the second branch of data"), ...licensedErrors, 409: licensedErrors[400] },
+    responses: { 200: envelopeResponse(out, "Decrypted response shown as the second branch of data; signed", true), ...licensedErrors, 409: licensedErrors[400] },
   });
 
 export const createTenantRoute = route("put", "/manage/tenant", "Create a tenant with its first community (system license)", TenantPayload, z.object({ tenant: TenantOut, community: CommunityOut }));
@@ -94,27 +94,27 @@ export function registerManagementRoutes(app: OpenAPIHono<AppEnv>): void {
     const p = authnPayload(c, TenantPayload);
     const r = await manageCreateTenant(c.get("services"), actor(c), p);
     forgetTenantCache();
-    return authnRespond(c, { tenant: { id: r.tenant.id, name: r.tenant.name }, community: { id: r.community.id, tenantId: r.community.tenantId, name: r.community.name } });
+    return authnRespond(c, { tenant: { id: r.tenant.id, name: r.tenant.name }, community: { id: r.community.id, tenantId: r.community.tenantId, name: r.community.name } }, { signed: true });
   });
 
   app.openapi(createCommunityRoute, async (c) => {
     const p = authnPayload(c, CommunityPayload);
     const community = await manageCreateCommunity(c.get("services"), actor(c), c.req.param("tenantId") ?? "", p);
     forgetTenantCache();
-    return authnRespond(c, { community: { id: community.id, tenantId: community.tenantId, name: community.name } });
+    return authnRespond(c, { community: { id: community.id, tenantId: community.tenantId, name: community.name } }, { signed: true });
   });
 
   app.openapi(createLicenseRoute, async (c) => {
     const p = authnPayload(c, LicensePayload);
     const store = authnPlatform(c.env).licenses;
     const r = await manageIssueLicense(c.get("services"), store, actor(c), { ...p, authLevel: p.authLevel as License["authLevel"] });
-    return authnRespond(c, { license: licenseOut(r.license), licenseKey: r.licenseKey });
+    return authnRespond(c, { license: licenseOut(r.license), licenseKey: r.licenseKey }, { signed: true });
   });
 
   app.openapi(listLicensesRoute, async (c) => {
     const p = authnPayload(c, ListPayload);
     const licenses = await manageListLicenses(authnPlatform(c.env).licenses, actor(c), p.tenantId);
-    return authnRespond(c, { licenses: licenses.map(licenseOut) });
+    return authnRespond(c, { licenses: licenses.map(licenseOut) }, { signed: true });
   });
 
   app.openapi(disableLicenseRoute, async (c) => {
@@ -122,6 +122,6 @@ export function registerManagementRoutes(app: OpenAPIHono<AppEnv>): void {
     const platform = authnPlatform(c.env);
     const license = await manageSetLicenseDisabled(c.get("services"), platform.licenses, actor(c), c.req.param("id") ?? "", p.disabled);
     platform.resolver.forget(license.id);
-    return authnRespond(c, { license: licenseOut(license) });
+    return authnRespond(c, { license: licenseOut(license) }, { signed: true });
   });
 }

@@ -7,6 +7,7 @@ import { limitBody } from "../../http/body-limit";
 import { noStore } from "../../http/no-store";
 import type { AppEnv } from "../../http/types";
 import { SeedRequest, seedDemo } from "./seed";
+import { seedAuthnDemo } from "../authn/dev-seed";
 
 /**
  * Development-only routes, answered only when ENVIRONMENT is "development" (a 404 otherwise,
@@ -56,6 +57,7 @@ dev.post("/seed", async (c) => {
   const parsed = SeedRequest.safeParse(await jsonBody(c));
   if (!parsed.success) throw new AuthError("invalid_request", describeZodError(parsed.error));
   const result = await seedDemo(c.get("services"), parsed.data);
+  if (parsed.data.authn) result.authn = await seedAuthnDemo(c.env, result.tenant.id, parsed.data.authn);
   return c.json(result, result.created ? 201 : 200);
 });
 

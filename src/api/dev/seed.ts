@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Services } from "../../core/context";
 import { provisionClient, provisionTenant, provisionUser } from "../../core/tenants/provision";
 import type { User } from "../../storage/ports";
+import { AuthnSeedInput, type AuthnSeedOutput } from "../authn/dev-seed";
 
 /**
  * The demo data of `npm run dev` and of the end-to-end harness, created through the same core
@@ -43,6 +44,7 @@ export const SeedRequest = z.object({
     .max(100)
     .optional(),
   // AUTHN: the Authn helper adds its seed input here (e.g. a license key it generated).
+  authn: AuthnSeedInput.optional(),
 });
 export type SeedRequest = z.infer<typeof SeedRequest>;
 
@@ -64,6 +66,7 @@ export interface SeedResponse {
   client: { clientId: string; grants: string[]; roles: string[] };
   // AUTHN: the Authn helper adds `authn: {...}` here (license id and level, service key pair
   // public half); the dev script stores it under "authn" in .demo-credentials.json.
+  authn?: AuthnSeedOutput;
 }
 
 const seeded = (u: User): SeededUser => ({ uid: u.uid, id: u.id, username: u.username, roles: u.roles, mustChangePassword: u.mustChangePassword });
@@ -104,6 +107,7 @@ export async function seedDemo(svc: Services, req: SeedRequest): Promise<SeedRes
     (await provisionClient(svc, { ...base, clientId: DEMO.clientId, secret: req.clientSecret, name: "Demo client", grants: ["client_credentials"], roles: [...DEMO_CLIENT_ROLES] }));
 
   // AUTHN: the Authn helper provisions the demo license and service key pair here.
+  // (Done by POST /dev/seed itself, which has the bindings: src/api/authn/dev-seed.ts.)
 
   return {
     created,

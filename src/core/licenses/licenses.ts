@@ -138,3 +138,26 @@ export async function createLicense(store: LicenseStore, input: CreateLicenseInp
   });
   return { license, licenseKey };
 }
+
+/**
+ * Registers a license under a key the caller generated (the development seed, whose script
+ * keeps the key in .demo-credentials.json). Idempotent on the key: an existing license with
+ * this key is answered as is.
+ */
+export async function registerLicenseKey(store: LicenseStore, licenseKey: string, input: CreateLicenseInput): Promise<License> {
+  if (licenseKey.length < 32) throw new AuthError("invalid_request", "license keys have at least 32 characters");
+  const keyHash = await sha256Hex(licenseKey);
+  const existing = await store.byKeyHash(keyHash);
+  if (existing) return existing;
+  return store.create({
+    id: uuid(),
+    keyHash,
+    tenantId: input.tenantId,
+    authLevel: input.authLevel,
+    communities: [...new Set(input.communities)],
+    name: input.name ?? "",
+    expiresAt: input.expiresAt ?? null,
+    disabled: false,
+    createdAt: Date.now(),
+  });
+}
