@@ -21,7 +21,7 @@ import { ROLE } from "./roles";
  */
 export const RESET_PURPOSE = "password_reset";
 const DEFAULT_TTL = 15 * 60;
-const ONCE_SCOPE = (tenantId: string) => `reset-token:${tenantId}`;
+const ONCE_SCOPE = (tenantId: string) => `reset-link:${tenantId}`;
 
 export function resetTokenTtl(scope: Scope): number {
   return scope.settings.resetLink?.ttlSeconds ?? DEFAULT_TTL;
