@@ -40,6 +40,8 @@ interface RouteSpec<P extends z.ZodType | undefined, R extends z.ZodType | undef
   community: boolean;
   params?: z.ZodObject;
   payload?: P;
+  /** The body may be left out (every payload field is optional). */
+  payloadOptional?: boolean;
   /** The decrypted answer; undefined for 204 No Content. */
   answer?: R;
   status?: 200 | 201 | 204;
@@ -60,7 +62,7 @@ export function authnRoute<P extends z.ZodType | undefined, R extends z.ZodType 
     request: {
       headers: EnvelopeHeaders,
       ...(spec.params ? { params: spec.params } : {}),
-      ...(spec.payload ? { body: envelopeBody(spec.payload) } : {}),
+      ...(spec.payload ? { body: { ...envelopeBody(spec.payload), required: !spec.payloadOptional } } : {}),
     },
     responses: {
       [status]: spec.answer ? envelopeResponse(spec.answer, "Decrypted answer shown as the second branch of data", spec.signed ?? false) : { description: "No content" },

@@ -118,6 +118,8 @@ describe("schemes", () => {
     for (const p of cases) expect((await authnCall(svcCaller, "PUT", `${base}/scheme`, p)).status).toBe(400);
     expect((await authnCall(svcCaller, "PATCH", `${base}/scheme/not-an-id`, scheme("x"))).status).toBe(404);
     expect((await authnCall(svcCaller, "POST", `${base}/scheme/fetch`, { default: "yes" })).status).toBe(400);
+    // fetch's fields are all optional: no body at all is the same as {}.
+    expect((await authnCall(svcCaller, "POST", `${base}/scheme/fetch`, undefined, { headers: { "content-type": "" } })).status).toBe(200);
   });
 
   it("authenticate names a scheme and module: recorded in the proof; unknown ones are 400", async () => {

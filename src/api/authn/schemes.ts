@@ -57,6 +57,7 @@ export const fetchSchemesRoute = authnRoute({
   summary: "Get Auth Schemes list",
   params: TenantCommunityParams,
   payload: FetchPayload,
+  payloadOptional: true,
   answer: z.array(Scheme),
 });
 export const createSchemeRoute = authnRoute({
