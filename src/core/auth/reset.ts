@@ -20,7 +20,7 @@ interface CodeRecord {
 
 const CODE_PREFIX = "rc";
 const LATEST_PREFIX = "rcl";
-/** Unambiguous letters and digits: 8 of them is about 2^40. */
+/** Unambiguous letters and digits (57): 8 of them is about 2^46. */
 const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
 function attemptPolicy(scope: Scope): LockoutPolicy {
@@ -81,9 +81,13 @@ export async function confirmResetCode(svc: Services, scope: Scope, username: st
   // `attempt`, not `guard`: parallel guesses must not slip past the attempt limit uncounted.
   await svc.limiter.attempt(scope, "reset", name, policy);
   const user = await findUser(svc, scope, name);
-  const digest = user ? await codeDigest(scope.tenant.id, user.uid, String(code ?? "")) : "";
-  const rec = user && code ? await svc.secrets.get<CodeRecord>(CODE_PREFIX, digest) : null;
-  const latest = user ? await svc.secrets.get<{ digest: string }>(LATEST_PREFIX, await latestDigest(scope.tenant.id, user.uid)) : null;
+  // The same reads whether or not the user exists, so the answer's timing does not tell.
+  const uid = user?.uid ?? "no-such-user";
+  const digest = await codeDigest(scope.tenant.id, uid, String(code ?? ""));
+  const [rec, latest] = await Promise.all([
+    code ? svc.secrets.get<CodeRecord>(CODE_PREFIX, digest) : Promise.resolve(null),
+    svc.secrets.get<{ digest: string }>(LATEST_PREFIX, await latestDigest(scope.tenant.id, uid)),
+  ]);
   if (!user || !rec || rec.uid !== user.uid || rec.expiresAt <= Date.now() || latest?.digest !== digest || user.disabled) {
     await svc.limiter.attemptFailed(scope, "reset", name, policy);
     throw invalid();
