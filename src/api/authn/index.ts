@@ -1,3 +1,4 @@
+import { AuthError } from "../../core/errors";
 import { openApiDocument, surfaceApp } from "../../http/openapi";
 import { renderAuthnError } from "./errors";
 import { registerManagementRoutes } from "./manage";
@@ -35,3 +36,9 @@ export const authnOpenApi = openApiDocument(
   },
   "/authn",
 );
+
+// Keep at the very end of this file, after every registration: anything unmatched under /authn
+// answers 404 in the Authn error shape rather than the root app's.
+authn.all("*", () => {
+  throw new AuthError("not_found", "no such Authn endpoint");
+});

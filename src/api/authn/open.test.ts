@@ -157,3 +157,12 @@ describe("POST /v2/jwt/verifyToken", () => {
     expect(broken.status).toBe(401);
   });
 });
+
+describe("unknown Authn routes", () => {
+  it("answer 404 in the Authn error shape", async () => {
+    const r = await callJson("GET", "/authn/no/such/route", undefined, { host: t.host });
+    expect(r).toMatchObject({ status: 404, body: { statusCode: 404, error: "Not Found" } });
+    const p = await callJson("POST", "/authn/healthz", {}, { host: t.host });
+    expect(p.status).toBe(404);
+  });
+});
