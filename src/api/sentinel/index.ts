@@ -31,12 +31,14 @@ export const sentinel = surfaceApp(renderSentinelError);
 sentinel.use("*", resolveTenantByHost);
 sentinel.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 
+const requestOf = (c: Context) => ({ method: c.req.method, path: new URL(c.req.url).pathname });
+
 /** Verifies the bearer access token; a request made with an impersonation token is audited with both identities. */
 async function authenticate(c: Context<AppEnv>): Promise<AccessClaims> {
   const svc = c.get("services");
   const scope = c.get("scope");
   const claims = await verifyAccessToken(svc, scope, bearerToken(c));
-  recordImpersonatedUse(svc, scope, claims, { method: c.req.method, path: new URL(c.req.url).pathname });
+  recordImpersonatedUse(svc, scope, claims, requestOf(c));
   return claims;
 }
 
@@ -105,7 +107,7 @@ sentinel.openapi(r.enrichTokenRoute, async (c) => {
 });
 
 sentinel.openapi(r.passwordCheckRoute, async (c) => {
-  const grant = await inspectResetToken(c.get("services"), c.get("scope"), bearerToken(c));
+  const grant = await inspectResetToken(c.get("services"), c.get("scope"), bearerToken(c), requestOf(c));
   return c.json({ valid: true as const, username: grant.user.username, expiresAt: new Date(grant.expiresAt).toISOString() }, 200);
 });
 
@@ -116,10 +118,10 @@ sentinel.openapi(r.passwordSetRoute, async (c) => {
   const scope = c.get("scope");
   if (confirmPassword !== undefined && confirmPassword !== password) {
     // Checked after the token, so a caller without one learns nothing.
-    await inspectResetToken(svc, scope, token);
+    await inspectResetToken(svc, scope, token, requestOf(c));
     throw new AuthError("invalid_request", "confirmPassword: does not match password");
   }
-  await completeResetWithToken(svc, scope, token, password);
+  await completeResetWithToken(svc, scope, token, password, requestOf(c));
   return c.json({ message: "Password updated" }, 200);
 });
 

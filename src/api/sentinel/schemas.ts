@@ -103,6 +103,7 @@ export const SsoCallbackQuery = z.object({
   code: z.string().max(4096).optional(),
   error: z.string().max(256).optional(),
   error_description: z.string().max(2048).optional(),
+  iss: z.string().max(2048).optional(),
 });
 
 export const NewSsoConnection = z

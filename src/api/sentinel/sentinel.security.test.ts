@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, callJson } from "../../../test/helpers/http";
 import { PASSWORD, services } from "../../../test/helpers/tenant";
-import { bearer, createSentinelTenant, jwtPayload, sentinelLogin, type SentinelTenant } from "../../../test/helpers/sentinel";
+import { bearer, createSentinelTenant, eventually, jwtPayload, sentinelLogin, type SentinelTenant } from "../../../test/helpers/sentinel";
 import { endAllSessions } from "../../core/sessions/tokens";
 import { parseTenantSettings } from "../../core/tenants/settings";
 
@@ -103,6 +103,14 @@ describe("role guards refuse lesser tokens with 403", () => {
     expectError(await post("/acceptTermsAndConditions", { version: "1" }, imp), 403, "forbidden");
     expectError(await post("/setAssociatedAccountPassword", { username: "kid", password: "a long passphrase" }, imp), 403, "forbidden");
     expectError(await get("/password", imp), 403, "forbidden");
+    // Every use, refused ones included, is audited with both identities.
+    const svc = services();
+    const events = await eventually(async () => {
+      const e = await svc.audit.list(t.tenant.id, { type: "impersonated_request", userId: t.impersonator.uid });
+      return e.length >= 6 ? e : null;
+    });
+    expect(events.every((e) => e.actorId === t.sysadmin.uid)).toBe(true);
+    expect(events.map((e) => (e.detail as { path: string }).path)).toContain("/v1.0/auth/password");
   });
 
   it("SSO connection administration needs SYSTEM_ADMIN", async () => {

@@ -98,6 +98,15 @@ describe("the callback refuses forged or replayed logins", () => {
     expect(await replay.json()).toMatchObject({ status: 400, code: "invalid_grant", path: "/v1.0/auth/sso/callback" });
   });
 
+  it("refuses a response naming another issuer (RFC 9207 mix-up defence)", async () => {
+    const url = await initiate();
+    const atIdp = await idp.handle(new Request(url));
+    const cb = new URL(atIdp.headers.get("location")!);
+    cb.searchParams.set("iss", "https://evil.example");
+    const res = await noFollow(`${cb.pathname}${cb.search}`);
+    expect(errorOf(res)).toBe("access_denied");
+  });
+
   it("refuses an unknown or missing state without redirecting anywhere", async () => {
     for (const q of ["?state=forged-state-value-1234567890&code=abc", "?code=abc", ""]) {
       const r = await noFollow(`/v1.0/auth/sso/callback${q}`);

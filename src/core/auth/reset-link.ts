@@ -3,7 +3,8 @@ import type { User } from "../../storage/ports";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
-import { tenantAudience, verifyAccessToken, verifyTokenOfKind } from "../sessions/tokens";
+import { tenantAudience, verifyAccessToken, verifyTokenOfKind, type AccessClaims } from "../sessions/tokens";
+import { recordImpersonatedUse } from "./login-as";
 import { tenantIssuer } from "../tenants/settings";
 import { findOrganisation } from "../tenants/organisation";
 import { checkPasswordPolicy, setUserPassword } from "../users/passwords";
@@ -86,12 +87,15 @@ export interface ResetGrant {
  * token) is `forbidden`: only CHANGE_PASSWORD may change a forgotten password. A bad,
  * expired or used reset token is `invalid_token`.
  */
-export async function inspectResetToken(svc: Services, scope: Scope, token: string): Promise<ResetGrant> {
+export async function inspectResetToken(svc: Services, scope: Scope, token: string, request?: { method: string; path: string }): Promise<ResetGrant> {
   let claims: Awaited<ReturnType<typeof verifyTokenOfKind>>;
   try {
     claims = await verifyTokenOfKind(svc, scope, token, "reset");
   } catch (e) {
-    if (e instanceof AuthError && e.code === "invalid_token" && (await isOtherValidToken(svc, scope, token))) {
+    const other = e instanceof AuthError && e.code === "invalid_token" ? await otherValidToken(svc, scope, token) : null;
+    if (other) {
+      // Even a refused use of an impersonation token is audited with both identities.
+      if (request) recordImpersonatedUse(svc, scope, other, request);
       throw new AuthError("forbidden", "this operation requires a CHANGE_PASSWORD token");
     }
     throw e;
@@ -114,12 +118,11 @@ export async function inspectResetToken(svc: Services, scope: Scope, token: stri
   return { user, jti, expiresAt: exp * 1000 };
 }
 
-async function isOtherValidToken(svc: Services, scope: Scope, token: string): Promise<boolean> {
+async function otherValidToken(svc: Services, scope: Scope, token: string): Promise<AccessClaims | null> {
   try {
-    await verifyAccessToken(svc, scope, token);
-    return true;
+    return await verifyAccessToken(svc, scope, token);
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -128,8 +131,8 @@ async function isOtherValidToken(svc: Services, scope: Scope, token: string): Pr
  * (a weak password costs nothing), then the token's jti is claimed exactly once, the password
  * set and every session of the user ended.
  */
-export async function completeResetWithToken(svc: Services, scope: Scope, token: string, newPassword: string): Promise<User> {
-  const grant = await inspectResetToken(svc, scope, token);
+export async function completeResetWithToken(svc: Services, scope: Scope, token: string, newPassword: string, request?: { method: string; path: string }): Promise<User> {
+  const grant = await inspectResetToken(svc, scope, token, request);
   checkPasswordPolicy(scope.settings, newPassword, { username: grant.user.username });
   if (!(await svc.once.claim(ONCE_SCOPE(scope.tenant.id), grant.jti, grant.expiresAt + 60_000))) {
     throw new AuthError("invalid_token", "this reset link has already been used");

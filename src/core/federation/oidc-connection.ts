@@ -134,6 +134,8 @@ export interface OidcCallbackInput {
   code?: string | undefined;
   /** The IdP's error answer (RFC 6749 §4.1.2.1). */
   error?: string | undefined;
+  /** The authorization server's issuer identifier, when it sends one (RFC 9207). */
+  iss?: string | undefined;
 }
 
 /** OAuth error codes an IdP may send back that we pass on to the app; anything else becomes access_denied. */
@@ -165,6 +167,8 @@ export async function completeOidcCallback(svc: Services, scope: Scope, input: O
   if (typeof input.code !== "string" || !input.code || input.code.length > 4096) return fail("invalid_request", "the identity provider sent no code");
   const c = await svc.ssoConnections.byId(scope.tenant.id, tx.connectionId);
   if (!c || !c.enabled || c.type !== "oidc") return fail("access_denied", "the SSO connection is no longer available");
+  // RFC 9207 §2.4: an `iss` that is not this connection's issuer is a mix-up; refuse it.
+  if (input.iss !== undefined && input.iss !== c.issuer) return fail("access_denied", "the response came from another issuer");
 
   try {
     const endpoints = await oidcEndpoints(svc, c);

@@ -20,6 +20,7 @@ const PROTOCOLS: Partial<Record<SsoConnection["type"], SsoProtocol>> = {
   oidc: { initiate: initiateOidc },
 };
 
+const INITIATE_PER_MINUTE = 60;
 const EMAIL = /^[^\s@]{1,64}@([a-z0-9.-]{1,253})$/;
 
 export interface SsoInitiateInput {
@@ -42,6 +43,8 @@ export async function connectionForEmail(svc: Services, scope: Scope, email: str
 }
 
 export async function initiateSso(svc: Services, scope: Scope, input: SsoInitiateInput): Promise<{ authorizationUrl: string; connectionId: string }> {
+  // Each initiation stores a transaction: bound them per client IP so KV cannot be flooded.
+  await svc.limiter.limit(`${scope.tenant.id}:sso-initiate-ip:${scope.ip}`, INITIATE_PER_MINUTE, 60);
   const c = await connectionForEmail(svc, scope, input.email);
   const protocol = PROTOCOLS[c.type];
   if (!protocol) throw new AuthError("not_configured", `${c.type} connections are not supported yet`);
