@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createTestTenant, PASSWORD, services } from "../../test/helpers/tenant";
-import { eventually, post } from "../api/userpool/testing";
+import { eventually, post, scopeOf } from "../api/userpool/testing";
+import { passwordMatches } from "../core/users/passwords";
 import { toBase64Url, utf8 } from "./encoding";
 import { hmacSha256 } from "./hash";
 import { CURRENT_ITERATIONS, MAX_PBKDF2_ITERATIONS, PasswordHashError, burnPasswordCheck, hashPassword, verifyPassword } from "./password";
@@ -107,6 +108,26 @@ describe("re-hash on login", () => {
     });
     expect(await verifyPassword(PASSWORD, rehashed, svc.config.passwordPepper)).toEqual({ ok: true, needsRehash: false });
     expect((await post(t, "login", { username: "alice", password: PASSWORD })).status).toBe(200);
+  });
+});
+
+describe("re-hash races", () => {
+  it("a re-hash never overwrites a password set while it ran", async () => {
+    const t = await createTestTenant();
+    const base = services();
+    const scope = await scopeOf(t);
+    const weak = await hashPassword(PASSWORD, base.config.passwordPepper, { iterations: 1000 });
+    await base.users.update(t.tenant.id, t.alice.uid, { passwordHash: weak });
+    const user = (await base.users.byUid(t.tenant.id, t.alice.uid))!;
+    const deferred: Promise<unknown>[] = [];
+    const svc = { ...base, defer: (p: Promise<unknown>) => void deferred.push(p) };
+    // The login's check succeeds and schedules a re-hash of the old password...
+    expect(await passwordMatches(svc, scope, user, PASSWORD)).toBe(true);
+    // ...while a reset sets a new password before the re-hash is written.
+    const reset = await hashPassword("the password after reset", base.config.passwordPepper);
+    await base.users.update(t.tenant.id, t.alice.uid, { passwordHash: reset });
+    await Promise.all(deferred);
+    expect((await base.users.byUid(t.tenant.id, t.alice.uid))!.passwordHash).toBe(reset);
   });
 });
 

@@ -95,6 +95,12 @@ export interface UserStore {
   children(tenantId: string, parentUserId: number): Promise<User[]>;
   create(u: NewUser): Promise<User>;
   update(tenantId: string, uid: string, patch: UserPatch): Promise<void>;
+  /**
+   * Replaces the password hash only while the stored one is still `expected` (compare and
+   * set): a background re-hash must never overwrite a password set in the meantime.
+   * True when it was written.
+   */
+  replacePasswordHash(tenantId: string, uid: string, expected: string, next: string): Promise<boolean>;
 }
 
 export interface OAuthClient {

@@ -14,11 +14,13 @@ export async function passwordMatches(svc: Services, scope: Scope, user: User | 
     await burnPasswordCheck(password, svc.config.passwordPepper);
     return false;
   }
-  const r = await verifyPassword(password, user.passwordHash, svc.config.passwordPepper);
+  const stored = user.passwordHash;
+  const r = await verifyPassword(password, stored, svc.config.passwordPepper);
   if (r.ok && r.needsRehash) {
+    // Compare and set: a password changed or reset while this re-hash ran must stay changed.
     svc.defer(
       hashPassword(password, svc.config.passwordPepper).then((passwordHash) =>
-        svc.users.update(scope.tenant.id, user.uid, { passwordHash }),
+        svc.users.replacePasswordHash(scope.tenant.id, user.uid, stored, passwordHash),
       ),
     );
   }

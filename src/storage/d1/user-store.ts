@@ -87,6 +87,14 @@ export function D1UserStore(d1: D1Database): UserStore {
       const row = await db.insert(users).values(values).returning().get();
       return toUser(row);
     },
+    async replacePasswordHash(tenantId, uid, expected, next) {
+      const r = await db
+        .update(users)
+        .set({ passwordHash: next, updatedAt: Date.now() })
+        .where(and(eq(users.tenantId, tenantId), eq(users.uid, uid), eq(users.passwordHash, expected)))
+        .run();
+      return r.meta.changes > 0;
+    },
     async update(tenantId, uid, patch) {
       const cols = toColumns(patch);
       if (cols.email) cols.email = cols.email.toLowerCase();
