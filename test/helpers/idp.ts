@@ -23,6 +23,14 @@ function install(): void {
     const url = new Request(input, init).url;
     const idp = registry.get(url);
     if (!idp) return new Response("not found", { status: 404 });
+    if (idp.mode === "hang") {
+      idp.fetches++;
+      // Never answers; gives up only when the caller's signal aborts (as a real fetch would).
+      return new Promise<Response>((_, reject) => {
+        const signal = init?.signal;
+        if (signal) signal.addEventListener("abort", () => reject(signal.reason ?? new Error("aborted")));
+      });
+    }
     return idp.serveJwks();
   });
 }
@@ -33,7 +41,7 @@ export class TestIdp {
   /** Keys published in the JWKS. */
   published: IdpKey[] = [];
   /** How the JWKS endpoint behaves: up, answering 503, not JSON, or failing at the network. */
-  mode: "up" | "503" | "html" | "network" = "up";
+  mode: "up" | "503" | "html" | "network" | "hang" = "up";
   /** JWKS requests received. */
   fetches = 0;
 

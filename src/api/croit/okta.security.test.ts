@@ -154,6 +154,42 @@ describe("okta/login with the IdP's keys unavailable", () => {
   }
 });
 
+describe("okta/login while the IdP is down or slow", () => {
+  it("gives up on a JWKS that never answers after 5 s with 502, and does not retry at once", async () => {
+    const own = await TestIdp.create();
+    own.mode = "hang";
+    const tt = await oktaTenant(own);
+    const token = await own.idToken({ sub: "00u-h", aud: CLIENT_ID });
+    const started = Date.now();
+    const r = await login(tt, token);
+    expect(r.status).toBe(502);
+    expect(r.body.error).toBe("temporarily_unavailable");
+    expect(Date.now() - started).toBeLessThan(15_000);
+    // Within the back-off, the next login answers at once without contacting the IdP.
+    const again = await login(tt, token);
+    expect(again.status).toBe(502);
+    expect(own.fetches).toBe(1);
+  });
+
+  it("keeps verifying with the keys it holds when a refresh of the JWKS fails", async () => {
+    const own = await TestIdp.create();
+    const tt = await oktaTenant(own);
+    expect((await login(tt, await own.idToken({ sub: "00u-st", aud: CLIENT_ID, preferred_username: "stale" }))).status).toBe(200);
+    own.mode = "503";
+    // Past the cache lifetime (10 min) a refetch is due; it fails, the held keys still verify.
+    const real = Date.now.bind(Date);
+    vi.spyOn(Date, "now").mockImplementation(() => real() + 11 * 60_000);
+    const r = await login(tt, await own.idToken({ sub: "00u-st", aud: CLIENT_ID, preferred_username: "stale" }));
+    expect(r.status).toBe(200);
+    expect(own.fetches).toBe(2);
+    // A key it does not hold is still refused.
+    const stranger = await TestIdp.newKey("ES256");
+    const refused = await login(tt, await own.idToken({ sub: "00u-st", aud: CLIENT_ID }, { key: stranger }));
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe("invalid_grant");
+  }, 30_000);
+});
+
 describe("okta/login refuses tokens on their face without asking the IdP", () => {
   it("alg none and HS256 answer invalid_grant even while the JWKS is down, and fetch nothing", async () => {
     const own = await TestIdp.create();

@@ -10,6 +10,10 @@ import { AuthError } from "../errors";
 const CACHE_MS = 10 * 60_000;
 const REFETCH_MS = 30_000;
 const MAX_JWKS_BYTES = 256 * 1024;
+/** An IdP that does not answer within this is treated as down (rather than hanging the login). */
+const FETCH_TIMEOUT_MS = 5_000;
+/** After a failed fetch, the URI is not tried again for this long (a down IdP is not hammered). */
+const FAILURE_BACKOFF_MS = 5_000;
 const ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"];
 
 interface CachedJwks {
@@ -17,15 +21,18 @@ interface CachedJwks {
   jwks: JSONWebKeySet;
 }
 const jwksCache = new Map<string, CachedJwks>();
+/** When each URI's last fetch failed. */
+const failedAt = new Map<string, number>();
 
 async function fetchJwks(svc: Services, uri: string): Promise<JSONWebKeySet> {
   let res: Response;
+  let text: string;
   try {
-    res = await svc.fetch(uri, { headers: { accept: "application/json" } });
+    res = await svc.fetch(uri, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    text = await res.text();
   } catch {
     throw new AuthError("upstream_error", "identity provider keys are unreachable");
   }
-  const text = await res.text();
   if (!res.ok || text.length > MAX_JWKS_BYTES) throw new AuthError("upstream_error", `identity provider keys answered ${res.status}`);
   let body: unknown;
   try {
@@ -47,7 +54,24 @@ async function jwksFor(svc: Services, uri: string, kid: string | undefined): Pro
   const knowsKid = hit && (!kid || hit.jwks.keys.some((k) => k.kid === kid));
   if (hit && fresh && knowsKid) return hit.jwks;
   if (hit && !knowsKid && Date.now() - hit.at < REFETCH_MS) return hit.jwks;
-  return fetchJwks(svc, uri);
+  // While the IdP is down we keep verifying with the keys we hold, if any (a token they do not
+  // know still fails), rather than failing every login until it is back.
+  const failed = failedAt.get(uri);
+  if (failed !== undefined && Date.now() - failed < FAILURE_BACKOFF_MS) {
+    if (hit) return hit.jwks;
+    throw new AuthError("upstream_error", "identity provider keys are unreachable");
+  }
+  try {
+    const jwks = await fetchJwks(svc, uri);
+    failedAt.delete(uri);
+    return jwks;
+  } catch (e) {
+    if (!(e instanceof AuthError) || e.code !== "upstream_error") throw e;
+    if (failedAt.size >= 1000) failedAt.clear();
+    failedAt.set(uri, Date.now());
+    if (hit) return hit.jwks;
+    throw e;
+  }
 }
 
 export interface ExternalTokenExpectations {
@@ -105,4 +129,5 @@ export async function verifyExternalIdToken(svc: Services, token: string, exp: E
 /** Drops cached JWKS (tests). */
 export function forgetJwksCache(): void {
   jwksCache.clear();
+  failedAt.clear();
 }
