@@ -162,4 +162,13 @@ describe("authenticate: rate limit", () => {
     expect(r.body).toMatchObject({ statusCode: 429 });
     expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
   });
+
+  it("parallel wrong guesses cannot exceed the threshold (each attempt is reserved first)", async () => {
+    const svc = services();
+    await svc.users.create({ tenantId: t.tenant.id, communityId: t.community.id, username: "parallel", passwordHash: t.alice.passwordHash });
+    const rs = await Promise.all(Array.from({ length: 10 }, () => authnCall(app, "POST", `${base}/authenticate`, { credentials: { username: "parallel", password: "wrong guess!" } })));
+    const statuses = rs.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+  });
 });

@@ -62,39 +62,48 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
   const prior: ProofClaims | null = opts.priorProof ? await verifyProof(svc, scope, opts.priorProof) : null;
   const scheme = opts.schemes ? await resolveSchemeModule(opts.schemes, scope, opts.schemeId, opts.moduleId) : {};
   const name = creds.username.toLowerCase();
-  await svc.limiter.guard(scope, "login", name);
-  const user = await svc.users.byUsername(scope.community.id, name);
-  if (prior && (!user || prior.sub !== user.uid)) throw new AuthError("invalid_token", "the proof of authentication is for another user");
+  // `attempt` reserves this check on the user's counter, so parallel guesses cannot slip past
+  // the threshold between the check and the failure being counted; every path settles it.
+  await svc.limiter.attempt(scope, "login", name);
+  let settled = false;
+  try {
+    const user = await svc.users.byUsername(scope.community.id, name);
+    if (prior && (!user || prior.sub !== user.uid)) throw new AuthError("invalid_token", "the proof of authentication is for another user");
 
-  const methods: string[] = [];
-  const checks: Promise<boolean>[] = [];
-  if (creds.password) {
-    methods.push("pwd");
-    checks.push(passwordMatches(svc, scope, user, creds.password));
+    const methods: string[] = [];
+    const checks: Promise<boolean>[] = [];
+    if (creds.password) {
+      methods.push("pwd");
+      checks.push(passwordMatches(svc, scope, user, creds.password));
+    }
+    if (creds.pin) {
+      methods.push("pin");
+      checks.push(pinMatches(svc, user, creds.pin));
+    }
+    const knowledgeOk = (await Promise.all(checks)).every(Boolean);
+    // The OTP is checked (and so consumed) only when the other factors were right: a guessed
+    // password must not burn the user's current code.
+    let otpOk = true;
+    if (creds.otp) {
+      methods.push("otp");
+      otpOk = knowledgeOk && (await verifyTotp(svc, scope, user, creds.otp));
+    }
+    if (!user || !knowledgeOk || !otpOk) {
+      settled = true;
+      await svc.limiter.attemptFailed(scope, "login", name);
+      recordAudit(svc, scope, "login_failed", { userId: user?.uid ?? null, detail: { username: name, methods } });
+      throw new AuthError("invalid_credentials", "invalid credentials");
+    }
+    if (user.disabled) {
+      recordAudit(svc, scope, "login_refused_disabled", { userId: user.uid });
+      throw new AuthError("user_disabled", "user is disabled");
+    }
+    settled = true;
+    await svc.limiter.success(scope, "login", name);
+    const amr = accumulateAmr(prior?.amr ?? [], methods);
+    recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods, amr, stepUp: prior !== null } });
+    return { user, amr, methods, ...scheme };
+  } finally {
+    if (!settled) await svc.limiter.release(scope, "login", name);
   }
-  if (creds.pin) {
-    methods.push("pin");
-    checks.push(pinMatches(svc, user, creds.pin));
-  }
-  const knowledgeOk = (await Promise.all(checks)).every(Boolean);
-  // The OTP is checked (and so consumed) only when the other factors were right: a guessed
-  // password must not burn the user's current code.
-  let otpOk = true;
-  if (creds.otp) {
-    methods.push("otp");
-    otpOk = knowledgeOk && (await verifyTotp(svc, scope, user, creds.otp));
-  }
-  if (!user || !knowledgeOk || !otpOk) {
-    await svc.limiter.failure(scope, "login", name);
-    recordAudit(svc, scope, "login_failed", { userId: user?.uid ?? null, detail: { username: name, methods } });
-    throw new AuthError("invalid_credentials", "invalid credentials");
-  }
-  if (user.disabled) {
-    recordAudit(svc, scope, "login_refused_disabled", { userId: user.uid });
-    throw new AuthError("user_disabled", "user is disabled");
-  }
-  await svc.limiter.success(scope, "login", name);
-  const amr = accumulateAmr(prior?.amr ?? [], methods);
-  recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods, amr, stepUp: prior !== null } });
-  return { user, amr, methods, ...scheme };
 }

@@ -102,16 +102,21 @@ export async function beginTotpEnrolment(svc: Services, scope: Scope, user: User
  * factor. Wrong codes count against the user's login limit like any credential check.
  */
 export async function confirmTotpEnrolment(svc: Services, scope: Scope, user: User, code: string, now = Date.now()): Promise<void> {
-  await svc.limiter.guard(scope, "login", user.username);
   const key = await pendingKey(scope, user);
   const pending = await svc.secrets.get<PendingEnrolment>(PENDING_PREFIX, key);
   if (!pending || pending.expiresAt <= now) throw new AuthError("invalid_request", "no TOTP enrolment is pending; start one first");
   const secret = await open(svc.config.keyEncryptionSecret, SEAL_PURPOSE, pending.sealed);
-  const step = typeof code === "string" ? await matchingStep(secret, code, now) : null;
-  if (step === null || !(await claimStep(svc, scope, user, step))) {
-    await svc.limiter.failure(scope, "login", user.username);
-    throw new AuthError("invalid_credentials", "invalid one-time password");
+  // Reserved like a login attempt (core/limits/limiter.ts `attempt`): parallel guesses count.
+  await svc.limiter.attempt(scope, "login", user.username);
+  let ok = false;
+  try {
+    const step = typeof code === "string" ? await matchingStep(secret, code, now) : null;
+    ok = step !== null && (await claimStep(svc, scope, user, step));
+  } finally {
+    if (ok) await svc.limiter.release(scope, "login", user.username);
+    else await svc.limiter.attemptFailed(scope, "login", user.username);
   }
+  if (!ok) throw new AuthError("invalid_credentials", "invalid one-time password");
   await svc.users.update(scope.tenant.id, user.uid, { totpSecretSealed: pending.sealed });
   await svc.secrets.delete(PENDING_PREFIX, key);
   recordAudit(svc, scope, "totp_enrolled", { userId: user.uid });
