@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --duration 10 --connections 10 --only ping,login --json out.json]`
+// `npm run bench [-- --duration 8 --connections 10 --only ping,login --json out.json]`
 //
 // Starts a throwaway Worker with the e2e harness (wrangler dev, its own persist dir, seeded
 // demo tenant plus one benchmark user per connection), then runs every scenario in
@@ -21,7 +21,7 @@ import { pathToFileURL } from "node:url";
 import { ROOT, randomSecret, startLocalWorker } from "../scripts/lib/worker.mjs";
 
 function parseArgs(argv) {
-  const o = { duration: 10, warmup: 2, connections: 10, only: null, json: null, log: false };
+  const o = { duration: 8, warmup: 2, connections: 10, only: null, json: null, log: false };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i].split("=", 2);
     const v = () => inline ?? argv[++i];
@@ -115,7 +115,11 @@ async function main() {
         if (o.warmup > 0) await cannon(w.url, p, connections, o.warmup);
         const r = await cannon(w.url, p, connections, o.duration);
         results.push({ scenario: s, connections, ...r });
-        console.log(`${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}, errors ${r.errors})` : ""}`);
+        const codes = Object.entries(r.statusCodes ?? {})
+          .filter(([code]) => !code.startsWith("2"))
+          .map(([code, v]) => `${code}: ${v.count}`)
+          .join(", ");
+        console.log(`${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}${codes ? ` [${codes}]` : ""}, errors ${r.errors})` : ""}`);
       } catch (e) {
         results.push({ scenario: s, skipped: e instanceof Error ? e.message : String(e) });
         console.log(`skipped: ${e instanceof Error ? e.message : e}`);
