@@ -175,3 +175,33 @@ describe("CLI (npm run admin) against wrangler dev", () => {
     await expect(admin("create-license", "--tenant", "no-such-tenant", "--level", "app")).rejects.toMatchObject({ code: 1 });
   });
 });
+
+describe("Authn login endpoints over HTTP with the independent Node client", () => {
+  it("authenticates the demo user, reads the signed answer, verifies the proof, and redeems a ktoken once", async () => {
+    const a = w.demo.authn as { licenseKey: string; privateKey: string; publicKey: string };
+    const c = new NodeEnvelopeClient(w.url, a.licenseKey, { privateKey: a.privateKey, publicKey: a.publicKey });
+    await c.init();
+    const base = `/authn/tenant/${w.demo.tenantId}/community/${w.demo.communityId}`;
+    const r = await c.call("POST", `${base}/authenticate`, { credentials: { username: w.demo.user.username, password: w.demo.user.password } });
+    expect(r.status).toBe(200);
+    expect(c.verifySignature(r.body.data as string, r.body.signature_token as string)).toBe(true);
+    expect(r.data.user).toMatchObject({ username: w.demo.user.username, uid: w.demo.user.uid, tenantId: w.demo.tenantId, communityId: w.demo.communityId, disabled: false });
+    const proof = r.data.proof_of_authentication_jwt as string;
+    const claims = JSON.parse(Buffer.from(proof.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
+    expect(claims).toMatchObject({ sub: w.demo.user.uid, amr: ["pwd"], aal: 1, acr: "aal1", tenant: w.demo.tenantId });
+
+    const v = await fetch(`${w.url}/authn/jwt/verifyToken`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: proof }) });
+    expect(v.status).toBe(200);
+
+    const wrong = await c.call("POST", `${base}/authenticate`, { credentials: { username: w.demo.user.username, password: "not the password" } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toMatchObject({ statusCode: 401, error: "Unauthorized" });
+
+    const k = await c.call("POST", `${base}/ktoken`, { jwt: proof });
+    expect(k.status).toBe(200);
+    const redeemed = await c.call("POST", `${base}/authenticate_with_ktoken`, { ktoken: k.data.ktoken, attributes: ["uid", "username"] });
+    expect(redeemed.status).toBe(200);
+    expect(redeemed.data.user).toEqual({ uid: w.demo.user.uid, username: w.demo.user.username });
+    expect((await c.call("POST", `${base}/authenticate_with_ktoken`, { ktoken: k.data.ktoken })).status).toBe(401);
+  });
+});
