@@ -56,6 +56,7 @@ function view(c: StoredIdpConfig): IdpConfigView {
   };
 }
 
+/** The community's config without its private keys; not_found before the first PUT. */
 export async function getIdpConfig(store: IdpConfigStore, scope: Scope): Promise<IdpConfigView> {
   const c = await store.get(scope.tenant.id, scope.community.id);
   if (!c) throw new AuthError("not_found", "no IdP config for this community");

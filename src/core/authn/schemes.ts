@@ -22,6 +22,7 @@ export interface SchemeView {
   __v: number;
 }
 
+/** The document's scheme object (`_id`, `__v`); modules left out when not asked for. */
 export function schemeView(s: AuthScheme, withModules = true): SchemeView {
   return {
     _id: s.id,
@@ -61,6 +62,7 @@ export async function fetchSchemes(store: AuthSchemeStore, scope: Scope, opts: {
   return all.filter((s) => !opts.onlyDefault || s.isDefault).map((s) => schemeView(s, opts.withModules));
 }
 
+/** Creates a scheme in the scope's community (rules 1 to 3). */
 export async function createScheme(svc: Services, store: AuthSchemeStore, scope: Scope, input: AuthSchemeInput): Promise<SchemeView> {
   checkModules(input);
   const created = await store.create(scope.tenant.id, scope.community.id, input).catch((e: unknown) => duplicateTag(e, input.tag));
@@ -68,6 +70,7 @@ export async function createScheme(svc: Services, store: AuthSchemeStore, scope:
   return schemeView(created);
 }
 
+/** Replaces a scheme of the scope's community as a whole; not_found for any other id. */
 export async function replaceScheme(svc: Services, store: AuthSchemeStore, scope: Scope, id: string, input: AuthSchemeInput): Promise<SchemeView> {
   checkModules(input);
   if (!ID_PATTERN.test(id)) throw new AuthError("not_found", "auth scheme not found");
@@ -77,6 +80,7 @@ export async function replaceScheme(svc: Services, store: AuthSchemeStore, scope
   return schemeView(updated);
 }
 
+/** Deletes a scheme of the scope's community; not_found for any other id. */
 export async function deleteScheme(svc: Services, store: AuthSchemeStore, scope: Scope, id: string): Promise<void> {
   if (!ID_PATTERN.test(id) || !(await store.remove(scope.tenant.id, scope.community.id, id))) {
     throw new AuthError("not_found", "auth scheme not found");

@@ -29,6 +29,7 @@ export async function putCatalogItem(store: SpCatalogStore, tenantId: string, it
   return { [`sp_catalog.${item.name}`]: item };
 }
 
+/** Deletes a tenant's item by name; not_found when it has none by that name. */
 export async function deleteCatalogItem(store: SpCatalogStore, tenantId: string, name: string): Promise<void> {
   if (!SP_CATALOG_NAME.test(name) || !(await store.remove(tenantId, name))) throw new AuthError("not_found", "service provider catalog item not found");
 }
