@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --duration 8 --connections 10 --only ping,login --json out.json]`
+// `npm run bench [-- --duration 8 --connections 10 --only ping,login --json out.json --probe]`
 //
 // Starts a throwaway Worker with the e2e harness (wrangler dev, its own persist dir, seeded
 // demo tenant plus one benchmark user per connection), then runs every scenario in
@@ -21,7 +21,7 @@ import { pathToFileURL } from "node:url";
 import { ROOT, randomSecret, startLocalWorker } from "../scripts/lib/worker.mjs";
 
 function parseArgs(argv) {
-  const o = { duration: 8, warmup: 2, connections: 10, only: null, json: null, log: false };
+  const o = { duration: 8, warmup: 2, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3 };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i].split("=", 2);
     const v = () => inline ?? argv[++i];
@@ -31,6 +31,7 @@ function parseArgs(argv) {
     else if (k === "--only") o.only = v().split(",");
     else if (k === "--json") o.json = v();
     else if (k === "--log") o.log = true;
+    else if (k === "--probe") o.probe = true;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return o;
@@ -71,6 +72,25 @@ async function cannon(url, prepared, connections, duration) {
   };
 }
 
+/**
+ * Where a route's time goes: each primitive of GET /dev/probe run 10 times per request at one
+ * connection; its cost is (mean latency - mean latency of op=none) / 10.
+ */
+async function probe(url, seconds) {
+  const ops = ["none", "do-read", "do-write", "kv-get", "kv-put", "d1-read", "sign"];
+  const N = 10;
+  const mean = {};
+  console.log(`\n  probing primitives (${N} per request, one connection, ${seconds} s each)`);
+  for (const op of ops) {
+    const req = { url: `${url}/dev/probe?op=${op}&n=${N}`, connections: 1, pipelining: 1 };
+    await autocannon({ ...req, duration: 1 });
+    const r = await autocannon({ ...req, duration: seconds });
+    if (r.non2xx) throw new Error(`probe ${op} answered non-2xx`);
+    mean[op] = r.latency.mean;
+  }
+  return ops.filter((op) => op !== "none").map((op) => ({ op, ms: Math.max(0, (mean[op] - mean.none) / N) }));
+}
+
 const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(d));
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
@@ -84,6 +104,7 @@ async function main() {
   const started = Date.now();
   const results = [];
   const pairs = [];
+  let probes = null;
   try {
     const fetchJson = async (method, path, body, headers = {}) => {
       const h = { ...headers };
@@ -134,6 +155,7 @@ async function main() {
       pairs.push({ scenario: s, other, a, b });
       console.log(`p50 ${a.p50} ms vs ${b.p50} ms`);
     }
+    if (o.probe) probes = await probe(w.url, o.probeSeconds);
   } finally {
     await w.stop();
   }
@@ -169,9 +191,13 @@ async function main() {
         `(p50 difference) / ${p.other} p50 = ${fmt(overhead === null ? null : overhead * 100, 0)}%  ${verdict}`,
     );
   }
+  if (probes) {
+    console.log("\nCost of one primitive (ms, mean, one connection):");
+    for (const p of probes) console.log(`  ${pad(p.op, 10)} ${lpad(p.ms < 0.05 ? "< 0.05" : fmt(p.ms, 2), 7)}`);
+  }
   console.log(`\n(${Math.round((Date.now() - started) / 1000)} s of load)`);
   if (o.json) {
-    await writeFile(o.json, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, options: o, results: rows, pairs: pairRows }, null, 2));
+    await writeFile(o.json, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, options: o, results: rows, pairs: pairRows, probes }, null, 2));
     console.log(`wrote ${o.json}`);
   }
 }

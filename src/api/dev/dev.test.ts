@@ -71,11 +71,23 @@ describe("POST /dev/pbkdf2", () => {
   });
 });
 
+describe("GET /dev/probe", () => {
+  it("runs each primitive, and refuses unknown ops", async () => {
+    for (const op of ["none", "do-read", "do-write", "kv-get", "kv-put", "d1-read", "sign"]) {
+      const r = await callJson("GET", `/dev/probe?op=${op}&n=2`, undefined, { host });
+      expect(r.status, op).toBe(200);
+    }
+    const bad = await callJson("GET", "/dev/probe?op=drop-tables", undefined, { host });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: "invalid_request" });
+  });
+});
+
 describe("in production", () => {
   it("every dev route is absent", async () => {
     const prodEnv = { ...(env as unknown as Env), ENVIRONMENT: "production" };
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-    for (const [method, path] of [["POST", "/dev/seed"], ["POST", "/dev/pbkdf2"], ["GET", "/dev/outbox"]] as const) {
+    for (const [method, path] of [["POST", "/dev/seed"], ["POST", "/dev/pbkdf2"], ["GET", "/dev/outbox"], ["GET", "/dev/probe?op=kv-put"]] as const) {
       const res = await app.fetch(new Request(`http://localhost${path}`, { method, ...(method === "POST" ? { body: JSON.stringify(seedBody), headers: { "content-type": "application/json" } } : {}) }), prodEnv, ctx);
       expect(res.status).toBe(404);
     }

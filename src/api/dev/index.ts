@@ -6,6 +6,7 @@ import { DEFAULT_STATUS } from "../../http/errors";
 import { limitBody } from "../../http/body-limit";
 import { noStore } from "../../http/no-store";
 import type { AppEnv } from "../../http/types";
+import { PROBE_OPS, runProbe, type ProbeOp } from "./probe";
 import { SeedRequest, seedDemo } from "./seed";
 import { seedAuthnDemo } from "../authn/dev-seed";
 
@@ -19,6 +20,8 @@ import { seedAuthnDemo } from "../authn/dev-seed";
  *   see seed.ts). Used by `npm run dev` and by the e2e harness.
  * - POST /dev/pbkdf2: performs exactly one password derivation (the same hashPassword the
  *   login path uses) and nothing else, so the benchmark can time a login against it.
+ * - GET  /dev/probe?op=<op>&n=<n>: performs one storage or crypto primitive n times (probe.ts),
+ *   so the benchmark can say where a route's time goes.
  *
  * Errors are `{error, message}`.
  */
@@ -65,4 +68,13 @@ dev.post("/seed", async (c) => {
 dev.post("/pbkdf2", async (c) => {
   await hashPassword("benchmark-password", c.get("services").config.passwordPepper);
   return c.json({ ok: true });
+});
+
+/** GET /dev/probe?op=<op>&n=<1..100>: n sequential runs of one primitive (benchmark breakdown). */
+dev.get("/probe", async (c) => {
+  const op = c.req.query("op") ?? "";
+  if (!(PROBE_OPS as readonly string[]).includes(op)) throw new AuthError("invalid_request", `op must be one of ${PROBE_OPS.join(", ")}`);
+  const n = Math.min(Math.max(Math.trunc(Number(c.req.query("n") ?? 1)) || 1, 1), 100);
+  await runProbe(c.get("services"), op as ProbeOp, n);
+  return c.json({ ok: true, op, n });
 });
