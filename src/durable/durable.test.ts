@@ -71,6 +71,20 @@ describe("TokenAuthority", () => {
     expect(await a.rotate(rotation("fam", r.successorHash, now + 5000))).toEqual({ status: "expired" });
   });
 
+  it("after revokeAll, a family whose credential was checked earlier opens revoked", async () => {
+    const a = authority();
+    const now = Date.now();
+    await a.revokeAll("password_reset", now);
+    await a.openFamily("stale", "hs", now + HOUR, now + HOUR, now + 5, now - 1);
+    await a.openFamily("fresh", "hf", now + HOUR, now + HOUR, now + 5, now + 1);
+    await a.openFamily("untimed", "hu", now + HOUR, now + HOUR, now + 5);
+    expect(await a.isActive("stale", now + 5)).toBe(false);
+    expect(await a.describe("stale")).toMatchObject({ reason: "credential_superseded" });
+    expect(await a.rotate(rotation("stale", "hs", now + 6))).toEqual({ status: "revoked" });
+    expect(await a.isActive("fresh", now + 5)).toBe(true);
+    expect(await a.isActive("untimed", now + 5)).toBe(true);
+  });
+
   it("revokeAll ends every family but the one kept; revokeFamily is idempotent", async () => {
     const a = authority();
     const now = Date.now();

@@ -42,16 +42,31 @@ export class TokenAuthority extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS tokens (
       hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, status TEXT NOT NULL, expires_at INTEGER NOT NULL,
       rotated_at INTEGER, successor_hash TEXT, successor_sealed TEXT)`);
+    // When every session of the subject last ended (revokeAll): a family whose credential was
+    // checked before then is born revoked (see openFamily).
+    this.sql.exec("CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY CHECK (id = 1), not_before INTEGER NOT NULL)");
   }
 
-  /** Opens a session family, with its first refresh token if the grant issues one. */
-  openFamily(familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, now: number): void {
+  private notBefore(): number {
+    return this.sql.exec<{ not_before: number }>("SELECT not_before FROM subject WHERE id = 1").toArray()[0]?.not_before ?? 0;
+  }
+
+  /**
+   * Opens a session family, with its first refresh token if the grant issues one.
+   * `authenticatedAt`, when given, is when the credential was checked: a login that checked
+   * the old password just before a reset or change ended every session must not open a live
+   * session after it, so such a family is opened already revoked.
+   */
+  openFamily(familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, now: number, authenticatedAt?: number): void {
     this.prune(now);
+    const stale = authenticatedAt !== undefined && authenticatedAt < this.notBefore();
     this.sql.exec(
-      "INSERT OR IGNORE INTO families (id, created_at, absolute_expires_at) VALUES (?, ?, ?)",
+      "INSERT OR IGNORE INTO families (id, created_at, absolute_expires_at, revoked_at, reason) VALUES (?, ?, ?, ?, ?)",
       familyId,
       now,
       absoluteExpiresAt,
+      stale ? now : null,
+      stale ? "credential_superseded" : null,
     );
     if (firstHash) {
       this.sql.exec(
@@ -120,6 +135,10 @@ export class TokenAuthority extends DurableObject<Env> {
 
   /** Revokes every family of this subject but `keep` (if given); returns how many were active. */
   revokeAll(reason: string, now: number, keep: string | null = null): number {
+    this.sql.exec(
+      "INSERT INTO subject (id, not_before) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET not_before = max(not_before, excluded.not_before)",
+      now,
+    );
     return this.sql.exec(
       "UPDATE families SET revoked_at = ?, reason = ? WHERE revoked_at IS NULL AND id IS NOT ?",
       now,

@@ -18,8 +18,13 @@ import * as r from "./routes";
 export const userpool = surfaceApp(renderUserpoolError);
 userpool.use("*", resolveTenantByHost);
 
-async function tokensFor(svc: Services, scope: Scope, user: User) {
-  const s = await issueSession(svc, scope, { sub: user.uid, communityId: user.communityId, username: user.username, roles: user.roles, user }, { refresh: true, idToken: true, amr: ["pwd"] });
+async function tokensFor(svc: Services, scope: Scope, user: User, authenticatedAt?: number) {
+  const s = await issueSession(
+    svc,
+    scope,
+    { sub: user.uid, communityId: user.communityId, username: user.username, roles: user.roles, user },
+    { refresh: true, idToken: true, amr: ["pwd"], ...(authenticatedAt !== undefined ? { authenticatedAt } : {}) },
+  );
   return { id_token: s.idToken!, access_token: s.accessToken, refresh_token: s.refreshToken!, expires_in: s.expiresIn };
 }
 
@@ -32,7 +37,7 @@ userpool.openapi(r.loginRoute, async (c) => {
     const { session, expiresIn } = await startNewPasswordChallenge(svc, scope, outcome.user);
     return c.json({ challenge_name: "NEW_PASSWORD_REQUIRED", session, expires_in: expiresIn }, 200);
   }
-  return c.json(await tokensFor(svc, scope, outcome.user), 200);
+  return c.json(await tokensFor(svc, scope, outcome.user, outcome.authenticatedAt), 200);
 });
 
 userpool.openapi(r.refreshRoute, async (c) => {

@@ -4,7 +4,13 @@ import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
 import { passwordMatches } from "../users/passwords";
 
-export type LoginOutcome = { kind: "authenticated"; user: User } | { kind: "new_password_required"; user: User };
+/**
+ * `authenticatedAt`: epoch ms just before the user's stored credential was read; pass it to
+ * issueSession (IssueOptions.authenticatedAt) so a reset racing this login ends its session too.
+ */
+export type LoginOutcome =
+  | { kind: "authenticated"; user: User; authenticatedAt: number }
+  | { kind: "new_password_required"; user: User; authenticatedAt: number };
 
 const MAX_CREDENTIAL_LENGTH = 1024;
 
@@ -20,6 +26,7 @@ export async function passwordLogin(svc: Services, scope: Scope, username: strin
   const name = username.toLowerCase();
   // `attempt`, not `guard`: parallel guesses must not slip past the threshold uncounted.
   await svc.limiter.attempt(scope, "login", name);
+  const authenticatedAt = Date.now();
   const user = await svc.users.byUsername(scope.community.id, name);
   const ok = await passwordMatches(svc, scope, user, password);
   if (!ok || !user) {
@@ -35,8 +42,8 @@ export async function passwordLogin(svc: Services, scope: Scope, username: strin
   await svc.limiter.success(scope, "login", name);
   if (user.mustChangePassword) {
     recordAudit(svc, scope, "login_challenge", { userId: user.uid, detail: { challenge: "NEW_PASSWORD_REQUIRED" } });
-    return { kind: "new_password_required", user };
+    return { kind: "new_password_required", user, authenticatedAt };
   }
   recordAudit(svc, scope, "login", { userId: user.uid, detail: { method: "password" } });
-  return { kind: "authenticated", user };
+  return { kind: "authenticated", user, authenticatedAt };
 }

@@ -16,8 +16,9 @@ export class SessionAuthority {
     return this.ns.get(this.ns.idFromName(`${tenantId}:${sub}`));
   }
 
-  async open(tenantId: string, sub: string, familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number) {
-    await this.stub(tenantId, sub).openFamily(familyId, firstHash, tokenExpiresAt, absoluteExpiresAt, Date.now());
+  /** Opens a family; `authenticatedAt` (epoch ms of the credential check) see TokenAuthority.openFamily. */
+  async open(tenantId: string, sub: string, familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, authenticatedAt?: number) {
+    await this.stub(tenantId, sub).openFamily(familyId, firstHash, tokenExpiresAt, absoluteExpiresAt, Date.now(), authenticatedAt);
   }
 
   async rotate(tenantId: string, sub: string, input: RotateInput): Promise<RotateResult> {

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestTenant, PASSWORD, services, type TestTenant } from "../../../test/helpers/tenant";
 import { claimsOf, loginTokens, post, scopeOf, sleep } from "../../api/userpool/testing";
-import { verifyAccessToken } from "./tokens";
+import { passwordLogin } from "../auth/login";
+import { setUserPassword } from "../users/passwords";
+import { issueSession, verifyAccessToken } from "./tokens";
 
 /**
  * Refresh-token rotation under concurrency, grace-window retries and reuse detection, driven
@@ -88,6 +90,29 @@ describe("reuse of a rotated token after the grace window", () => {
     expect((await refresh(zero, s.refresh_token)).status).toBe(400);
     expect((await refresh(zero, rotated.body.refresh_token as string)).status).toBe(400);
     await expect(verifyAccessToken(services(), await scopeOf(zero), rotated.body.access_token as string)).rejects.toMatchObject({ code: "token_revoked" });
+  });
+});
+
+describe("a login racing a password reset", () => {
+  it("a session whose password check preceded the reset is born revoked; a login after it is not", async () => {
+    const tt = await createTestTenant();
+    const svc = services();
+    const scope = await scopeOf(tt);
+    const subject = (u: typeof tt.alice) => ({ sub: u.uid, communityId: u.communityId, username: u.username, roles: u.roles, user: u });
+    // The login checks the old password...
+    const outcome = await passwordLogin(svc, scope, "alice", PASSWORD);
+    await sleep(2);
+    // ...a reset ends every session before the login has opened its own...
+    await setUserPassword(svc, scope, outcome.user, "the password after the reset", "password_reset");
+    // ...then the login opens its session.
+    const late = await issueSession(svc, scope, subject(outcome.user), { refresh: true, idToken: true, authenticatedAt: outcome.authenticatedAt });
+    await expect(verifyAccessToken(svc, scope, late.accessToken)).rejects.toMatchObject({ code: "token_revoked" });
+    expect((await refresh(tt, late.refreshToken!)).status).toBe(400);
+    // A login with the new password, after the reset, is unaffected; so is a session opened without authenticatedAt.
+    await sleep(2);
+    const after = await loginTokens(tt, "alice", "the password after the reset");
+    await expect(verifyAccessToken(svc, scope, after.access_token)).resolves.toBeDefined();
+    expect((await refresh(tt, after.refresh_token)).status).toBe(200);
   });
 });
 

@@ -34,6 +34,12 @@ export interface IssueOptions {
   act?: { sub: string; username: string };
   extraClaims?: Record<string, unknown>;
   accessTtlSeconds?: number;
+  /**
+   * When the credential behind this session was checked (LoginOutcome.authenticatedAt). Pass
+   * it: a session whose password check predates a reset or change that ended every session is
+   * opened already revoked, closing the race between a login and a concurrent reset.
+   */
+  authenticatedAt?: number;
 }
 
 export interface IssuedSession {
@@ -142,7 +148,7 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
     };
     await svc.secrets.put(REFRESH_PREFIX, refreshHash, rec, (refreshExpiresAt - now) / 1000);
   }
-  await svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt);
+  await svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt);
   const [accessToken, idToken] = await Promise.all([
     signAccess(svc, scope, s, sid, ttl, carry),
     opts.idToken ? signId(svc, scope, s, sid) : Promise.resolve(undefined),
