@@ -265,3 +265,13 @@ describe("authn guard: client IP", () => {
     expect(d.scopeIp).toBe("192.0.2.55");
   });
 });
+
+describe("authn guard: refused requests keep their uuid", () => {
+  it("a request refused for its body can be sent again, fixed, with the same uuid", async () => {
+    const uuid = crypto.randomUUID();
+    const bad = await send(caller, communityPath(), undefined, { raw: "{broken", rawHeaders: await caller.headers({ uuid }) });
+    expect(bad.status).toBe(400);
+    expect((await send(caller, communityPath(), { ok: 1 }, { rawHeaders: await caller.headers({ uuid }) })).status).toBe(200);
+    expect((await send(caller, communityPath(), { ok: 1 }, { rawHeaders: await caller.headers({ uuid }) })).status).toBe(401);
+  });
+});

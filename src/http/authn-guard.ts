@@ -19,10 +19,10 @@ import type { AppEnv } from "./types";
  *  2. checks |now - ts| <= 60 s (ts in epoch seconds, a number),
  *  3. looks the license up by its hash and refuses disabled or expired ones (401), levels the
  *     endpoint does not accept and other tenants or communities (403),
- *  4. claims the uuid in the ReplayGuard Durable Object of the caller's public key (a uuid
- *     already used: 401), exactly once however many requests race,
- *  5. decrypts `{"data": "<enc JSON>"}` into `authn.payload` (plaintext bodies only in
- *     preview mode, which is never on in production).
+ *  4. decrypts `{"data": "<enc JSON>"}` into `authn.payload` (plaintext bodies only in
+ *     preview mode, which is never on in production),
+ *  5. claims the uuid in the ReplayGuard Durable Object of the caller's public key (a uuid
+ *     already used: 401), exactly once however many requests race.
  */
 export type { LicenseLevel };
 
@@ -152,12 +152,7 @@ export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
     const communityId = c.req.param("communityId") ?? null;
     authorizeLicense(license, { levels: opts.levels, tenantId, communityId: opts.community ? communityId : null, now: nowMs });
 
-    // Claimed last, so a refused request does not burn its uuid; one synchronous
-    // check-and-insert in the Durable Object decides among racing requests.
     const svc = c.get("services");
-    const fresh = await svc.once.claim(`authn-request:${publicKey.trim()}`, rid.uuid, rid.ts * 1000 + 2 * REQUEST_WINDOW_SECONDS * 1000);
-    if (!fresh) throw unauthorized("requestid.uuid has already been used");
-
     const body = opts.envelopeBody === false ? undefined : await readBody(c);
     let payload: unknown = undefined;
     let preview = false;
@@ -181,11 +176,16 @@ export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
     }
 
     const ip = (FORWARDING_LEVELS.includes(license.authLevel) ? forwardedIp(c) : null) ?? clientIp(c);
+    const scope = tenantId && communityId ? await scopeFor(c, tenantId, communityId) : null;
+
+    // Claimed last, so a refused request (credentials, license, body, unknown tenant) does not
+    // burn its uuid; one synchronous check-and-insert in the Durable Object decides among
+    // racing requests.
+    const fresh = await svc.once.claim(`authn-request:${publicKey.trim()}`, rid.uuid, rid.ts * 1000 + 2 * REQUEST_WINDOW_SECONDS * 1000);
+    if (!fresh) throw unauthorized("requestid.uuid has already been used");
+
     c.set("authn", { license, callerPublicKey: publicKey.trim(), preview, payload, appid: rid.appid, requestUuid: rid.uuid, clientIp: ip, sharedKey });
-    if (tenantId && communityId) {
-      const scope = await scopeFor(c, tenantId, communityId);
-      c.set("scope", { ...scope, ip });
-    }
+    if (scope) c.set("scope", { ...scope, ip });
     await next();
   };
 }
