@@ -33,6 +33,8 @@ Connection (options or environment)
 
 type Opts = { _: string[]; [k: string]: string | string[] | boolean };
 const MULTI = new Set(["host", "community", "header"]);
+/** Flags that never take a value (so `--demo health` is the flag and then the command). */
+const FLAGS = new Set(["demo", "deployment", "help"]);
 
 function parseArgs(argv: string[]): Opts {
   const o: Opts = { _: [] };
@@ -46,6 +48,7 @@ function parseArgs(argv: string[]): Opts {
     const key = a.slice(2, eq === -1 ? undefined : eq);
     let value: string | boolean;
     if (eq !== -1) value = a.slice(eq + 1);
+    else if (FLAGS.has(key)) value = true;
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--")) value = argv[++i]!;
     else value = true;
     if (MULTI.has(key)) o[key] = [...((o[key] as string[] | undefined) ?? []), String(value)];
