@@ -261,6 +261,16 @@ describe("POST /v1/forgot-password and /v1/forgot-password-confirm", () => {
     expect((await post(t, "forgot-password-confirm", { username: "resetter4", password: NEW_PASSWORD, confirmation_code: second })).status).toBe(200);
   });
 
+  it("a code sent before the password was changed another way is void", async () => {
+    await newUser(t, "resetter6");
+    const code = await requestCode(t, "resetter6", `resetter6@${t.host}`);
+    await sleep(2);
+    const s = await loginTokens(t, "resetter6", PASSWORD);
+    expect((await post(t, "change-password", { access_token: s.access_token, previous_password: PASSWORD, proposed_password: NEW_PASSWORD })).status).toBe(200);
+    expectError(await post(t, "forgot-password-confirm", { username: "resetter6", password: "another passphrase 43", confirmation_code: code }), 400);
+    expect((await post(t, "login", { username: "resetter6", password: NEW_PASSWORD })).status).toBe(200);
+  });
+
   it("limits wrong codes: after the tenant's maximum even the right code is refused with 429", async () => {
     await newUser(t, "resetter5");
     const code = await requestCode(t, "resetter5", `resetter5@${t.host}`);

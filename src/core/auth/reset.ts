@@ -16,6 +16,8 @@ interface CodeRecord {
   tenantId: string;
   uid: string;
   expiresAt: number;
+  /** Epoch ms; a code issued before the password last changed is void (absent on old records). */
+  issuedAt?: number;
 }
 
 const CODE_PREFIX = "rc";
@@ -52,7 +54,7 @@ export async function requestResetCode(svc: Services, scope: Scope, username: st
       const code = randomCode(8, CODE_ALPHABET);
       const ttl = scope.settings.resetCodeTtlSeconds;
       const digest = await codeDigest(scope.tenant.id, user.uid, code);
-      const rec: CodeRecord = { tenantId: scope.tenant.id, uid: user.uid, expiresAt: Date.now() + ttl * 1000 };
+      const rec: CodeRecord = { tenantId: scope.tenant.id, uid: user.uid, expiresAt: Date.now() + ttl * 1000, issuedAt: Date.now() };
       await Promise.all([
         svc.secrets.put(CODE_PREFIX, digest, rec, ttl),
         svc.secrets.put(LATEST_PREFIX, await latestDigest(scope.tenant.id, user.uid), { digest }, ttl),
@@ -88,7 +90,9 @@ export async function confirmResetCode(svc: Services, scope: Scope, username: st
     code ? svc.secrets.get<CodeRecord>(CODE_PREFIX, digest) : Promise.resolve(null),
     svc.secrets.get<{ digest: string }>(LATEST_PREFIX, await latestDigest(scope.tenant.id, uid)),
   ]);
-  if (!user || !rec || rec.uid !== user.uid || rec.expiresAt <= Date.now() || latest?.digest !== digest || user.disabled) {
+  // A password change or reset after the code was sent voids it (the user acted another way).
+  const superseded = !!rec && rec.issuedAt !== undefined && (user?.passwordChangedAt ?? 0) > rec.issuedAt;
+  if (!user || !rec || rec.uid !== user.uid || rec.expiresAt <= Date.now() || latest?.digest !== digest || user.disabled || superseded) {
     await svc.limiter.attemptFailed(scope, "reset", name, policy);
     throw invalid();
   }
