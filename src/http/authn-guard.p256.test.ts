@@ -38,3 +38,14 @@ describe("Authn envelope on P-256", () => {
     expect(bad.status).toBe(401);
   });
 });
+
+describe("GET /authn/sd", () => {
+  it("merges configured peers (SERVICE_DIRECTORY) with this deployment's surfaces", async () => {
+    const withPeers = { ...(env as unknown as Env), SERVICE_DIRECTORY: JSON.stringify({ adminx: "https://adminx.example", bad: 3 }) } as Env;
+    const sd = (await (await app.request(`http://${t.host}/authn/sd`, {}, withPeers)).json()) as Record<string, unknown>;
+    expect(sd).toMatchObject({ adminx: "https://adminx.example", authn: `http://${t.host}/authn` });
+    expect(sd.bad).toBeUndefined();
+    const broken = { ...(env as unknown as Env), SERVICE_DIRECTORY: "{not json" } as Env;
+    expect((await app.request(`http://${t.host}/authn/sd`, {}, broken)).status).toBe(200);
+  });
+});

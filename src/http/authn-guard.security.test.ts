@@ -275,3 +275,22 @@ describe("authn guard: refused requests keep their uuid", () => {
     expect((await send(caller, communityPath(), { ok: 1 }, { rawHeaders: await caller.headers({ uuid }) })).status).toBe(401);
   });
 });
+
+describe("authn guard: garbage never yields a 5xx", () => {
+  it("random headers and bodies are answered 4xx in the Authn shape", async () => {
+    const junk = ["", " ", "null", "{}", "[]", "AAAA", "====", "a".repeat(5000), "\u00ff\u00fe", JSON.stringify({ ts: 1 }), toBase64(new Uint8Array(48))];
+    const h = await caller.headers();
+    let i = 0;
+    for (const a of junk) {
+      for (const name of ["publickey", "licensekey", "requestid"] as const) {
+        const headers: Record<string, string> = { ...h, [name]: a };
+        const body = junk[i++ % junk.length]!;
+        const res = await app.request(`http://${t.host}${communityPath()}`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body }, E);
+        expect(res.status, `${name}=${a.slice(0, 20)}`).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        const json = (await res.json()) as Record<string, unknown>;
+        expect(json.statusCode).toBe(res.status);
+      }
+    }
+  });
+});
