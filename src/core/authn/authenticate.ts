@@ -64,10 +64,13 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
   const name = creds.username.toLowerCase();
   // `attempt` reserves this check on the user's counter, so parallel guesses cannot slip past
   // the threshold between the check and the failure being counted; every path settles it.
+  // The user is looked up while the attempt is reserved (one round trip instead of two).
+  const lookup = svc.users.byUsername(scope.community.id, name);
+  lookup.catch(() => undefined); // settled below; never an unhandled rejection when refused
   await svc.limiter.attempt(scope, "login", name);
   let settled = false;
   try {
-    const user = await svc.users.byUsername(scope.community.id, name);
+    const user = await lookup;
     if (prior && (!user || prior.sub !== user.uid)) throw new AuthError("invalid_token", "the proof of authentication is for another user");
 
     const methods: string[] = [];

@@ -65,30 +65,29 @@ export async function issueProof(svc: Services, scope: Scope, user: User, opts: 
   const ttl = Math.min(opts.ttlSeconds ?? PROOF_TTL_SECONDS, MAX_PROOF_TTL_SECONDS);
   const sid = uuid();
   const expiresAt = Date.now() + ttl * 1000;
-  await svc.authority.open(scope.tenant.id, user.uid, sid, null, expiresAt, expiresAt);
-  return signJwt(
-    svc.keyring,
-    {
-      sid,
-      amr,
-      aal,
-      acr: `aal${aal}`,
-      ip: opts.ip,
-      tenant: scope.tenant.id,
-      community: user.communityId,
-      username: user.username,
-      auth_time: Math.floor(Date.now() / 1000),
-      ...(opts.schemeId ? { scheme: opts.schemeId } : {}),
-      ...(opts.moduleId ? { module: opts.moduleId } : {}),
-    },
-    {
-      kind: "proof",
-      issuer: tenantIssuer(scope.tenant.id, scope.settings),
-      audience: tenantAudience(scope.tenant.id),
-      subject: user.uid,
-      ttlSeconds: ttl,
-    },
-  );
+  const claims = {
+    sid,
+    amr,
+    aal,
+    acr: `aal${aal}`,
+    ip: opts.ip,
+    tenant: scope.tenant.id,
+    community: user.communityId,
+    username: user.username,
+    auth_time: Math.floor(Date.now() / 1000),
+    ...(opts.schemeId ? { scheme: opts.schemeId } : {}),
+    ...(opts.moduleId ? { module: opts.moduleId } : {}),
+  };
+  const signing = {
+    kind: "proof" as const,
+    issuer: tenantIssuer(scope.tenant.id, scope.settings),
+    audience: tenantAudience(scope.tenant.id),
+    subject: user.uid,
+    ttlSeconds: ttl,
+  };
+  // The family is opened while the token is signed; a failure to open it discards the token.
+  const [, token] = await Promise.all([svc.authority.open(scope.tenant.id, user.uid, sid, null, expiresAt, expiresAt), signJwt(svc.keyring, claims, signing)]);
+  return token;
 }
 
 /**
