@@ -5,6 +5,8 @@ const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json
 const errors = {
   400: { description: "Invalid input, code, session or refresh token", content: { "application/json": { schema: MessageResponse } } },
   401: { description: "Incorrect credentials or invalid token", content: { "application/json": { schema: MessageResponse } } },
+  403: { description: "The user is disabled", content: { "application/json": { schema: MessageResponse } } },
+  413: { description: "Request body larger than 64 KiB", content: { "application/json": { schema: MessageResponse } } },
   429: { description: "Too many attempts (Retry-After says how long to wait)", content: { "application/json": { schema: MessageResponse } } },
 };
 const ok = <T extends z.ZodType>(schema: T, description: string) => ({ 200: { description, content: { "application/json": { schema } } }, ...errors });
