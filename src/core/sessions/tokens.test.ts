@@ -93,6 +93,22 @@ describe("reuse of a rotated token after the grace window", () => {
   });
 });
 
+describe("revocation from another isolate", () => {
+  it("is hidden by this isolate's cache for at most one second", async () => {
+    const s = await loginTokens(t, "alice", PASSWORD);
+    const sid = claimsOf(s.access_token).sid as string;
+    const scope = await scopeOf(t);
+    const svc = services();
+    await verifyAccessToken(svc, scope, s.access_token); // cached as active now
+    // Revoke straight in the Durable Object, as another isolate would (this isolate's cache is not told).
+    const { env } = await import("cloudflare:test");
+    const stub = env.TOKEN_AUTHORITY.get(env.TOKEN_AUTHORITY.idFromName(`${t.tenant.id}:${t.alice.uid}`));
+    expect(await stub.revokeFamily(sid, "test", Date.now())).toBe(true);
+    await sleep(1050);
+    await expect(verifyAccessToken(svc, scope, s.access_token)).rejects.toMatchObject({ code: "token_revoked" });
+  });
+});
+
 describe("a login racing a password reset", () => {
   it("a session whose password check preceded the reset is born revoked; a login after it is not", async () => {
     const tt = await createTestTenant();
