@@ -25,6 +25,11 @@ export function configStores(env: Env): AuthnConfigStores {
   return s;
 }
 
+const ForwardedFor = z
+  .string()
+  .optional()
+  .openapi({ description: "Client IP forwarded through service layers; believed from system, service and service_ext licenses (the first entry)" });
+
 /** "License must be of authLevel = system/service". */
 export const SYSTEM_SERVICE: LicenseLevel[] = ["system", "service"];
 /** "authLevel = system, service, service_ext". */
@@ -39,6 +44,8 @@ interface RouteSpec<P extends z.ZodType | undefined, R extends z.ZodType | undef
   levels: LicenseLevel[] | "any";
   community: boolean;
   params?: z.ZodObject;
+  /** Document the X-Forwarded-For header (routes whose proofs record the client IP). */
+  forwardedFor?: boolean;
   payload?: P;
   /** The body may be left out (every payload field is optional). */
   payloadOptional?: boolean;
@@ -60,7 +67,7 @@ export function authnRoute<P extends z.ZodType | undefined, R extends z.ZodType 
     tags: [spec.tag],
     middleware,
     request: {
-      headers: EnvelopeHeaders,
+      headers: spec.forwardedFor ? EnvelopeHeaders.extend({ "x-forwarded-for": ForwardedFor }) : EnvelopeHeaders,
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.payload ? { body: { ...envelopeBody(spec.payload), required: !spec.payloadOptional } } : {}),
     },
