@@ -93,7 +93,12 @@ async function main() {
     // Healthz version stamp (scripts/version.mjs).
     vars: { BUILD_VERSION: buildVersion() },
     args: [...portArgs, ...args],
-    onOutput: (d) => (held ? held.push(d) : process.stdout.write(d)),
+    onOutput: (d) => {
+      if (!held) return process.stdout.write(d);
+      held.push(d);
+      // A build error: show it now (wrangler keeps watching, and comes up once it is fixed).
+      if (/\[ERROR\]/.test(d)) flush();
+    },
   });
   const flush = () => {
     if (held) for (const d of held) process.stdout.write(d);
@@ -116,7 +121,8 @@ async function main() {
 
   const url = `http://localhost:${port}`;
   try {
-    await waitUntilUp(url, child);
+    // Long: after a build error (shown above) wrangler comes up once the code is fixed.
+    await waitUntilUp(url, child, 600_000);
     const saved = readCredentials();
     const creds = saved ?? generateCredentials();
     const seed = await seedDemo(url, creds);

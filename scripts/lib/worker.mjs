@@ -115,16 +115,18 @@ export function stopChild(child, timeoutMs = 5000) {
 }
 
 /**
- * Polls `GET <url>/ping` until the Worker answers, the child exits, or the timeout passes.
+ * Polls `GET <url>/ping` until the Worker answers, the child exits, `failed()` says so (a
+ * build error: wrangler dev then waits for a file change), or the timeout passes.
  * @param {string} url
  * @param {import("node:child_process").ChildProcess | null} child
  */
-export async function waitUntilUp(url, child, timeoutMs = 90_000) {
+export async function waitUntilUp(url, child, timeoutMs = 90_000, failed = () => false) {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child?.once("exit", () => (exited = true));
   while (Date.now() < deadline) {
     if (exited) throw new Error("wrangler dev exited before the Worker answered");
+    if (failed()) throw new Error("wrangler dev could not build the Worker");
     try {
       const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
@@ -241,7 +243,7 @@ export async function startLocalWorker(opts = {}) {
         args: ["--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false", "--log-level", "warn"],
         onOutput,
       });
-      await waitUntilUp(url, child);
+      await waitUntilUp(url, child, 90_000, () => /Build failed/.test(output));
     };
     await launch();
     const creds = generateCredentials();
