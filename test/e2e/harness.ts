@@ -120,7 +120,7 @@ export async function verifyWithJwks(w: StartedWorker, token: string): Promise<D
   const jwks = (await (await fetch(`${w.url}/.well-known/jwks.json`)).json()) as { keys: (JsonWebKey & { kid: string })[] };
   const jwk = jwks.keys.find((k) => k.kid === header.kid);
   if (!jwk) throw new Error(`kid ${header.kid} is not in the JWKS`);
-  const key = createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" });
+  const key = createPublicKey({ key: jwk as unknown as import("node:crypto").JsonWebKey, format: "jwk" });
   const ok = verify("sha256", Buffer.from(`${h}.${p}`), { key, dsaEncoding: "ieee-p1363" }, Buffer.from(s, "base64url"));
   if (!ok) throw new Error("signature does not verify");
   return { header, payload: JSON.parse(Buffer.from(p, "base64url").toString("utf8")) };
