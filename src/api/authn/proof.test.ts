@@ -109,11 +109,12 @@ describe("POST request/proof_of_authentication", () => {
     }
   });
 
-  it("a wrong password is 401; a uid that is not the user's is 400", async () => {
+  it("a wrong password is 401; a uid that is not the user's is the same 401", async () => {
     const wrong = await authnCall(service, "POST", `${base}/request/proof_of_authentication`, { user: { username: "alice" }, password: "nope nope", methods: ["password"] });
     const uid = await authnCall(service, "POST", `${base}/request/proof_of_authentication`, { user: { username: "alice", uid: t.admin.uid }, password: PASSWORD, methods: ["password"] });
     expect(wrong.status).toBe(401);
-    expect(uid.status).toBe(400);
+    expect(uid.status).toBe(401);
+    expect(uid.body).toEqual(wrong.body);
   });
 
   it("levels: app and app_ext licenses are refused (403); system accepted", async () => {

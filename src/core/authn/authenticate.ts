@@ -31,6 +31,8 @@ export interface AuthenticateOptions {
   moduleId?: string;
   /** Needed only when schemeId/moduleId are given. */
   schemes?: AuthSchemeStore;
+  /** The uid the caller names for the user (proof_of_authentication `user.uid`). */
+  expectUid?: string;
 }
 
 export interface AuthenticatedUser {
@@ -70,7 +72,10 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
   await svc.limiter.attempt(scope, "login", name);
   let settled = false;
   try {
-    const user = await lookup;
+    const found = await lookup;
+    // A uid that is not the user's is answered like an unknown user: the same 401 after the
+    // same work, so it cannot tell which usernames exist.
+    const user = found && (opts.expectUid === undefined || opts.expectUid === found.uid) ? found : null;
     if (prior && (!user || prior.sub !== user.uid)) throw new AuthError("invalid_token", "the proof of authentication is for another user");
 
     const methods: string[] = [];

@@ -64,12 +64,11 @@ export async function requestProof(svc: Services, scope: Scope, schemes: AuthSch
       svc,
       scope,
       { username: r.username!, ...(r.password ? { password: r.password } : {}), ...(r.pin ? { pin: r.pin } : {}), ...(r.otp ? { otp: r.otp } : {}) },
-      { ...(r.moduleId ? { moduleId: r.moduleId, schemes } : {}) },
+      { ...(r.moduleId ? { moduleId: r.moduleId, schemes } : {}), ...(r.uid !== undefined ? { expectUid: r.uid } : {}) },
     );
     user = a.user;
     amr = a.amr;
     verified = a.methods;
-    if (r.uid !== undefined && r.uid !== user.uid) throw new AuthError("invalid_request", "user.uid does not match the authenticated user");
   }
   const missing = wanted.filter((m) => !verified.includes(m));
   if (missing.length) throw new AuthError("invalid_request", `methods not verified by this request: ${missing.join(", ")}`);
