@@ -28,6 +28,17 @@ describe("provisioning", () => {
     expect(b.community.id).toBe(a.community.id);
   });
 
+  it("never takes over another tenant's hostname or community id", async () => {
+    const svc = services();
+    const host = `owned-${n}.example.test`;
+    const owner = await provisionTenant(svc, { tenantId: `own-${n}`, name: "Owner", communityId: `own-c-${n}`, communityName: "main", hostnames: [host] });
+    expect(await code(provisionTenant(svc, { tenantId: `thief-${n}`, name: "Thief", communityName: "main", hostnames: [host.toUpperCase()] }))).toBe("conflict");
+    expect(await code(provisionTenant(svc, { tenantId: `thief2-${n}`, name: "Thief", communityId: `own-c-${n}`, communityName: "x" }))).toBe("conflict");
+    expect(await svc.tenants.domain(host)).toMatchObject({ tenantId: owner.tenant.id });
+    expect(await svc.tenants.getTenant(`thief-${n}`)).toBeNull();
+    expect(await svc.tenants.getTenant(`thief2-${n}`)).toBeNull();
+  });
+
   it("refuses bad hostnames and settings before writing", async () => {
     const svc = services();
     expect(await code(provisionTenant(svc, { tenantId: `bad-${n}`, name: "x", communityName: "c", hostnames: ["not a host"] }))).toBe("invalid_request");

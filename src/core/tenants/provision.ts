@@ -36,7 +36,8 @@ const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/;
 /**
  * Creates a tenant with one community and binds its hostnames. Idempotent on the tenant id:
  * when the tenant exists, nothing is written and the existing tenant and its community (the
- * one named `communityId`, else its first) are returned with `created: false`.
+ * one named `communityId`, else its first) are returned with `created: false`. A taken
+ * community id or a hostname bound to any tenant is a `conflict`, refused before any write.
  */
 export async function provisionTenant(svc: Services, input: ProvisionTenantInput): Promise<ProvisionedTenant> {
   for (const h of input.hostnames ?? []) {
@@ -55,9 +56,14 @@ export async function provisionTenant(svc: Services, input: ProvisionTenantInput
       return { tenant: existing, community, created: false };
     }
   }
-  // Settings are validated before anything is stored, so a bad value never leaves a half tenant.
+  // Everything is checked before anything is stored, so bad input never leaves a half tenant.
   const settingsCheck = tenantSettingsSchema.safeParse(input.settings ?? {});
   if (!settingsCheck.success) throw new AuthError("invalid_request", "invalid tenant settings");
+  if (input.communityId && (await svc.tenants.getCommunity(input.communityId))) throw new AuthError("conflict", "community id is taken");
+  for (const h of input.hostnames ?? []) {
+    // Binding upserts: without this check a new tenant could take over another's domain.
+    if (await svc.tenants.domain(h)) throw new AuthError("conflict", `hostname ${h.toLowerCase()} is already bound`);
+  }
   const tenant = await svc.tenants.createTenant({ ...(input.tenantId ? { id: input.tenantId } : {}), name: input.name, settings: input.settings ?? {} });
   const community = await svc.tenants.createCommunity({ ...(input.communityId ? { id: input.communityId } : {}), tenantId: tenant.id, name: input.communityName });
   for (const hostname of input.hostnames ?? []) {
