@@ -25,9 +25,10 @@ export async function passwordLogin(svc: Services, scope: Scope, username: strin
   }
   const name = username.toLowerCase();
   // `attempt`, not `guard`: parallel guesses must not slip past the threshold uncounted.
-  await svc.limiter.attempt(scope, "login", name);
+  // The user read does not depend on the limiter's answer, so both go out at once; a refused
+  // attempt simply discards the read. authenticatedAt precedes the credential read.
   const authenticatedAt = Date.now();
-  const user = await svc.users.byUsername(scope.community.id, name);
+  const [, user] = await Promise.all([svc.limiter.attempt(scope, "login", name), svc.users.byUsername(scope.community.id, name)]);
   const ok = await passwordMatches(svc, scope, user, password);
   if (!ok || !user) {
     await svc.limiter.attemptFailed(scope, "login", name);
@@ -39,7 +40,8 @@ export async function passwordLogin(svc: Services, scope: Scope, username: strin
     recordAudit(svc, scope, "login_refused_disabled", { userId: user.uid });
     throw new AuthError("user_disabled", "user is disabled");
   }
-  await svc.limiter.success(scope, "login", name);
+  // Releasing the lock need not delay the answer: it settles after the response.
+  svc.defer(svc.limiter.success(scope, "login", name));
   if (user.mustChangePassword) {
     recordAudit(svc, scope, "login_challenge", { userId: user.uid, detail: { challenge: "NEW_PASSWORD_REQUIRED" } });
     return { kind: "new_password_required", user, authenticatedAt };

@@ -131,6 +131,7 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
 
   let refreshToken: string | undefined;
   let refreshHash: string | null = null;
+  const pending: Promise<unknown>[] = [];
   const refreshExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, absoluteExpiresAt);
   if (opts.refresh) {
     refreshToken = randomToken();
@@ -146,12 +147,15 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
       expiresAt: refreshExpiresAt,
       carry,
     };
-    await svc.secrets.put(REFRESH_PREFIX, refreshHash, rec, (refreshExpiresAt - now) / 1000);
+    pending.push(svc.secrets.put(REFRESH_PREFIX, refreshHash, rec, (refreshExpiresAt - now) / 1000));
   }
-  await svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt);
+  // Storing the refresh record, opening the family and signing are independent: run them at
+  // once. Nothing is returned unless all of them succeed.
+  pending.push(svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt));
   const [accessToken, idToken] = await Promise.all([
     signAccess(svc, scope, s, sid, ttl, carry),
     opts.idToken ? signId(svc, scope, s, sid) : Promise.resolve(undefined),
+    ...pending,
   ]);
   return { accessToken, ...(idToken ? { idToken } : {}), ...(refreshToken ? { refreshToken } : {}), expiresIn: ttl, sessionId: sid };
 }
