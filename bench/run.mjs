@@ -202,6 +202,9 @@ async function main() {
   }
 }
 
+// Ctrl-C: exit through process.exit, so the harness's exit hook ends wrangler and its files.
+for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => process.exit(130));
+
 main().catch((e) => {
   console.error(e);
   process.exit(1);

@@ -3,6 +3,7 @@
 // start, migrate and seed it the same way.
 import { spawn } from "node:child_process";
 import { createECDH, randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -67,6 +68,17 @@ export function applyLocalMigrations(opts = {}) {
   return runWrangler(["d1", "migrations", "apply", "DB", "--local", ...(opts.persistTo ? ["--persist-to", opts.persistTo] : [])], { quiet: opts.quiet ?? false });
 }
 
+const live = new Set();
+const scratchDirs = new Set();
+process.once("exit", () => {
+  for (const child of live) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /**
  * Starts `wrangler dev`. Output goes to `onOutput` (default: this process's stdout/stderr).
  * The child gets its own process group, so stop() ends wrangler and its workerd together.
@@ -86,6 +98,10 @@ export function spawnWranglerDev(opts) {
     stdio: [opts.inheritStdin ? "inherit" : "ignore", "pipe", "pipe"],
     detached: true,
   });
+  // The child has its own process group (so stop() can end workerd too); that also means it
+  // would outlive this process if it died without stop(): end it on exit regardless.
+  live.add(child);
+  child.once("exit", () => live.delete(child));
   const sink = opts.onOutput ?? ((d) => process.stdout.write(d));
   child.stdout.on("data", (d) => sink(String(d)));
   child.stderr.on("data", (d) => sink(String(d)));
@@ -217,6 +233,7 @@ export function localVars() {
  */
 export async function startLocalWorker(opts = {}) {
   const persistTo = await mkdtemp(join(tmpdir(), "edge-auth-e2e-"));
+  scratchDirs.add(persistTo);
   let output = "";
   const onOutput = (d) => {
     output += d;
@@ -227,6 +244,7 @@ export async function startLocalWorker(opts = {}) {
   const stop = async () => {
     if (child) await stopChild(child);
     await rm(persistTo, { recursive: true, force: true });
+    scratchDirs.delete(persistTo);
   };
   try {
     await applyLocalMigrations({ persistTo, quiet: true });
