@@ -56,7 +56,7 @@ cloudcheckr.openapi(r.loginRoute, async (c) => {
   }
   // The same single-bearer session as Sentinel's (core/auth/bearer-session.ts): no refresh
   // token, never past the session's maximum age, terms-pending claims while they apply.
-  const s = await issueUserBearer(svc, scope, user, { amr: ["pwd"] });
+  const s = await issueUserBearer(svc, scope, user, { amr: ["pwd"], authenticatedAt: outcome.authenticatedAt });
   return c.json(await tokenBody(svc, scope, s, user.uid, app), 200);
 });
 

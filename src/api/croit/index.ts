@@ -81,7 +81,7 @@ croit.openapi(r.loginFormRoute, async (c) => {
     svc,
     scope,
     { sub: user.uid, communityId: user.communityId, username: user.username, roles: user.roles, user },
-    { refresh: false, idToken: false, amr: ["pwd"] },
+    { refresh: false, idToken: false, amr: ["pwd"], authenticatedAt: outcome.authenticatedAt },
   );
   return c.json(tokenBody(session, user.roles, user), 200);
 });

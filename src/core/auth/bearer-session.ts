@@ -17,7 +17,7 @@ export async function issueUserBearer(
   svc: Services,
   scope: Scope,
   user: User,
-  opts: { amr?: string[]; clientId?: string; extraClaims?: Record<string, unknown> } = {},
+  opts: { amr?: string[]; clientId?: string; extraClaims?: Record<string, unknown>; authenticatedAt?: number } = {},
 ): Promise<IssuedSession> {
   const community = user.communityId === scope.community.id ? scope.community : await svc.tenants.getCommunity(user.communityId);
   return issueSession(
@@ -30,6 +30,7 @@ export async function issueUserBearer(
       // The token is the whole session: it never outlives the session's maximum age.
       accessTtlSeconds: Math.min(scope.settings.accessTokenTtlSeconds, scope.settings.sessionMaxAgeSeconds),
       ...(opts.amr ? { amr: opts.amr } : {}),
+      ...(opts.authenticatedAt !== undefined ? { authenticatedAt: opts.authenticatedAt } : {}),
       extraClaims: { ...(opts.extraClaims ?? {}), corpId: community?.name ?? user.communityId, ...termsClaims(scope.settings, user) },
     },
   );
@@ -62,6 +63,6 @@ export async function passwordBearerLogin(svc: Services, scope: Scope, input: { 
     const { token, expiresIn } = await issueResetToken(svc, orgScope, outcome.user);
     return { kind: "change_password", token, expiresIn, user: outcome.user };
   }
-  const session = await issueUserBearer(svc, orgScope, outcome.user, { amr: ["pwd"] });
+  const session = await issueUserBearer(svc, orgScope, outcome.user, { amr: ["pwd"], authenticatedAt: outcome.authenticatedAt });
   return { kind: "token", session, user: outcome.user, termsPending: pendingTermsVersion(scope.settings, outcome.user) !== null };
 }
