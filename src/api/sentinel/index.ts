@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { Scope } from "../../core/context";
 import { passwordBearerLogin, refreshUserBearer } from "../../core/auth/bearer-session";
-import { loginAs, recordImpersonatedUse } from "../../core/auth/login-as";
+import { loginAs } from "../../core/auth/login-as";
 import { completeResetWithToken, inspectResetToken, requestResetLink } from "../../core/auth/reset-link";
 import { requireRole, ROLE } from "../../core/auth/roles";
 import { requestUsernameReminder } from "../../core/auth/username-reminder";
@@ -37,9 +37,7 @@ const requestOf = (c: Context) => ({ method: c.req.method, path: new URL(c.req.u
 async function authenticate(c: Context<AppEnv>): Promise<AccessClaims> {
   const svc = c.get("services");
   const scope = c.get("scope");
-  const claims = await verifyAccessToken(svc, scope, bearerToken(c));
-  recordImpersonatedUse(svc, scope, claims, requestOf(c));
-  return claims;
+  return verifyAccessToken(svc, scope, bearerToken(c), requestOf(c));
 }
 
 const tokenBody = (s: IssuedSession, extra: { termsAndConditionsPending?: boolean; passwordChangeRequired?: boolean } = {}) => ({

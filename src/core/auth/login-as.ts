@@ -2,10 +2,13 @@ import type { User } from "../../storage/ports";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
+import { actorOf, recordImpersonatedUse } from "../sessions/impersonation";
 import { issueSession, type AccessClaims, type IssuedSession } from "../sessions/tokens";
 import { findOrganisation } from "../tenants/organisation";
 import { termsClaims } from "../terms/terms";
 import { exceedsPrivilege, hasCapability, isSystemAdmin, ROLE } from "./roles";
+
+export { actorOf, recordImpersonatedUse };
 
 /**
  * Login-as (impersonation, Sentinel POST /loginAs). A caller holding LOGIN_AS gets a token for
@@ -24,11 +27,6 @@ export interface LoginAsRequest {
   corpId?: string | undefined;
 }
 
-/** The actor of an impersonation token (RFC 8693 §4.1), or null. */
-export function actorOf(claims: AccessClaims): { sub: string; username: string } | null {
-  const act = claims.act;
-  return act && typeof act.sub === "string" ? act : null;
-}
 
 export async function loginAs(svc: Services, scope: Scope, caller: AccessClaims, req: LoginAsRequest): Promise<IssuedSession & { user: User }> {
   if (actorOf(caller)) throw new AuthError("forbidden", "an impersonation token cannot start another impersonation");
@@ -75,16 +73,3 @@ export async function loginAs(svc: Services, scope: Scope, caller: AccessClaims,
   return { ...session, user: target };
 }
 
-/**
- * Audits one request made with an impersonation token, naming both identities. Called by a
- * surface for every authenticated request whose token carries `act`.
- */
-export function recordImpersonatedUse(svc: Services, scope: Scope, claims: AccessClaims, request: { method: string; path: string }): void {
-  const act = actorOf(claims);
-  if (!act) return;
-  recordAudit(svc, scope, "impersonated_request", {
-    userId: claims.sub,
-    actorId: act.sub,
-    detail: { username: claims.username, actorUsername: act.username, sid: claims.sid, method: request.method, path: request.path },
-  });
-}

@@ -4,7 +4,6 @@ import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
 import { tenantAudience, verifyAccessToken, verifyTokenOfKind, type AccessClaims } from "../sessions/tokens";
-import { recordImpersonatedUse } from "./login-as";
 import { tenantIssuer } from "../tenants/settings";
 import { findOrganisation } from "../tenants/organisation";
 import { checkPasswordPolicy, setUserPassword } from "../users/passwords";
@@ -92,10 +91,9 @@ export async function inspectResetToken(svc: Services, scope: Scope, token: stri
   try {
     claims = await verifyTokenOfKind(svc, scope, token, "reset");
   } catch (e) {
-    const other = e instanceof AuthError && e.code === "invalid_token" ? await otherValidToken(svc, scope, token) : null;
+    // verifyAccessToken audits even this refused use of an impersonation token.
+    const other = e instanceof AuthError && e.code === "invalid_token" ? await otherValidToken(svc, scope, token, request) : null;
     if (other) {
-      // Even a refused use of an impersonation token is audited with both identities.
-      if (request) recordImpersonatedUse(svc, scope, other, request);
       throw new AuthError("forbidden", "this operation requires a CHANGE_PASSWORD token");
     }
     throw e;
@@ -118,9 +116,9 @@ export async function inspectResetToken(svc: Services, scope: Scope, token: stri
   return { user, jti, expiresAt: exp * 1000 };
 }
 
-async function otherValidToken(svc: Services, scope: Scope, token: string): Promise<AccessClaims | null> {
+async function otherValidToken(svc: Services, scope: Scope, token: string, request?: { method: string; path: string }): Promise<AccessClaims | null> {
   try {
-    return await verifyAccessToken(svc, scope, token);
+    return await verifyAccessToken(svc, scope, token, request);
   } catch {
     return null;
   }

@@ -7,6 +7,7 @@ import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { tenantIssuer } from "../tenants/settings";
 import { recordAudit } from "../audit/audit";
+import { recordImpersonatedUse } from "./impersonation";
 
 /**
  * Sessions and tokens (DESIGN.md "Tokens"): a session is a family of refresh tokens with an
@@ -258,7 +259,7 @@ export async function endAllSessions(svc: Services, scope: Scope, sub: string, r
  * Verifies an access token for this tenant: signature, algorithm, typ, iss, aud, exp, and the
  * session's revocation state. Any failure is `invalid_token` or `token_revoked`.
  */
-export async function verifyAccessToken(svc: Services, scope: Scope, token: string): Promise<AccessClaims> {
+export async function verifyAccessToken(svc: Services, scope: Scope, token: string, request?: { method: string; path: string }): Promise<AccessClaims> {
   const claims = await verifyTokenOfKind(svc, scope, token, "access");
   if (typeof claims.sid !== "string" || claims.tenant !== scope.tenant.id || !Array.isArray(claims.roles)) {
     throw new AuthError("invalid_token", "invalid token");
@@ -266,6 +267,8 @@ export async function verifyAccessToken(svc: Services, scope: Scope, token: stri
   if (!(await svc.authority.isActive(scope.tenant.id, claims.sub, claims.sid))) {
     throw new AuthError("token_revoked", "token has been revoked");
   }
+  // Every use of an impersonation token is audited with both identities, on every surface.
+  recordImpersonatedUse(svc, scope, claims as AccessClaims, request);
   return claims as AccessClaims;
 }
 
