@@ -16,6 +16,9 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             ENVIRONMENT: "development",
+            // The pool also reads a developer's .dev.vars (npm run dev writes DEFAULT_TENANT=demo
+            // there); pin it so tests behave the same with or without that file.
+            DEFAULT_TENANT: "",
             KEY_ENCRYPTION_SECRET: "test-key-encryption-secret-0123456789abcdef",
             PASSWORD_PEPPER: "test-password-pepper-0123456789abcdef0123",
             BOOTSTRAP_SYSTEM_LICENSE: "test-bootstrap-system-license-0123456789",
