@@ -133,6 +133,8 @@ export interface AuditEvent {
 
 export interface AuditLog {
   record(e: AuditEvent): Promise<void>;
+  /** Writes several events in one round trip; `at` is when each happened (epoch ms). */
+  recordMany(events: (AuditEvent & { at: number })[]): Promise<void>;
   list(tenantId: string, opts?: { type?: string; userId?: string; limit?: number }): Promise<(AuditEvent & { at: number })[]>;
 }
 

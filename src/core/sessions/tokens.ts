@@ -179,22 +179,25 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, e
   if (!rec || rec.tenantId !== scope.tenant.id) throw invalid();
   if (expectedUsername !== undefined && expectedUsername.toLowerCase() !== rec.username) throw invalid();
   if (rec.expiresAt <= now) throw new AuthError("invalid_grant", "refresh token expired");
-  const user = await svc.users.byUid(scope.tenant.id, rec.sub);
+  const successor = randomToken();
+  const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, now + scope.settings.sessionMaxAgeSeconds * 1000);
+  const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(raw, successor)]);
+  // The successor's record goes to KV before the authority activates it, so a client that
+  // receives it (even through a racing retry) can always use it. A losing candidate's record
+  // is harmless: the authority never activates it. The user read does not depend on it, so
+  // both go out at once.
+  const [user] = await Promise.all([
+    svc.users.byUid(scope.tenant.id, rec.sub),
+    svc.secrets.put<RefreshRecord>(REFRESH_PREFIX, successorHash, { ...rec, expiresAt: successorExpiresAt }, (successorExpiresAt - now) / 1000),
+  ]);
   if (!user) throw invalid();
   if (user.disabled) throw new AuthError("user_disabled", "user is disabled");
 
-  const successor = randomToken();
-  const successorHash = await sha256Hex(successor);
-  const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, now + scope.settings.sessionMaxAgeSeconds * 1000);
-  // The successor's record goes to KV before the authority activates it, so a client that
-  // receives it (even through a racing retry) can always use it. A losing candidate's record
-  // is harmless: the authority never activates it.
-  await svc.secrets.put<RefreshRecord>(REFRESH_PREFIX, successorHash, { ...rec, expiresAt: successorExpiresAt }, (successorExpiresAt - now) / 1000);
   const result = await svc.authority.rotate(scope.tenant.id, rec.sub, {
     familyId: rec.familyId,
     presentedHash: digest,
     successorHash,
-    successorSealed: await sealWithSecret(raw, successor),
+    successorSealed,
     successorExpiresAt,
     now,
     graceMs: scope.settings.refreshGraceSeconds * 1000,
