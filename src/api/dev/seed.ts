@@ -15,8 +15,11 @@ import { AuthnSeedInput, type AuthnSeedOutput } from "../authn/dev-seed";
 export const DEMO_ADMIN_ROLES = [
   "admin",
   "user",
-  // Sentinel (seed 000): password change / reset-for-others is restricted to this role.
-  "CHANGE_PASSWORD",
+  // Sentinel (core/auth/roles.ts): every capability in every organisation, SSO connections.
+  "SYSTEM_ADMIN",
+  // Sentinel: may impersonate users (POST /loginAs). CHANGE_PASSWORD is never a user's role:
+  // only reset tokens hold it.
+  "LOGIN_AS",
 ] as const;
 export const DEMO_USER_ROLES = ["user"] as const;
 export const DEMO_CLIENT_ROLES = ["api"] as const;
