@@ -30,8 +30,11 @@ export interface RotateInput {
   graceMs: number;
 }
 
+const PRUNE_INTERVAL_MS = 60_000;
+
 export class TokenAuthority extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private lastPrune = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -45,6 +48,8 @@ export class TokenAuthority extends DurableObject<Env> {
     // When every session of the subject last ended (revokeAll): a family whose credential was
     // checked before then is born revoked (see openFamily).
     this.sql.exec("CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY CHECK (id = 1), not_before INTEGER NOT NULL)");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS families_expiry ON families (absolute_expires_at)");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS tokens_family ON tokens (family_id)");
   }
 
   private notBefore(): number {
@@ -181,6 +186,10 @@ export class TokenAuthority extends DurableObject<Env> {
 
   /** Drops families a day past their absolute lifetime, so storage stays bounded. */
   private prune(now: number): void {
+    // A subject that opens many families (a client issuing a token per call) must not pay a
+    // scan per open: prune at most once a minute per object, through indexes.
+    if (now - this.lastPrune < PRUNE_INTERVAL_MS) return;
+    this.lastPrune = now;
     const cutoff = now - 86_400_000;
     this.sql.exec("DELETE FROM tokens WHERE family_id IN (SELECT id FROM families WHERE absolute_expires_at < ?)", cutoff);
     this.sql.exec("DELETE FROM families WHERE absolute_expires_at < ?", cutoff);
