@@ -28,6 +28,22 @@ export const DEFAULT_STATUS: Record<AuthErrorCode, number> = {
   internal: 500,
 };
 
+/** Reason phrases of the statuses the surfaces answer (RFC 9110 §15). */
+export const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+};
+
 /** A surface's renderer: turns a core error into that API's documented error body. */
 export type ErrorRenderer = (c: Context<AppEnv>, e: AuthError) => Response;
 

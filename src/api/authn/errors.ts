@@ -1,19 +1,6 @@
 import type { Context } from "hono";
 import type { AuthError } from "../../core/errors";
-import { DEFAULT_STATUS } from "../../http/errors";
-
-/** Reason phrases of the statuses Authn answers (RFC 9110 §15). */
-const REASON: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  409: "Conflict",
-  413: "Payload Too Large",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-};
+import { DEFAULT_STATUS, REASON_PHRASES } from "../../http/errors";
 
 /** The HTTP status of a core error on the Authn API (seed 004 "Errors"). */
 export function authnStatus(e: AuthError): number {
@@ -42,5 +29,5 @@ export function authnStatus(e: AuthError): number {
 /** Authn errors are `{statusCode, error, message}` (seed 004 "Errors": 4XX error response). */
 export function renderAuthnError(c: Context, e: AuthError): Response {
   const status = authnStatus(e);
-  return c.json({ statusCode: status, error: REASON[status] ?? "Error", message: e.message }, status as 400);
+  return c.json({ statusCode: status, error: REASON_PHRASES[status] ?? "Error", message: e.message }, status as 400);
 }

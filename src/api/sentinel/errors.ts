@@ -1,23 +1,12 @@
 import type { Context } from "hono";
 import type { AuthError } from "../../core/errors";
-import { DEFAULT_STATUS } from "../../http/errors";
+import { DEFAULT_STATUS, REASON_PHRASES } from "../../http/errors";
 
 /**
  * Sentinel errors: the document shows none, and Sentinel is a Spring Boot service, so errors
  * use Spring Boot's error body `{timestamp, status, error, message, path}` that its clients
  * already parse, plus `code`, the stable core error code.
  */
-const REASON: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  409: "Conflict",
-  413: "Payload Too Large",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-};
 
 export function sentinelStatus(e: AuthError): number {
   if (e.code === "invalid_grant" || e.code === "password_policy") return 400;
@@ -29,7 +18,7 @@ export function renderSentinelError(c: Context, e: AuthError): Response {
   const body = {
     timestamp: new Date().toISOString(),
     status,
-    error: REASON[status] ?? "Error",
+    error: REASON_PHRASES[status] ?? "Error",
     code: e.code,
     message: e.message,
     path: new URL(c.req.url).pathname,

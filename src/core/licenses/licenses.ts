@@ -125,7 +125,13 @@ export async function createLicense(store: LicenseStore, input: CreateLicenseInp
   if (input.tenantId === null && input.authLevel !== "system") throw new AuthError("invalid_request", "only system licenses may be deployment-wide");
   if (input.expiresAt != null && input.expiresAt <= Date.now()) throw new AuthError("invalid_request", "expiresAt must be in the future");
   const licenseKey = generateLicenseKey();
-  const license = await store.create({
+  const license = await store.create(await newLicenseRow(licenseKey, input));
+  return { license, licenseKey };
+}
+
+/** The stored form of a new license: its key only as a SHA-256 digest. */
+async function newLicenseRow(licenseKey: string, input: CreateLicenseInput): Promise<License & { keyHash: string }> {
+  return {
     id: uuid(),
     keyHash: await sha256Hex(licenseKey),
     tenantId: input.tenantId,
@@ -135,8 +141,7 @@ export async function createLicense(store: LicenseStore, input: CreateLicenseInp
     expiresAt: input.expiresAt ?? null,
     disabled: false,
     createdAt: Date.now(),
-  });
-  return { license, licenseKey };
+  };
 }
 
 /**
@@ -146,18 +151,7 @@ export async function createLicense(store: LicenseStore, input: CreateLicenseInp
  */
 export async function registerLicenseKey(store: LicenseStore, licenseKey: string, input: CreateLicenseInput): Promise<License> {
   if (licenseKey.length < 32) throw new AuthError("invalid_request", "license keys have at least 32 characters");
-  const keyHash = await sha256Hex(licenseKey);
-  const existing = await store.byKeyHash(keyHash);
+  const existing = await store.byKeyHash(await sha256Hex(licenseKey));
   if (existing) return existing;
-  return store.create({
-    id: uuid(),
-    keyHash,
-    tenantId: input.tenantId,
-    authLevel: input.authLevel,
-    communities: [...new Set(input.communities)],
-    name: input.name ?? "",
-    expiresAt: input.expiresAt ?? null,
-    disabled: false,
-    createdAt: Date.now(),
-  });
+  return store.create(await newLicenseRow(licenseKey, input));
 }
