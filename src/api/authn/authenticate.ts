@@ -179,6 +179,7 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
     const proof = await issueProof(svc, scope, a.user, {
       amr: a.amr,
       ip: authnContext(c).clientIp,
+      authenticatedAt: a.authenticatedAt,
       ...(a.schemeId ? { schemeId: a.schemeId } : {}),
       ...(a.moduleId ? { moduleId: a.moduleId } : {}),
     });

@@ -43,6 +43,8 @@ export interface AuthenticatedUser {
   methods: string[];
   schemeId?: string;
   moduleId?: string;
+  /** Epoch ms just before the credentials were read: pass it to issueProof (see TokenAuthority.openFamily). */
+  authenticatedAt: number;
 }
 
 const LIMITS = { username: 256, password: 1024, pin: 64, otp: 16 };
@@ -67,6 +69,7 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
   // `attempt` reserves this check on the user's counter, so parallel guesses cannot slip past
   // the threshold between the check and the failure being counted; every path settles it.
   // The user is looked up while the attempt is reserved (one round trip instead of two).
+  const authenticatedAt = Date.now();
   const lookup = svc.users.byUsername(scope.community.id, name);
   lookup.catch(() => undefined); // settled below; never an unhandled rejection when refused
   await svc.limiter.attempt(scope, "login", name);
@@ -110,7 +113,7 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
     await svc.limiter.success(scope, "login", name);
     const amr = accumulateAmr(prior?.amr ?? [], methods);
     recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods, amr, stepUp: prior !== null } });
-    return { user, amr, methods, ...scheme };
+    return { user, amr, methods, ...scheme, authenticatedAt };
   } finally {
     if (!settled) await svc.limiter.release(scope, "login", name);
   }

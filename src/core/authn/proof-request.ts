@@ -54,6 +54,7 @@ export async function requestProof(svc: Services, scope: Scope, schemes: AuthSch
   let verified: string[];
   let amr: string[];
   let user;
+  let authenticatedAt: number | undefined;
   if (r.ktoken !== undefined) {
     const redeemed = await redeemKtoken(svc, scope, r.ktoken);
     user = redeemed.user;
@@ -69,8 +70,9 @@ export async function requestProof(svc: Services, scope: Scope, schemes: AuthSch
     user = a.user;
     amr = a.amr;
     verified = a.methods;
+    authenticatedAt = a.authenticatedAt;
   }
   const missing = wanted.filter((m) => !verified.includes(m));
   if (missing.length) throw new AuthError("invalid_request", `methods not verified by this request: ${missing.join(", ")}`);
-  return issueProof(svc, scope, user, { amr, ip, ...(r.ttl !== undefined ? { ttlSeconds: r.ttl } : {}), ...(r.moduleId ? { moduleId: r.moduleId } : {}) });
+  return issueProof(svc, scope, user, { amr, ip, ...(authenticatedAt !== undefined ? { authenticatedAt } : {}), ...(r.ttl !== undefined ? { ttlSeconds: r.ttl } : {}), ...(r.moduleId ? { moduleId: r.moduleId } : {}) });
 }

@@ -52,6 +52,9 @@ export interface IssueProofOptions {
   /** Scheme and module the caller named, recorded for the relying party. */
   schemeId?: string;
   moduleId?: string;
+  /** When the credentials behind the proof were read: a proof checked before the user's
+   * sessions were last ended (a racing reset) is born revoked. */
+  authenticatedAt?: number;
 }
 
 /**
@@ -86,7 +89,7 @@ export async function issueProof(svc: Services, scope: Scope, user: User, opts: 
     ttlSeconds: ttl,
   };
   // The family is opened while the token is signed; a failure to open it discards the token.
-  const [, token] = await Promise.all([svc.authority.open(scope.tenant.id, user.uid, sid, null, expiresAt, expiresAt), signJwt(svc.keyring, claims, signing)]);
+  const [, token] = await Promise.all([svc.authority.open(scope.tenant.id, user.uid, sid, null, expiresAt, expiresAt, opts.authenticatedAt), signJwt(svc.keyring, claims, signing)]);
   return token;
 }
 
