@@ -1,4 +1,5 @@
 import type { Config } from "../env";
+import type { AuthnConfigStores } from "./authn/stores";
 import type { Keyring } from "../crypto/keys";
 import type { AuditLog, ClientStore, Community, MailStore, SecretStore, Tenant, TenantStore, UserStore } from "../storage/ports";
 import type { SsoConnectionStore, TermsLogStore } from "../storage/ports";
@@ -32,6 +33,8 @@ export interface Services {
   termsLog: TermsLogStore;
   /** Client applications' saved per-user state (core/apps/app-state.ts). */
   appStates: AppStateStore;
+  /** Authn community configuration: schemes, SP catalog, IdP config. */
+  authnConfig: AuthnConfigStores;
   /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */
   fetch: typeof fetch;
   /** Schedules work after the response (audit writes); awaited inline where unavailable. */

@@ -16,6 +16,9 @@ import { D1TermsLogStore } from "../storage/d1/terms-log-store";
 import { D1TenantStore } from "../storage/d1/tenant-store";
 import { D1UserStore } from "../storage/d1/user-store";
 import { KvSecretStore } from "../storage/kv/secret-store";
+import { D1AuthSchemeStore } from "../storage/d1/auth-scheme-store";
+import { D1IdpConfigStore } from "../storage/d1/idp-config-store";
+import { D1SpCatalogStore } from "../storage/d1/sp-catalog-store";
 import type { AppEnv } from "./types";
 
 /**
@@ -60,6 +63,7 @@ export function buildShared(env: Env): Shared {
     ssoConnections: D1SsoConnectionStore(env.DB),
     termsLog: D1TermsLogStore(env.DB),
     appStates: D1AppStateStore(env.DB),
+    authnConfig: { schemes: D1AuthSchemeStore(env.DB), spCatalog: D1SpCatalogStore(env.DB), idpConfigs: D1IdpConfigStore(env.DB) },
     fetch: callOutbound,
   };
   shared.set(env, s);

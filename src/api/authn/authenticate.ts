@@ -7,7 +7,7 @@ import { authnUserObject, pickAttributes } from "../../core/authn/user-view";
 import { AuthError } from "../../core/errors";
 import { authnContext, authnPayload, authnRespond } from "../../http/authn-guard";
 import type { AppEnv } from "../../http/types";
-import { authnRoute, configStores, SERVICE_LEVELS, TenantCommunityParams } from "./endpoint-kit";
+import { authnRoute, SERVICE_LEVELS, TenantCommunityParams } from "./endpoint-kit";
 
 /**
  * Authn login endpoints (seed 004 "Authenticate"): authenticate (username + password, PIN or
@@ -173,7 +173,7 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
       { username: username ?? "", ...(password ? { password } : {}), ...(pin ? { pin } : {}), ...(otp ? { otp } : {}) },
       {
         ...(p.jwt ? { priorProof: p.jwt } : {}),
-        ...(p.schemeId || p.moduleId ? { schemes: configStores(c.env).schemes, schemeId: p.schemeId, moduleId: p.moduleId } : {}),
+        ...(p.schemeId || p.moduleId ? { schemes: c.get("services").authnConfig.schemes, schemeId: p.schemeId, moduleId: p.moduleId } : {}),
       },
     );
     const proof = await issueProof(svc, scope, a.user, {
@@ -192,7 +192,7 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
     const proof = await requestProof(
       c.get("services"),
       c.get("scope"),
-      configStores(c.env).schemes,
+      c.get("services").authnConfig.schemes,
       {
         methods: p.methods,
         ...defined({ username: u.username, uid: u.uid, moduleId: u.moduleId, ktoken: p.ktoken, ttl: p.ttl }),

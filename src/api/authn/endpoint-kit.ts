@@ -1,29 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import type { AuthnConfigStores } from "../../core/authn/stores";
-import type { Env } from "../../env";
 import { authnGuard, type LicenseLevel } from "../../http/authn-guard";
 import type { AppEnv } from "../../http/types";
-import { D1AuthSchemeStore } from "../../storage/d1/auth-scheme-store";
-import { D1IdpConfigStore } from "../../storage/d1/idp-config-store";
-import { D1SpCatalogStore } from "../../storage/d1/sp-catalog-store";
 import { EnvelopeHeaders, envelopeBody, envelopeResponse, licensedErrors } from "./schemas";
 
 /**
- * Shared pieces of the Authn login and utility endpoints: the configuration stores (built once
- * per Env, like http/services.ts), the license levels the document names, and a route builder
- * that declares the guard, the envelope headers and the decrypted payload and answer shapes.
+ * Shared pieces of the Authn login and utility endpoints: the license levels the document
+ * names, and a route builder that declares the guard, the envelope headers and the decrypted payload and answer shapes.
  */
-const stores = new WeakMap<Env, AuthnConfigStores>();
-
-export function configStores(env: Env): AuthnConfigStores {
-  let s = stores.get(env);
-  if (!s) {
-    s = { schemes: D1AuthSchemeStore(env.DB), spCatalog: D1SpCatalogStore(env.DB), idpConfigs: D1IdpConfigStore(env.DB) };
-    stores.set(env, s);
-  }
-  return s;
-}
 
 const ForwardedFor = z
   .string()

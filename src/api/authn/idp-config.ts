@@ -2,7 +2,7 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { getIdpConfig, putIdpConfig } from "../../core/authn/idp-config";
 import { authnPayload, authnRespond } from "../../http/authn-guard";
 import type { AppEnv } from "../../http/types";
-import { authnRoute, configStores, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-kit";
+import { authnRoute, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-kit";
 
 /**
  * IdP config (seed 004): the community's own SAML IdP settings. signingKey and encryptionKey
@@ -58,7 +58,7 @@ export const putIdpConfigRoute = authnRoute({
 });
 
 export function registerIdpConfigRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(getIdpConfigRoute, async (c) => authnRespond(c, await getIdpConfig(configStores(c.env).idpConfigs, c.get("scope"))) as never);
+  app.openapi(getIdpConfigRoute, async (c) => authnRespond(c, await getIdpConfig(c.get("services").authnConfig.idpConfigs, c.get("scope"))) as never);
 
   app.openapi(putIdpConfigRoute, async (c) => {
     const p = authnPayload(c, IdpConfigPayload);
@@ -73,6 +73,6 @@ export function registerIdpConfigRoutes(app: OpenAPIHono<AppEnv>): void {
       ...(p.encryptionKey !== undefined ? { encryptionKey: p.encryptionKey } : {}),
       ...(p.identifier !== undefined ? { identifier: p.identifier } : {}),
     };
-    return authnRespond(c, await putIdpConfig(c.get("services"), configStores(c.env).idpConfigs, c.get("scope"), input)) as never;
+    return authnRespond(c, await putIdpConfig(c.get("services"), c.get("services").authnConfig.idpConfigs, c.get("scope"), input)) as never;
   });
 }

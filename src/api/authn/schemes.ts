@@ -3,7 +3,7 @@ import { createScheme, deleteScheme, fetchSchemes, replaceScheme } from "../../c
 import { authnPayload, authnRespond } from "../../http/authn-guard";
 import type { AppEnv } from "../../http/types";
 import type { AuthSchemeInput } from "../../storage/ports-authn";
-import { authnRoute, configStores, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-kit";
+import { authnRoute, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-kit";
 
 /**
  * Schemes (seed 004): fetch, create (PUT), replace (PATCH: "only full object can be
@@ -97,24 +97,24 @@ function toInput(p: z.infer<typeof SchemePayload>): AuthSchemeInput {
 export function registerSchemeRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(fetchSchemesRoute, async (c) => {
     const p = authnPayload(c, FetchPayload);
-    const list = await fetchSchemes(configStores(c.env).schemes, c.get("scope"), { onlyDefault: p.default === true, withModules: p.fetchModules !== false });
+    const list = await fetchSchemes(c.get("services").authnConfig.schemes, c.get("scope"), { onlyDefault: p.default === true, withModules: p.fetchModules !== false });
     return authnRespond(c, list) as never;
   });
 
   app.openapi(createSchemeRoute, async (c) => {
     const p = authnPayload(c, SchemePayload);
-    const s = await createScheme(c.get("services"), configStores(c.env).schemes, c.get("scope"), toInput(p));
+    const s = await createScheme(c.get("services"), c.get("services").authnConfig.schemes, c.get("scope"), toInput(p));
     return authnRespond(c, s, { status: 201 }) as never;
   });
 
   app.openapi(updateSchemeRoute, async (c) => {
     const p = authnPayload(c, SchemePayload);
-    const s = await replaceScheme(c.get("services"), configStores(c.env).schemes, c.get("scope"), c.req.param("id") ?? "", toInput(p));
+    const s = await replaceScheme(c.get("services"), c.get("services").authnConfig.schemes, c.get("scope"), c.req.param("id") ?? "", toInput(p));
     return authnRespond(c, s) as never;
   });
 
   app.openapi(deleteSchemeRoute, async (c) => {
-    await deleteScheme(c.get("services"), configStores(c.env).schemes, c.get("scope"), c.req.param("id") ?? "");
+    await deleteScheme(c.get("services"), c.get("services").authnConfig.schemes, c.get("scope"), c.req.param("id") ?? "");
     return c.body(null, 204) as never;
   });
 }

@@ -4,7 +4,7 @@ import { deleteCatalogItem, listCatalog, putCatalogItem } from "../../core/authn
 import { AuthError } from "../../core/errors";
 import { authnContext, authnPayload, authnRespond } from "../../http/authn-guard";
 import type { AppEnv } from "../../http/types";
-import { authnRoute, configStores, SYSTEM_SERVICE } from "./endpoint-kit";
+import { authnRoute, SYSTEM_SERVICE } from "./endpoint-kit";
 
 /**
  * Service Provider Catalog (seed 004): list, create or update an item, delete one. The paths
@@ -62,7 +62,7 @@ function licenseTenant(c: Context<AppEnv>): string {
 }
 
 export function registerSpCatalogRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(listCatalogRoute, async (c) => authnRespond(c, await listCatalog(configStores(c.env).spCatalog, licenseTenant(c))) as never);
+  app.openapi(listCatalogRoute, async (c) => authnRespond(c, await listCatalog(c.get("services").authnConfig.spCatalog, licenseTenant(c))) as never);
 
   app.openapi(putCatalogRoute, async (c) => {
     const p = authnPayload(c, CatalogItem);
@@ -74,11 +74,11 @@ export function registerSpCatalogRoutes(app: OpenAPIHono<AppEnv>): void {
       ...(p.type !== undefined ? { type: p.type } : {}),
       ...(p.description !== undefined ? { description: p.description } : {}),
     };
-    return authnRespond(c, await putCatalogItem(configStores(c.env).spCatalog, licenseTenant(c), item)) as never;
+    return authnRespond(c, await putCatalogItem(c.get("services").authnConfig.spCatalog, licenseTenant(c), item)) as never;
   });
 
   app.openapi(deleteCatalogRoute, async (c) => {
-    await deleteCatalogItem(configStores(c.env).spCatalog, licenseTenant(c), c.req.param("name") ?? "");
+    await deleteCatalogItem(c.get("services").authnConfig.spCatalog, licenseTenant(c), c.req.param("name") ?? "");
     return c.body(null, 204) as never;
   });
 }
