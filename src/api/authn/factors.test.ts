@@ -19,6 +19,26 @@ async function login(credentials: Record<string, string>): Promise<{ status: num
   return { status: r.status, proof: r.data.proof_of_authentication_jwt };
 }
 
+/**
+ * A TOTP code for a time step this file has not used yet. Each (user, step) is accepted once, so
+ * tests that compute "the current code" twice flake when a 30 s boundary falls between them.
+ * Waiting until at least 5 s remain in the step keeps current-1..current+1 all inside the
+ * server's drift window for the few calls that follow.
+ */
+const usedSteps = new Set<number>();
+async function freshOtp(secret: string): Promise<string> {
+  const period = 30_000;
+  const left = period - (Date.now() % period);
+  if (left < 5_000) await new Promise((r) => setTimeout(r, left + 50));
+  const current = Math.floor(Date.now() / period);
+  for (const step of [current, current + 1, current - 1]) {
+    if (usedSteps.has(step)) continue;
+    usedSteps.add(step);
+    return totpNow(secret, step * period);
+  }
+  throw new Error("no unused TOTP step in the drift window");
+}
+
 describe("TOTP enrolment (extension)", () => {
   let secret = "";
 
@@ -34,10 +54,10 @@ describe("TOTP enrolment (extension)", () => {
     expect((await login({ username: "alice", otp: await totpNow(secret) })).status).toBe(401);
     const wrong = await authnCall(app, "POST", `${base}/totp/confirm`, { jwt: proof, otp: "000000" });
     expect(wrong.status).toBe(401);
-    const ok = await authnCall(app, "POST", `${base}/totp/confirm`, { jwt: proof, otp: await totpNow(secret, Date.now() + 30_000) });
+    const ok = await authnCall(app, "POST", `${base}/totp/confirm`, { jwt: proof, otp: await freshOtp(secret) });
     expect(ok.status).toBe(200);
     expect(ok.data).toEqual({ enrolled: true });
-    const r = await login({ username: "alice", password: PASSWORD, otp: await totpNow(secret) });
+    const r = await login({ username: "alice", password: PASSWORD, otp: await freshOtp(secret) });
     expect(r.status).toBe(200);
     expect(decodeJwt(r.proof)).toMatchObject({ amr: ["pwd", "otp"], aal: 2 });
   });
@@ -45,7 +65,7 @@ describe("TOTP enrolment (extension)", () => {
   it("replacing an enrolled TOTP needs a proof that used it (403 with a password-only proof)", async () => {
     const pwdOnly = await login({ username: "alice", password: PASSWORD });
     expect((await authnCall(app, "POST", `${base}/totp/enroll`, { jwt: pwdOnly.proof })).status).toBe(403);
-    const withOtp = await login({ username: "alice", otp: await totpNow(secret, Date.now() - 30_000) });
+    const withOtp = await login({ username: "alice", otp: await freshOtp(secret) });
     expect(withOtp.status).toBe(200);
     expect((await authnCall(app, "POST", `${base}/totp/enroll`, { jwt: withOtp.proof })).status).toBe(200);
   });
