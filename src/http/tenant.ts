@@ -61,7 +61,7 @@ export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId
   if (!tenant || !community) throw new AuthError("tenant_not_found", "unknown tenant or community");
   return {
     tenant,
-    settings: parseTenantSettings(tenant.settings),
+    settings: parseTenantSettings(tenant.settings, tenant.id),
     community,
     ip: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,

@@ -36,6 +36,32 @@ const oktaSchema = z.object({
   communityId: z.string().optional(),
 });
 
+/**
+ * An origin as a browser serializes it in the Origin header (RFC 6454 §6.1): http or https,
+ * lower-case host, no default port, no path, no trailing slash. Matching is by exact string, so
+ * anything else could never match and is refused when stored.
+ */
+function isSerializedOrigin(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === "https:" || u.protocol === "http:") && u.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+const corsSchema = z.object({
+  /** Exact origins, e.g. https://app.example.com; never a wildcard. */
+  allowedOrigins: z
+    .array(z.string().max(2048).refine(isSerializedOrigin, "must be an exact origin such as https://app.example.com (scheme, host, optional port; no path)"))
+    .max(50)
+    .default([]),
+  /** Access-Control-Allow-Credentials: true (cookies, HTTP auth) for the allowed origins. */
+  allowCredentials: z.boolean().default(false),
+  /** How long a browser may cache a preflight answer (browsers cap it: Chromium at 2 h). */
+  maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+});
+
 export const tenantSettingsSchema = z
   .object({
     /** `iss` of this tenant's tokens; defaults to `urn:edge-auth:tenant:<id>`. */
@@ -68,16 +94,116 @@ export const tenantSettingsSchema = z
     oktaTokenHook: z.object({ header: z.string().min(1).max(64).optional(), secretSha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
     /** Absolute lifetime of an impersonation (loginAs) session; default one hour. */
     impersonationMaxAgeSeconds: z.number().int().min(60).max(86_400).optional(),
+    /** Browser apps on other origins allowed to call the token surfaces (src/http/cors.ts). */
+    cors: corsSchema.optional(),
   })
   .passthrough();
 
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 export type OktaSettings = z.infer<typeof oktaSchema>;
+export type CorsSettings = z.infer<typeof corsSchema>;
 
-/** Parses stored settings; invalid stored fields fall back to defaults rather than failing logins. */
-export function parseTenantSettings(raw: Record<string, unknown>): TenantSettings {
-  const r = tenantSettingsSchema.safeParse(raw);
-  return r.success ? r.data : tenantSettingsSchema.parse({});
+/** Parsed settings and the dotted paths of the stored fields that were invalid and replaced. */
+export interface SettingsReadout {
+  settings: TenantSettings;
+  /** e.g. ["okta.mapRoles", "lockout.userThreshold"]; empty when the stored JSON was valid. */
+  replaced: string[];
+}
+
+type Key = string | number;
+const MAX_REPAIRS = 64;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The object schema inside optional/default wrappers, or null when `s` is not an object. */
+function objectShape(s: z.ZodType): Record<string, z.ZodType> | null {
+  let cur: z.ZodType = s;
+  for (let i = 0; i < 8; i++) {
+    if (cur instanceof z.ZodObject) return cur.shape as Record<string, z.ZodType>;
+    if (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional || cur instanceof z.ZodNullable) cur = cur.unwrap() as z.ZodType;
+    else return null;
+  }
+  return null;
+}
+
+/**
+ * The declared field an issue belongs to: the longest prefix of its path that names object
+ * fields of the schema. An issue inside an array or a record (a bad blocklist entry, a bad
+ * mapRoles value) is charged to the whole field, so a list is reset rather than silently
+ * shortened.
+ */
+function declaredField(path: readonly PropertyKey[]): { path: Key[]; schema: z.ZodType } {
+  let schema: z.ZodType = tenantSettingsSchema;
+  const out: Key[] = [];
+  for (const key of path) {
+    const shape = objectShape(schema);
+    if (!shape || typeof key !== "string" || !Object.hasOwn(shape, key)) break;
+    out.push(key);
+    schema = shape[key]!;
+  }
+  return { path: out, schema };
+}
+
+function schemaAt(path: Key[]): z.ZodType {
+  return declaredField(path).schema;
+}
+
+function deleteAt(root: Record<string, unknown>, path: Key[]): void {
+  let cur: unknown = root;
+  for (const key of path.slice(0, -1)) {
+    if (!isPlainObject(cur)) return;
+    cur = cur[key];
+  }
+  if (isPlainObject(cur)) delete cur[path[path.length - 1]!];
+}
+
+/**
+ * Reads stored settings without losing the valid ones: each invalid field is removed, so its
+ * default applies (or, for an optional block such as okta, the block is dropped), and the rest
+ * is kept. A field that may not be absent (okta.baseUrl) takes its enclosing block with it.
+ * Stored JSON that is not an object reads as all defaults.
+ */
+export function readTenantSettings(raw: unknown): SettingsReadout {
+  const first = tenantSettingsSchema.safeParse(raw);
+  if (first.success) return { settings: first.data, replaced: [] };
+  if (!isPlainObject(raw)) return { settings: tenantSettingsSchema.parse({}), replaced: ["(all)"] };
+  const data = structuredClone(raw);
+  const replaced: string[] = [];
+  let result: ReturnType<typeof tenantSettingsSchema.safeParse> = first;
+  for (let round = 0; round < MAX_REPAIRS && !result.success; round++) {
+    for (const issue of result.error.issues) {
+      let { path } = declaredField(issue.path);
+      // Climb while absence is not acceptable: removing a required field would fail the block.
+      while (path.length > 0 && !schemaAt(path).safeParse(undefined).success) path = path.slice(0, -1);
+      if (path.length === 0) return { settings: tenantSettingsSchema.parse({}), replaced: ["(all)"] };
+      deleteAt(data, path);
+      const name = path.join(".");
+      if (!replaced.includes(name)) replaced.push(name);
+    }
+    result = tenantSettingsSchema.safeParse(data);
+  }
+  if (!result.success) return { settings: tenantSettingsSchema.parse({}), replaced: ["(all)"] };
+  return { settings: result.data, replaced };
+}
+
+const warned = new Set<string>();
+
+/**
+ * Parses stored settings; invalid stored fields fall back to their defaults one by one rather
+ * than failing logins or dropping the valid ones (readTenantSettings). The replaced paths (never
+ * values, which may be secrets) are logged once per tenant and set of paths per isolate.
+ */
+export function parseTenantSettings(raw: Record<string, unknown>, tenantId?: string): TenantSettings {
+  const { settings, replaced } = readTenantSettings(raw);
+  if (replaced.length > 0) {
+    const key = `${tenantId ?? "?"}|${replaced.join(",")}`;
+    if (!warned.has(key)) {
+      if (warned.size >= 1000) warned.clear();
+      warned.add(key);
+      console.warn(`tenant ${tenantId ?? "(unknown)"}: invalid stored settings replaced by their defaults: ${replaced.join(", ")}`);
+    }
+  }
+  return settings;
 }
 
 export function tenantIssuer(tenantId: string, s: TenantSettings): string {
