@@ -7,6 +7,7 @@ import { croit, croitOpenApi } from "./api/croit";
 import { userpool, userpoolOpenApi } from "./api/userpool";
 import { wellknown } from "./api/wellknown";
 import { ConfigError } from "./env";
+import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
 import { requestId } from "./http/request-id";
 import type { AppEnv } from "./http/types";
@@ -23,6 +24,12 @@ app.use("*", requestId, provideServices);
 app.get("/ping", (c) => c.json({ ok: true }));
 
 app.route("/.well-known", wellknown);
+// CORS per tenant on the surfaces browsers call (http/cors.ts); before the surfaces, so it
+// sees their answers, errors included. Not on /authn (servers only) nor /dev. /v1/* covers
+// CloudCheckr's /v1/auth/*.
+app.use("/v1/*", cors);
+app.use("/api/auth/*", cors);
+app.use("/v1.0/auth/*", cors);
 // CloudCheckr before the userpool: the userpool's use("*") (body limit, tenant) would
 // otherwise also run for /v1/auth/* and answer in the userpool's error shape.
 app.get("/openapi/cloudcheckr.json", cloudcheckrOpenApi);
