@@ -81,6 +81,8 @@ export interface TenantStore {
   updateTenantSettings(id: string, settings: Record<string, unknown>): Promise<void>;
   createCommunity(c: { id?: string; tenantId: string; name: string; settings?: Record<string, unknown> }): Promise<Community>;
   bindDomain(d: DomainBinding): Promise<void>;
+  /** Removes a hostname's binding (management API); true when one was removed. */
+  unbindDomain(hostname: string): Promise<boolean>;
 }
 
 export interface UserStore {

@@ -67,5 +67,9 @@ export function D1TenantStore(d1: D1Database): TenantStore {
         .onConflictDoUpdate({ target: domains.hostname, set: { tenantId: d.tenantId, communityId: d.communityId } })
         .run();
     },
+    async unbindDomain(hostname) {
+      const r = await db.delete(domains).where(eq(domains.hostname, hostname.toLowerCase())).run();
+      return (r.meta.changes ?? 0) > 0;
+    },
   };
 }
