@@ -21,7 +21,7 @@ export interface Actor {
  * Management is reserved to deployment-wide system licenses: a system license issued to one
  * tenant must not create tenants or issue licenses for others.
  */
-function requireOperator(actor: Actor): void {
+export function requireOperator(actor: Actor): void {
   if (actor.tenantId !== null) throw new AuthError("forbidden", "only a deployment-wide system license may use the management API");
 }
 

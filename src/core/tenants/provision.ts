@@ -33,6 +33,11 @@ export interface ProvisionedTenant {
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/;
 
+/** A DNS hostname (lower-cased before the test) or a dotted IPv4 address: what `domains` may hold. */
+export function isValidHostname(h: string): boolean {
+  return h.length <= 253 && (HOSTNAME.test(h.toLowerCase()) || /^\d{1,3}(\.\d{1,3}){3}$/.test(h));
+}
+
 /**
  * Creates a tenant with one community and binds its hostnames. Idempotent on the tenant id:
  * when the tenant exists, nothing is written and the existing tenant and its community (the
@@ -41,7 +46,7 @@ const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/;
  */
 export async function provisionTenant(svc: Services, input: ProvisionTenantInput): Promise<ProvisionedTenant> {
   for (const h of input.hostnames ?? []) {
-    if (!HOSTNAME.test(h.toLowerCase()) && !/^\d{1,3}(\.\d{1,3}){3}$/.test(h)) {
+    if (!isValidHostname(h)) {
       throw new AuthError("invalid_request", `invalid hostname: ${h}`);
     }
   }
