@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { LICENSE_LEVELS } from "../../core/licenses/licenses";
 import { manageCreateCommunity, manageCreateTenant, manageIssueLicense, manageListLicenses, manageSetLicenseDisabled, type Actor } from "../../core/licenses/manage";
+import { bindTenantHostname, patchManagedSettings, readManagedSettings, unbindTenantHostname } from "../../core/tenants/manage-settings";
 import { authnContext, authnGuard, authnPayload, authnRespond } from "../../http/authn-guard";
 import { authnPlatform } from "../../http/authn-platform";
 import { forgetTenantCache } from "../../http/tenant";
@@ -41,6 +42,17 @@ const LicensePayload = z
   .openapi("ManageLicensePayload");
 const ListPayload = z.object({ tenantId: Id.nullable() }).openapi("ManageLicenseListPayload");
 const DisablePayload = z.object({ disabled: z.boolean() }).openapi("ManageLicenseDisablePayload");
+const EmptyPayload = z.object({}).openapi("ManageEmptyPayload");
+const SettingsPatch = z
+  .record(z.string(), z.unknown())
+  .openapi("ManageSettingsPatch", {
+    description: "JSON merge patch (RFC 7396) of the tenant settings: objects merge, null deletes a key, anything else replaces",
+    example: { accessTokenTtlSeconds: 3600, cors: { allowedOrigins: ["https://app.example.com"] }, termsAndConditions: null },
+  });
+const HostnamePayload = z
+  .object({ hostname: z.string().min(1).max(253), communityId: Id.optional().openapi({ description: "Default: the tenant's first community" }) })
+  .openapi("ManageHostnamePayload");
+const UnbindPayload = z.object({ hostname: z.string().min(1).max(253) }).openapi("ManageHostnameUnbindPayload");
 
 const TenantOut = z.object({ id: z.string(), name: z.string() });
 const CommunityOut = z.object({ id: z.string(), tenantId: z.string(), name: z.string() });
@@ -57,10 +69,18 @@ const LicenseOut = z
   })
   .openapi("License");
 
+const SettingsOut = z.object({
+  tenantId: z.string(),
+  settings: z.record(z.string(), z.unknown()).openapi({ description: "Effective settings, defaults included; secrets shown as \"(present)\"" }),
+  replaced: z.array(z.string()).openapi({ description: "Stored fields that are invalid and read as their defaults" }),
+});
+const SettingsChangeOut = SettingsOut.extend({ changed: z.array(z.string()).openapi({ description: "Dotted paths whose stored value changed" }) });
+const HostnameOut = z.object({ hostname: z.string(), tenantId: z.string(), communityId: z.string() });
+
 const TenantParams = z.object({ tenantId: Id.openapi({ param: { name: "tenantId", in: "path" } }) });
 const LicenseParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
 
-const route = <P extends z.ZodType, R extends z.ZodType>(method: "put" | "post" | "patch", path: string, summary: string, payload: P, out: R, params?: z.ZodObject) =>
+const route = <P extends z.ZodType, R extends z.ZodType>(method: "put" | "post" | "patch" | "delete", path: string, summary: string, payload: P, out: R, params?: z.ZodObject) =>
   createRoute({
     method,
     path,
@@ -82,6 +102,24 @@ export const createLicenseRoute = route(
 );
 export const listLicensesRoute = route("post", "/manage/license/list", "List a tenant's licenses, or the deployment-wide ones (system license)", ListPayload, z.object({ licenses: z.array(LicenseOut) }));
 export const disableLicenseRoute = route("patch", "/manage/license/{id}", "Disable or re-enable a license (system license)", DisablePayload, z.object({ license: LicenseOut }), LicenseParams);
+export const fetchSettingsRoute = route(
+  "post",
+  "/manage/tenant/{tenantId}/settings/fetch",
+  "A tenant's effective settings, secrets shown only as present (system license)",
+  EmptyPayload,
+  SettingsOut,
+  TenantParams,
+);
+export const patchSettingsRoute = route(
+  "patch",
+  "/manage/tenant/{tenantId}/settings",
+  "Change a tenant's settings with a JSON merge patch; the result is validated before it is stored (system license)",
+  SettingsPatch,
+  SettingsChangeOut,
+  TenantParams,
+);
+export const bindHostnameRoute = route("put", "/manage/tenant/{tenantId}/hostname", "Bind a custom hostname to a tenant; 409 when another tenant has it (system license)", HostnamePayload, z.object({ binding: HostnameOut }), TenantParams);
+export const unbindHostnameRoute = route("delete", "/manage/tenant/{tenantId}/hostname", "Unbind a tenant's custom hostname (system license)", UnbindPayload, z.object({ unbound: z.string() }), TenantParams);
 
 const actor = (c: Context<AppEnv>): Actor => {
   const a = authnContext(c);
@@ -123,5 +161,33 @@ export function registerManagementRoutes(app: OpenAPIHono<AppEnv>): void {
     const license = await manageSetLicenseDisabled(c.get("services"), platform.licenses, actor(c), c.req.param("id") ?? "", p.disabled);
     platform.resolver.forget(license.id);
     return authnRespond(c, { license: licenseOut(license) }, { signed: true });
+  });
+
+  // Settings and hostnames take effect at once in this isolate (forgetTenantCache) and within
+  // the tenant cache bound (10 s, src/http/tenant.ts) in every other isolate.
+  app.openapi(fetchSettingsRoute, async (c) => {
+    authnPayload(c, EmptyPayload);
+    return authnRespond(c, await readManagedSettings(c.get("services"), actor(c), c.req.param("tenantId") ?? ""), { signed: true });
+  });
+
+  app.openapi(patchSettingsRoute, async (c) => {
+    const patch = authnPayload(c, SettingsPatch);
+    const r = await patchManagedSettings(c.get("services"), actor(c), c.req.param("tenantId") ?? "", patch);
+    forgetTenantCache();
+    return authnRespond(c, r, { signed: true });
+  });
+
+  app.openapi(bindHostnameRoute, async (c) => {
+    const p = authnPayload(c, HostnamePayload);
+    const binding = await bindTenantHostname(c.get("services"), actor(c), c.req.param("tenantId") ?? "", p);
+    forgetTenantCache();
+    return authnRespond(c, { binding }, { signed: true });
+  });
+
+  app.openapi(unbindHostnameRoute, async (c) => {
+    const p = authnPayload(c, UnbindPayload);
+    const r = await unbindTenantHostname(c.get("services"), actor(c), c.req.param("tenantId") ?? "", p);
+    forgetTenantCache();
+    return authnRespond(c, { unbound: r.hostname }, { signed: true });
   });
 }

@@ -108,6 +108,8 @@ export interface SettingsReadout {
   settings: TenantSettings;
   /** e.g. ["okta.mapRoles", "lockout.userThreshold"]; empty when the stored JSON was valid. */
   replaced: string[];
+  /** The stored JSON without the replaced fields (what a change should start from). */
+  kept: Record<string, unknown>;
 }
 
 type Key = string | number;
@@ -165,8 +167,9 @@ function deleteAt(root: Record<string, unknown>, path: Key[]): void {
  */
 export function readTenantSettings(raw: unknown): SettingsReadout {
   const first = tenantSettingsSchema.safeParse(raw);
-  if (first.success) return { settings: first.data, replaced: [] };
-  if (!isPlainObject(raw)) return { settings: tenantSettingsSchema.parse({}), replaced: ["(all)"] };
+  if (first.success) return { settings: first.data, replaced: [], kept: raw as Record<string, unknown> };
+  const allDefaults = (): SettingsReadout => ({ settings: tenantSettingsSchema.parse({}), replaced: ["(all)"], kept: {} });
+  if (!isPlainObject(raw)) return allDefaults();
   const data = structuredClone(raw);
   const replaced: string[] = [];
   let result: ReturnType<typeof tenantSettingsSchema.safeParse> = first;
@@ -175,15 +178,15 @@ export function readTenantSettings(raw: unknown): SettingsReadout {
       let { path } = declaredField(issue.path);
       // Climb while absence is not acceptable: removing a required field would fail the block.
       while (path.length > 0 && !schemaAt(path).safeParse(undefined).success) path = path.slice(0, -1);
-      if (path.length === 0) return { settings: tenantSettingsSchema.parse({}), replaced: ["(all)"] };
+      if (path.length === 0) return allDefaults();
       deleteAt(data, path);
       const name = path.join(".");
       if (!replaced.includes(name)) replaced.push(name);
     }
     result = tenantSettingsSchema.safeParse(data);
   }
-  if (!result.success) return { settings: tenantSettingsSchema.parse({}), replaced: ["(all)"] };
-  return { settings: result.data, replaced };
+  if (!result.success) return allDefaults();
+  return { settings: result.data, replaced, kept: data };
 }
 
 const warned = new Set<string>();
