@@ -18,6 +18,12 @@ Commands
                                             the license key is printed once; only its hash is stored
   list-licenses [--tenant T]                a tenant's licenses, or the deployment-wide ones
   disable-license --id ID | enable-license --id ID
+  tenant-settings <tenantId> [--patch JSON]  show a tenant's effective settings (secrets as "(present)"), or change
+                                            them with a JSON merge patch (RFC 7396: null deletes a key), e.g.
+                                            --patch '{"cors": {"allowedOrigins": ["https://app.example.com"]}}'
+  bind-hostname <tenantId> <hostname> [--community CID]
+                                            bind a custom domain (409 when another tenant has it)
+  unbind-hostname <tenantId> <hostname>
   call <METHOD> <PATH> [--data JSON]        any Authn endpoint, e.g. call POST /authn/tenant/t/community/c/authenticate --data '{...}'
 
 Connection (options or environment)
@@ -173,6 +179,27 @@ async function main(): Promise<void> {
     case "disable-license":
     case "enable-license":
       return print(await client(o).setLicenseDisabled(need(o, "id"), cmd === "disable-license"));
+    case "tenant-settings": {
+      const [tenantId] = rest;
+      if (!tenantId) fail("usage: tenant-settings <tenantId> [--patch JSON]");
+      const patchText = str(o, "patch");
+      if (patchText === undefined) return print(await client(o).tenantSettings(tenantId));
+      let patch: unknown;
+      try {
+        patch = JSON.parse(patchText);
+      } catch {
+        fail("--patch must be JSON");
+      }
+      if (!patch || typeof patch !== "object" || Array.isArray(patch)) fail("--patch must be a JSON object");
+      return print(await client(o).patchTenantSettings(tenantId, patch as Record<string, unknown>));
+    }
+    case "bind-hostname":
+    case "unbind-hostname": {
+      const [tenantId, hostname] = rest;
+      if (!tenantId || !hostname) fail(`usage: ${cmd} <tenantId> <hostname>`);
+      if (cmd === "unbind-hostname") return print(await client(o).unbindHostname(tenantId, hostname));
+      return print(await client(o).bindHostname(tenantId, hostname, list(o, "community")[0]));
+    }
     case "call": {
       const [method, path] = rest;
       if (!method || !path) fail("usage: call <METHOD> <PATH> [--data JSON]");

@@ -33,6 +33,14 @@ export interface AuthnAnswer<T = unknown> {
   signatureValid?: boolean;
 }
 
+/** Answer of the settings management routes. */
+export interface TenantSettingsAnswer {
+  tenantId: string;
+  settings: Record<string, unknown>;
+  /** Stored fields that are invalid and read as their defaults. */
+  replaced: string[];
+}
+
 export class AuthnClient {
   private readonly opts: AuthnClientOptions;
   private readonly doFetch: typeof fetch;
@@ -132,5 +140,27 @@ export class AuthnClient {
 
   setLicenseDisabled(id: string, disabled: boolean) {
     return this.call<{ license: Record<string, unknown> }>("PATCH", `/authn/manage/license/${encodeURIComponent(id)}`, { disabled });
+  }
+
+  /** The tenant's effective settings (defaults included; secrets shown as "(present)"). */
+  tenantSettings(tenantId: string) {
+    return this.call<TenantSettingsAnswer>("POST", `/authn/manage/tenant/${encodeURIComponent(tenantId)}/settings/fetch`, {});
+  }
+
+  /** Changes settings with a JSON merge patch (RFC 7396: null deletes a key); validated before it is stored. */
+  patchTenantSettings(tenantId: string, patch: Record<string, unknown>) {
+    return this.call<TenantSettingsAnswer & { changed: string[] }>("PATCH", `/authn/manage/tenant/${encodeURIComponent(tenantId)}/settings`, patch);
+  }
+
+  /** Binds a custom hostname to the tenant (its first community unless one is named). */
+  bindHostname(tenantId: string, hostname: string, communityId?: string) {
+    return this.call<{ binding: { hostname: string; tenantId: string; communityId: string } }>("PUT", `/authn/manage/tenant/${encodeURIComponent(tenantId)}/hostname`, {
+      hostname,
+      ...(communityId ? { communityId } : {}),
+    });
+  }
+
+  unbindHostname(tenantId: string, hostname: string) {
+    return this.call<{ unbound: string }>("DELETE", `/authn/manage/tenant/${encodeURIComponent(tenantId)}/hostname`, { hostname });
   }
 }
