@@ -15,6 +15,7 @@ import { D1SsoConnectionStore } from "../storage/d1/sso-connection-store";
 import { D1TermsLogStore } from "../storage/d1/terms-log-store";
 import { D1TenantStore } from "../storage/d1/tenant-store";
 import { D1UserStore } from "../storage/d1/user-store";
+import { withRecentUserEviction } from "../core/users/recent-users";
 import { KvSecretStore } from "../storage/kv/secret-store";
 import { D1AuthSchemeStore } from "../storage/d1/auth-scheme-store";
 import { D1IdpConfigStore } from "../storage/d1/idp-config-store";
@@ -50,7 +51,7 @@ export function buildShared(env: Env): Shared {
   s = {
     config,
     tenants: D1TenantStore(env.DB),
-    users: D1UserStore(env.DB),
+    users: withRecentUserEviction(D1UserStore(env.DB)),
     clients: D1ClientStore(env.DB),
     audit: D1AuditLog(env.DB),
     mailStore,
