@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { statelessBasis } from "../core/sessions/stateless";
 
 /**
  * TokenAuthority: the single authority for refresh-token rotation, reuse detection and session
@@ -31,6 +32,9 @@ export interface RotateInput {
 }
 
 const PRUNE_INTERVAL_MS = 60_000;
+/** Revocation records of stateless sessions whose expiry is unknown are kept this long. */
+const MAX_STATELESS_LIFETIME_MS = 400 * 86_400_000;
+
 
 export class TokenAuthority extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -48,7 +52,9 @@ export class TokenAuthority extends DurableObject<Env> {
     // When every session of the subject last ended (revokeAll): a family whose credential was
     // checked before then is born revoked (see openFamily).
     this.sql.exec("CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY CHECK (id = 1), not_before INTEGER NOT NULL)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS revoked_ids (sid TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL, reason TEXT, expires_at INTEGER NOT NULL)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS families_expiry ON families (absolute_expires_at)");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS revoked_ids_expiry ON revoked_ids (expires_at)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS tokens_family ON tokens (family_id)");
   }
 
@@ -132,8 +138,19 @@ export class TokenAuthority extends DurableObject<Env> {
     return { status: "reuse" };
   }
 
-  /** Revokes one family: its refresh tokens and every access token carrying its `sid`. */
-  revokeFamily(familyId: string, reason: string, now: number): boolean {
+  /**
+   * Revokes one family: its refresh tokens and every access token carrying its `sid`. A
+   * stateless session is recorded as revoked until `statelessUntil` (its token's expiry; when
+   * absent, the longest a token of ours can live), after which the record is pruned.
+   */
+  revokeFamily(familyId: string, reason: string, now: number, statelessUntil?: number): boolean {
+    const basis = statelessBasis(familyId);
+    if (basis !== null) {
+      if (basis < this.notBefore()) return false;
+      this.prune(now);
+      const until = statelessUntil ?? now + MAX_STATELESS_LIFETIME_MS;
+      return this.sql.exec("INSERT OR IGNORE INTO revoked_ids (sid, revoked_at, reason, expires_at) VALUES (?, ?, ?, ?)", familyId, now, reason, until).rowsWritten > 0;
+    }
     const r = this.sql.exec("UPDATE families SET revoked_at = ?, reason = ? WHERE id = ? AND revoked_at IS NULL", now, reason, familyId);
     return r.rowsWritten > 0;
   }
@@ -152,8 +169,16 @@ export class TokenAuthority extends DurableObject<Env> {
     ).rowsWritten;
   }
 
+  /** A stateless session is live unless revoked by id or by the subject's notBefore. */
+  private statelessActive(sid: string, basis: number): boolean {
+    if (basis < this.notBefore()) return false;
+    return this.sql.exec("SELECT 1 FROM revoked_ids WHERE sid = ?", sid).toArray().length === 0;
+  }
+
   /** Whether a family is live (exists, not revoked, within its absolute lifetime). */
   isActive(familyId: string, now: number): boolean {
+    const basis = statelessBasis(familyId);
+    if (basis !== null) return this.statelessActive(familyId, basis);
     const fam = this.sql
       .exec<{ absolute_expires_at: number; revoked_at: number | null }>(
         "SELECT absolute_expires_at, revoked_at FROM families WHERE id = ?",
@@ -163,8 +188,16 @@ export class TokenAuthority extends DurableObject<Env> {
     return !!fam && fam.revoked_at === null && fam.absolute_expires_at > now;
   }
 
-  /** A live family's absolute expiry (epoch ms), or null when it is revoked, expired or unknown. */
-  activeUntil(familyId: string, now: number): number | null {
+  /**
+   * A live family's absolute expiry (epoch ms), or null when it is revoked, expired or unknown.
+   * A stateless session's absolute expiry is its credential check plus `statelessMaxAgeMs`.
+   */
+  activeUntil(familyId: string, now: number, statelessMaxAgeMs = 0): number | null {
+    const basis = statelessBasis(familyId);
+    if (basis !== null) {
+      const until = basis + statelessMaxAgeMs;
+      return until > now && this.statelessActive(familyId, basis) ? until : null;
+    }
     const fam = this.sql
       .exec<{ absolute_expires_at: number; revoked_at: number | null }>(
         "SELECT absolute_expires_at, revoked_at FROM families WHERE id = ?",
@@ -176,6 +209,13 @@ export class TokenAuthority extends DurableObject<Env> {
 
   /** Family details, for tests and audits. */
   describe(familyId: string): { revokedAt: number | null; reason: string | null; tokens: number } | null {
+    const basis = statelessBasis(familyId);
+    if (basis !== null) {
+      const r = this.sql.exec<{ revoked_at: number; reason: string | null }>("SELECT revoked_at, reason FROM revoked_ids WHERE sid = ?", familyId).toArray()[0];
+      if (r) return { revokedAt: r.revoked_at, reason: r.reason, tokens: 0 };
+      const nb = this.notBefore();
+      return basis < nb ? { revokedAt: nb, reason: "not_before", tokens: 0 } : { revokedAt: null, reason: null, tokens: 0 };
+    }
     const fam = this.sql
       .exec<{ revoked_at: number | null; reason: string | null }>("SELECT revoked_at, reason FROM families WHERE id = ?", familyId)
       .toArray()[0];
@@ -193,5 +233,6 @@ export class TokenAuthority extends DurableObject<Env> {
     const cutoff = now - 86_400_000;
     this.sql.exec("DELETE FROM tokens WHERE family_id IN (SELECT id FROM families WHERE absolute_expires_at < ?)", cutoff);
     this.sql.exec("DELETE FROM families WHERE absolute_expires_at < ?", cutoff);
+    this.sql.exec("DELETE FROM revoked_ids WHERE expires_at < ?", now);
   }
 }

@@ -27,9 +27,10 @@ export class SessionAuthority {
     return r;
   }
 
-  async revokeFamily(tenantId: string, sub: string, familyId: string, reason: string): Promise<boolean> {
+  /** `statelessUntil`: for a stateless session, its token's expiry (how long to remember the revocation). */
+  async revokeFamily(tenantId: string, sub: string, familyId: string, reason: string, statelessUntil?: number): Promise<boolean> {
     activeCache.delete(`${tenantId}:${sub}:${familyId}`);
-    return this.stub(tenantId, sub).revokeFamily(familyId, reason, Date.now());
+    return this.stub(tenantId, sub).revokeFamily(familyId, reason, Date.now(), statelessUntil);
   }
 
   /** Ends every session of a subject but `keepFamily` (password change or reset, disabling). */
@@ -54,9 +55,12 @@ export class SessionAuthority {
     return active;
   }
 
-  /** A live family's absolute expiry (epoch ms), or null; never cached. */
-  async activeUntil(tenantId: string, sub: string, familyId: string): Promise<number | null> {
-    return this.stub(tenantId, sub).activeUntil(familyId, Date.now());
+  /**
+   * A live family's absolute expiry (epoch ms), or null; never cached. A stateless session's
+   * is its credential check plus `statelessMaxAgeMs` (the tenant's session maximum age).
+   */
+  async activeUntil(tenantId: string, sub: string, familyId: string, statelessMaxAgeMs = 0): Promise<number | null> {
+    return this.stub(tenantId, sub).activeUntil(familyId, Date.now(), statelessMaxAgeMs);
   }
 
   async describe(tenantId: string, sub: string, familyId: string) {

@@ -8,6 +8,8 @@ import { AuthError } from "../errors";
 import { tenantIssuer } from "../tenants/settings";
 import { recordAudit } from "../audit/audit";
 import { recordImpersonatedUse } from "./impersonation";
+import { statelessSessionId } from "./stateless";
+import { recentUserByUid } from "../users/recent-users";
 
 /**
  * Sessions and tokens (DESIGN.md "Tokens"): a session is a family of refresh tokens with an
@@ -41,6 +43,12 @@ export interface IssueOptions {
    * opened already revoked, closing the race between a login and a concurrent reset.
    */
   authenticatedAt?: number;
+  /**
+   * Open no family: a session that is never refreshed (client credentials, RFC 6749 §4.4.3)
+   * is revoked by recording its id, so issuing it writes nothing (core/sessions/stateless.ts).
+   * Incompatible with `refresh`.
+   */
+  stateless?: boolean;
 }
 
 export interface IssuedSession {
@@ -123,7 +131,8 @@ async function signId(svc: Services, scope: Scope, s: SessionSubject, sid: strin
 /** Starts a session: opens a family in the TokenAuthority and issues its first tokens. */
 export async function issueSession(svc: Services, scope: Scope, s: SessionSubject, opts: IssueOptions): Promise<IssuedSession> {
   const now = Date.now();
-  const sid = uuid();
+  if (opts.stateless && opts.refresh) throw new Error("a stateless session has no refresh token");
+  const sid = opts.stateless ? statelessSessionId(opts.authenticatedAt ?? now, uuid()) : uuid();
   const ttl = opts.accessTtlSeconds ?? scope.settings.accessTokenTtlSeconds;
   const absoluteExpiresAt = now + scope.settings.sessionMaxAgeSeconds * 1000;
   const carry: Record<string, unknown> = { ...(opts.extraClaims ?? {}) };
@@ -152,7 +161,7 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
   }
   // Storing the refresh record, opening the family and signing are independent: run them at
   // once. Nothing is returned unless all of them succeed.
-  pending.push(svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt));
+  if (!opts.stateless) pending.push(svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt));
   const [accessToken, idToken] = await Promise.all([
     signAccess(svc, scope, s, sid, ttl, carry),
     opts.idToken ? signId(svc, scope, s, sid) : Promise.resolve(undefined),
@@ -182,26 +191,27 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, e
   const successor = randomToken();
   const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, now + scope.settings.sessionMaxAgeSeconds * 1000);
   const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(raw, successor)]);
-  // The successor's record goes to KV before the authority activates it, so a client that
-  // receives it (even through a racing retry) can always use it. A losing candidate's record
-  // is harmless: the authority never activates it. The user read does not depend on it, so
-  // both go out at once.
-  const [user] = await Promise.all([
-    svc.users.byUid(scope.tenant.id, rec.sub),
-    svc.secrets.put<RefreshRecord>(REFRESH_PREFIX, successorHash, { ...rec, expiresAt: successorExpiresAt }, (successorExpiresAt - now) / 1000),
+  const successorRecord: RefreshRecord = { ...rec, expiresAt: successorExpiresAt };
+  const ttlSeconds = (successorExpiresAt - now) / 1000;
+  // Three independent hops at once: the successor's record to KV, the authority's rotation,
+  // the subject's row (at most a second old: the authority, not the row, decides whether the
+  // session lives; recent-users.ts). Nothing reaches the client before all three settle, so
+  // the successor a rotation hands out always has its record. A retry that receives the
+  // winner's successor writes that record too (below): the winner's own put may still be in
+  // flight when the retry answers.
+  const [{ user }, , result] = await Promise.all([
+    recentUserByUid(svc.users, scope.tenant.id, rec.sub),
+    svc.secrets.put<RefreshRecord>(REFRESH_PREFIX, successorHash, successorRecord, ttlSeconds),
+    svc.authority.rotate(scope.tenant.id, rec.sub, {
+      familyId: rec.familyId,
+      presentedHash: digest,
+      successorHash,
+      successorSealed,
+      successorExpiresAt,
+      now,
+      graceMs: scope.settings.refreshGraceSeconds * 1000,
+    }),
   ]);
-  if (!user) throw invalid();
-  if (user.disabled) throw new AuthError("user_disabled", "user is disabled");
-
-  const result = await svc.authority.rotate(scope.tenant.id, rec.sub, {
-    familyId: rec.familyId,
-    presentedHash: digest,
-    successorHash,
-    successorSealed,
-    successorExpiresAt,
-    now,
-    graceMs: scope.settings.refreshGraceSeconds * 1000,
-  });
   let refreshToken: string;
   switch (result.status) {
     case "rotated":
@@ -209,6 +219,7 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, e
       break;
     case "retry":
       refreshToken = await openWithSecret(raw, result.successorSealed);
+      await svc.secrets.put<RefreshRecord>(REFRESH_PREFIX, await sha256Hex(refreshToken), successorRecord, ttlSeconds);
       break;
     case "reuse":
       recordAudit(svc, scope, "refresh_token_reuse", { userId: rec.sub, detail: { sid: rec.familyId } });
@@ -218,6 +229,8 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, e
     default:
       throw invalid();
   }
+  if (!user) throw invalid();
+  if (user.disabled) throw new AuthError("user_disabled", "user is disabled");
   const subject: SessionSubject = {
     sub: rec.sub,
     communityId: user.communityId,
@@ -249,7 +262,7 @@ export async function revokeRefreshToken(svc: Services, scope: Scope, raw: strin
 
 /** Revokes the session an access token belongs to (logout). */
 export async function revokeAccessSession(svc: Services, scope: Scope, claims: AccessClaims): Promise<void> {
-  await svc.authority.revokeFamily(scope.tenant.id, claims.sub, claims.sid, "logout");
+  await svc.authority.revokeFamily(scope.tenant.id, claims.sub, claims.sid, "logout", claims.exp * 1000);
   recordAudit(svc, scope, "logout", { userId: claims.sub, detail: { sid: claims.sid } });
 }
 
@@ -291,12 +304,13 @@ export async function reissueAccessToken(
     adjustClaims?: (carry: Record<string, unknown>, user: User | null) => Record<string, unknown>;
   } = {},
 ): Promise<IssuedSession & { user: User | null }> {
-  const until = await svc.authority.activeUntil(scope.tenant.id, claims.sub, claims.sid);
+  const until = await svc.authority.activeUntil(scope.tenant.id, claims.sub, claims.sid, scope.settings.sessionMaxAgeSeconds * 1000);
   const now = Date.now();
   if (until === null) throw new AuthError("token_revoked", "token has been revoked");
   const ttl = Math.min(scope.settings.accessTokenTtlSeconds, Math.floor((until - now) / 1000));
   if (ttl < 1) throw new AuthError("invalid_token", "session has reached its maximum age");
-  const user = claims.sub.startsWith("client:") ? null : await svc.users.byUid(scope.tenant.id, claims.sub);
+  // The authority has just vouched for the session; a second-old row is enough (recent-users.ts).
+  const user = claims.sub.startsWith("client:") ? null : (await recentUserByUid(svc.users, scope.tenant.id, claims.sub)).user;
   if (!claims.sub.startsWith("client:") && (!user || user.disabled)) throw new AuthError("invalid_token", "invalid token");
   const carry: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(claims)) if (!STANDARD_CLAIMS.has(k)) carry[k] = v;
