@@ -190,6 +190,12 @@ export function readTenantSettings(raw: unknown): SettingsReadout {
 }
 
 const warned = new Set<string>();
+/**
+ * Parsed settings per stored object: the tenant cache (src/http/tenant.ts) keeps one Tenant
+ * object per tenant for 10 s, so requests share one parse instead of one each. Callers never
+ * modify settings.
+ */
+const parsed = new WeakMap<object, TenantSettings>();
 
 /**
  * Parses stored settings; invalid stored fields fall back to their defaults one by one rather
@@ -197,7 +203,10 @@ const warned = new Set<string>();
  * values, which may be secrets) are logged once per tenant and set of paths per isolate.
  */
 export function parseTenantSettings(raw: Record<string, unknown>, tenantId?: string): TenantSettings {
+  const hit = isPlainObject(raw) ? parsed.get(raw) : undefined;
+  if (hit) return hit;
   const { settings, replaced } = readTenantSettings(raw);
+  if (isPlainObject(raw)) parsed.set(raw, settings);
   if (replaced.length > 0) {
     const key = `${tenantId ?? "?"}|${replaced.join(",")}`;
     if (!warned.has(key)) {
