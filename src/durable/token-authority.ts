@@ -155,6 +155,15 @@ export class TokenAuthority extends DurableObject<Env> {
     return r.rowsWritten > 0;
   }
 
+  /**
+   * Revokes a family on presentation of one of its refresh tokens (RFC 7009): only a token
+   * this family was issued counts, current or rotated; anything else changes nothing.
+   */
+  revokeByToken(familyId: string, tokenHash: string, reason: string, now: number): boolean {
+    const known = this.sql.exec("SELECT 1 FROM tokens WHERE hash = ? AND family_id = ?", tokenHash, familyId).toArray().length === 1;
+    return known && this.revokeFamily(familyId, reason, now);
+  }
+
   /** Revokes every family of this subject but `keep` (if given); returns how many were active. */
   revokeAll(reason: string, now: number, keep: string | null = null): number {
     this.sql.exec(

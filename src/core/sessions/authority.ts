@@ -33,6 +33,12 @@ export class SessionAuthority {
     return this.stub(tenantId, sub).revokeFamily(familyId, reason, Date.now(), statelessUntil);
   }
 
+  /** Revokes the family a refresh token (by its SHA-256) was issued to; false for a token it never issued. */
+  async revokeByToken(tenantId: string, sub: string, familyId: string, tokenHash: string, reason: string): Promise<boolean> {
+    activeCache.delete(`${tenantId}:${sub}:${familyId}`);
+    return this.stub(tenantId, sub).revokeByToken(familyId, tokenHash, reason, Date.now());
+  }
+
   /** Ends every session of a subject but `keepFamily` (password change or reset, disabling). */
   async revokeAll(tenantId: string, sub: string, reason: string, keepFamily: string | null = null): Promise<number> {
     forget(tenantId, sub);

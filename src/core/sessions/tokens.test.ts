@@ -133,16 +133,34 @@ describe("a login racing a password reset", () => {
 });
 
 describe("lifetimes", () => {
-  it("a refresh token past its record's expiry is refused", async () => {
+  it("a refresh token of a session past its absolute end is refused", async () => {
     const short = await createTestTenant({ refreshTokenTtlSeconds: 60 });
     const s = await loginTokens(short, "alice", PASSWORD);
     const { sha256Hex } = await import("../../crypto/hash");
-    const digest = await sha256Hex(s.refresh_token);
-    const rec = await services().secrets.get<Record<string, unknown>>("rt", digest);
-    await services().secrets.put("rt", digest, { ...rec, expiresAt: Date.now() - 1 }, 60);
+    // The session's record sits under the SHA-256 of the token's first part (refresh-tokens.ts).
+    const digest = await sha256Hex(s.refresh_token.split(".")[0]!);
+    const rec = await services().secrets.get<Record<string, unknown>>("rs", digest);
+    expect(rec).toMatchObject({ sub: short.alice.uid });
+    await services().secrets.put("rs", digest, { ...rec, expiresAt: Date.now() - 1 }, 60);
     const r = await refresh(short, s.refresh_token);
     expect(r.status).toBe(400);
     expect(r.body.message).toMatch(/expired/);
+  });
+
+  it("a refresh token past its own sliding expiry is refused by the authority", async () => {
+    const s = await loginTokens(t, "alice", PASSWORD);
+    const sid = claimsOf(s.access_token).sid as string;
+    const { sha256Hex } = await import("../../crypto/hash");
+    const r = await services().authority.rotate(t.tenant.id, t.alice.uid, {
+      familyId: sid,
+      presentedHash: await sha256Hex(s.refresh_token),
+      successorHash: "0".repeat(64),
+      successorSealed: "x",
+      successorExpiresAt: Date.now() + 91 * 86_400_000,
+      now: Date.now() + 91 * 86_400_000,
+      graceMs: 0,
+    });
+    expect(r.status).toBe("expired");
   });
 
   it("access and refresh lifetimes follow the tenant's settings", async () => {

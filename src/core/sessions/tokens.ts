@@ -9,13 +9,14 @@ import { tenantIssuer } from "../tenants/settings";
 import { recordAudit } from "../audit/audit";
 import { recordImpersonatedUse } from "./impersonation";
 import { statelessSessionId } from "./stateless";
+import { getSessionRecord, newRefreshToken, parseRefreshToken, putSessionRecord, type SessionRecord } from "./refresh-tokens";
 import { recentUserByUid } from "../users/recent-users";
 
 /**
  * Sessions and tokens (DESIGN.md "Tokens"): a session is a family of refresh tokens with an
  * id (`sid`); access tokens are ES256 JWTs that name their family, so revoking the family
- * stops them at once. Refresh tokens are opaque 256-bit secrets, stored in KV under their
- * SHA-256 and rotated on every use, with the TokenAuthority deciding reuse.
+ * stops them at once. Refresh tokens are opaque and rotated on every use; the session's record
+ * is in KV and the TokenAuthority decides which token is current (refresh-tokens.ts).
  */
 export interface SessionSubject {
   /** A user's uid, or `client:<client_id>` for a client's own session. */
@@ -73,20 +74,6 @@ export interface AccessClaims extends Claims {
   act?: { sub: string; username: string };
 }
 
-interface RefreshRecord {
-  tenantId: string;
-  sub: string;
-  familyId: string;
-  communityId: string;
-  username: string;
-  clientId?: string;
-  idToken: boolean;
-  expiresAt: number;
-  /** Claims carried over to every access token of the session (amr, act, ...). */
-  carry: Record<string, unknown>;
-}
-
-const REFRESH_PREFIX = "rt";
 
 export function tenantAudience(tenantId: string): string {
   return tenantId;
@@ -144,9 +131,10 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
   const pending: Promise<unknown>[] = [];
   const refreshExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, absoluteExpiresAt);
   if (opts.refresh) {
-    refreshToken = randomToken();
+    const fresh = newRefreshToken();
+    refreshToken = fresh.token;
     refreshHash = await sha256Hex(refreshToken);
-    const rec: RefreshRecord = {
+    const rec: SessionRecord = {
       tenantId: scope.tenant.id,
       sub: s.sub,
       familyId: sid,
@@ -154,12 +142,12 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
       username: s.username,
       ...(s.clientId ? { clientId: s.clientId } : {}),
       idToken: opts.idToken,
-      expiresAt: refreshExpiresAt,
+      expiresAt: absoluteExpiresAt,
       carry,
     };
-    pending.push(svc.secrets.put(REFRESH_PREFIX, refreshHash, rec, (refreshExpiresAt - now) / 1000));
+    pending.push(putSessionRecord(svc, fresh.sessionKey, rec, now));
   }
-  // Storing the refresh record, opening the family and signing are independent: run them at
+  // Storing the session record, opening the family and signing are independent: run them at
   // once. Nothing is returned unless all of them succeed.
   if (!opts.stateless) pending.push(svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt));
   const [accessToken, idToken] = await Promise.all([
@@ -181,27 +169,21 @@ export interface RefreshedSession extends IssuedSession {
  */
 export async function refreshSession(svc: Services, scope: Scope, raw: string, expectedUsername?: string): Promise<RefreshedSession> {
   const invalid = () => new AuthError("invalid_grant", "invalid refresh token");
-  if (typeof raw !== "string" || raw.length < 16 || raw.length > 512) throw invalid();
-  const digest = await sha256Hex(raw);
-  const rec = await svc.secrets.get<RefreshRecord>(REFRESH_PREFIX, digest);
+  const parsed = parseRefreshToken(raw);
+  if (!parsed) throw invalid();
+  const rec = await getSessionRecord(svc, parsed.sessionKey);
   const now = Date.now();
   if (!rec || rec.tenantId !== scope.tenant.id) throw invalid();
   if (expectedUsername !== undefined && expectedUsername.toLowerCase() !== rec.username) throw invalid();
   if (rec.expiresAt <= now) throw new AuthError("invalid_grant", "refresh token expired");
-  const successor = randomToken();
-  const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, now + scope.settings.sessionMaxAgeSeconds * 1000);
-  const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(raw, successor)]);
-  const successorRecord: RefreshRecord = { ...rec, expiresAt: successorExpiresAt };
-  const ttlSeconds = (successorExpiresAt - now) / 1000;
-  // Three independent hops at once: the successor's record to KV, the authority's rotation,
-  // the subject's row (at most a second old: the authority, not the row, decides whether the
-  // session lives; recent-users.ts). Nothing reaches the client before all three settle, so
-  // the successor a rotation hands out always has its record. A retry that receives the
-  // winner's successor writes that record too (below): the winner's own put may still be in
-  // flight when the retry answers.
-  const [{ user }, , result] = await Promise.all([
+  const successor = newRefreshToken(parsed.sessionKey).token;
+  const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, rec.expiresAt);
+  const [digest, successorHash, successorSealed] = await Promise.all([sha256Hex(raw), sha256Hex(successor), sealWithSecret(raw, successor)]);
+  // The rotation and the subject's row (at most a second old: the authority, not the row,
+  // decides whether the session lives; recent-users.ts) are independent: both at once. Nothing
+  // is written to KV: the session's record is the same for every token of it.
+  const [{ user }, result] = await Promise.all([
     recentUserByUid(svc.users, scope.tenant.id, rec.sub),
-    svc.secrets.put<RefreshRecord>(REFRESH_PREFIX, successorHash, successorRecord, ttlSeconds),
     svc.authority.rotate(scope.tenant.id, rec.sub, {
       familyId: rec.familyId,
       presentedHash: digest,
@@ -219,7 +201,6 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, e
       break;
     case "retry":
       refreshToken = await openWithSecret(raw, result.successorSealed);
-      await svc.secrets.put<RefreshRecord>(REFRESH_PREFIX, await sha256Hex(refreshToken), successorRecord, ttlSeconds);
       break;
     case "reuse":
       recordAudit(svc, scope, "refresh_token_reuse", { userId: rec.sub, detail: { sid: rec.familyId } });
@@ -252,10 +233,12 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, e
  * it). Returns false when the token is unknown to this tenant.
  */
 export async function revokeRefreshToken(svc: Services, scope: Scope, raw: string): Promise<boolean> {
-  if (typeof raw !== "string" || raw.length < 16 || raw.length > 512) return false;
-  const rec = await svc.secrets.get<RefreshRecord>(REFRESH_PREFIX, await sha256Hex(raw));
+  const parsed = parseRefreshToken(raw);
+  if (!parsed) return false;
+  const rec = await getSessionRecord(svc, parsed.sessionKey);
   if (!rec || rec.tenantId !== scope.tenant.id) return false;
-  await svc.authority.revokeFamily(scope.tenant.id, rec.sub, rec.familyId, "revoked_by_client");
+  const revoked = await svc.authority.revokeByToken(scope.tenant.id, rec.sub, rec.familyId, await sha256Hex(parsed.raw), "revoked_by_client");
+  if (!revoked) return false;
   recordAudit(svc, scope, "session_revoked", { userId: rec.sub, detail: { sid: rec.familyId } });
   return true;
 }
