@@ -73,3 +73,36 @@ describe("key rotation with overlap", () => {
     await env.DB.prepare("DELETE FROM signing_keys WHERE purpose = ?").bind(purpose).run();
   });
 });
+
+describe("the isolate's cache of verified tokens", () => {
+  const v = (keyring: Keyring, token: string, kind: TokenKind = "access", audience = opts.audience) => verifyJwt(keyring, token, { kind, issuer: opts.issuer, audience });
+
+  it("answers a second verification with the same claims, never shared with the first caller", async () => {
+    const keyring = services().keyring;
+    const token = await signJwt(keyring, { roles: ["user"] }, { ...opts, kind: "access" });
+    const first = await v(keyring, token);
+    first.sub = "tampered by a caller";
+    const second = await v(keyring, token);
+    expect(second.sub).toBe("user-1");
+    expect(second).not.toBe(first);
+  });
+
+  it("never lets a cached token pass as another kind, audience or issuer", async () => {
+    const keyring = services().keyring;
+    const token = await signJwt(keyring, {}, { ...opts, kind: "access" });
+    await v(keyring, token);
+    await expect(v(keyring, token, "id")).rejects.toThrow();
+    await expect(v(keyring, token, "access", "another-aud")).rejects.toThrow();
+    await expect(verifyJwt(keyring, token, { kind: "access", issuer: "urn:test:other", audience: opts.audience })).rejects.toThrow();
+  });
+
+  it("still expires a cached token", async () => {
+    const keyring = services().keyring;
+    const now = Math.floor(Date.now() / 1000);
+    // Expired 3 s ago, so alive for 2 more seconds within the clock tolerance (5 s).
+    const token = await signJwt(keyring, {}, { ...opts, kind: "access", ttlSeconds: 60, now: now - 63 });
+    await expect(v(keyring, token)).resolves.toBeDefined();
+    await new Promise((r) => setTimeout(r, 3000));
+    await expect(v(keyring, token)).rejects.toMatchObject({ expired: true });
+  });
+});

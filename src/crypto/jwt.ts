@@ -65,6 +65,29 @@ export async function signJwt(keyring: Keyring, claims: Record<string, unknown>,
 }
 
 /**
+ * Tokens this isolate has verified, by kind, issuer, audience and the exact token text. An
+ * ECDSA verification was about a third of the CPU of a token-verifying request (profiled under
+ * load in wrangler dev), and clients present the same access token many times. A hit still
+ * checks expiry and that the keyring still holds the signing key (a retired key's tokens stop
+ * as soon as the keyring sees the retirement), and entries live at most VERIFIED_CACHE_MS.
+ * Revocation is not decided here (the caller asks the TokenAuthority), so caching the
+ * signature check cannot keep a revoked session alive. One cache per keyring.
+ */
+const VERIFIED_CACHE_MS = 60_000;
+const VERIFIED_CACHE_MAX = 10_000;
+type Verified = Map<string, { payload: Claims; kid: string; until: number }>;
+const verifiedByKeyring = new WeakMap<Keyring, Verified>();
+
+function verifiedCache(keyring: Keyring): Verified {
+  let m = verifiedByKeyring.get(keyring);
+  if (!m) {
+    m = new Map();
+    verifiedByKeyring.set(keyring, m);
+  }
+  return m;
+}
+
+/**
  * Verifies signature, algorithm, typ, token_use, iss, aud, exp (required) and iat.
  * Throws JwtError with a message safe to show to the caller.
  */
@@ -72,8 +95,27 @@ export async function verifyJwt(keyring: Keyring, token: string, opts: VerifyOpt
   if (typeof token !== "string" || token.length > 8192 || token.split(".").length !== 3) {
     throw new JwtError("malformed token");
   }
+  const cacheKey = `${opts.kind}\u0000${opts.issuer}\u0000${opts.audience}\u0000${token}`;
+  const verified = verifiedCache(keyring);
+  const hit = verified.get(cacheKey);
+  if (hit) {
+    const nowMs = Date.now();
+    if (hit.until > nowMs && (await keyring.verificationKey(hit.kid))) {
+      if (typeof hit.payload.exp === "number" && hit.payload.exp + CLOCK_TOLERANCE <= nowMs / 1000) throw new JwtError("token expired", true);
+      return { ...hit.payload };
+    }
+    verified.delete(cacheKey);
+  }
+  const { payload, kid } = await verifyUncached(keyring, token, opts);
+  if (verified.size >= VERIFIED_CACHE_MAX) verified.clear();
+  // A copy: what a caller does with its claims never reaches the next caller's.
+  verified.set(cacheKey, { payload: Object.freeze({ ...payload }), kid, until: Date.now() + VERIFIED_CACHE_MS });
+  return payload;
+}
+
+async function verifyUncached(keyring: Keyring, token: string, opts: VerifyOptions): Promise<{ payload: Claims; kid: string }> {
   try {
-    const { payload } = await jwtVerify(
+    const { payload, protectedHeader } = await jwtVerify(
       token,
       async (header) => {
         if (!header.kid) throw new JwtError("token has no kid");
@@ -91,7 +133,7 @@ export async function verifyJwt(keyring: Keyring, token: string, opts: VerifyOpt
       },
     );
     if (payload.token_use !== opts.kind) throw new JwtError("wrong token type");
-    return payload as Claims;
+    return { payload: payload as Claims, kid: protectedHeader.kid ?? "" };
   } catch (e) {
     if (e instanceof JwtError) throw e;
     if (e instanceof joseErrors.JWTExpired) throw new JwtError("token expired", true);
