@@ -37,7 +37,8 @@ describe("userpool over HTTP", () => {
     const id = await verifyWithJwks(w, r.body.id_token);
     expect(id.payload).toMatchObject({ sub: w.demo.user.uid, token_use: "id", sid: access.payload.sid });
     expect(typeof r.body.refresh_token).toBe("string");
-    expect(r.body.refresh_token.split(".")).toHaveLength(1); // opaque, not a JWT
+    // Opaque, not a JWT: a session key and a secret, 256 bits each (docs/security.md).
+    expect(r.body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
 
     // The verifier is real: one changed payload byte fails it.
     const [h, , s] = (r.body.access_token as string).split(".");
