@@ -38,7 +38,7 @@ export function forgetClientCache(): void {
 export async function authenticateClient(svc: Services, scope: Scope, clientId: string, secret: string, grant: string): Promise<OAuthClient> {
   const invalid = () => new AuthError("invalid_client", "client authentication failed");
   if (!clientId || !secret || clientId.length > 256 || secret.length > 1024) throw invalid();
-  await svc.limiter.guard(scope, "client", clientId);
+  const { failures } = await svc.limiter.guard(scope, "client", clientId);
   const client = await findClient(svc, clientId);
   const expected = client?.secretHash ?? "0".repeat(64);
   const matches = await timingSafeEqualString(await sha256Hex(secret), expected);
@@ -47,6 +47,10 @@ export async function authenticateClient(svc: Services, scope: Scope, clientId: 
     recordAudit(svc, scope, "client_auth_failed", { detail: { clientId } });
     throw invalid();
   }
+  // A success clears earlier failures (as a login's does), so a client that once sent a wrong
+  // secret is not left counting towards a lock for the whole window; only when there are any,
+  // because clearing is a write and a client may ask for a token on every call.
+  if (failures > 0) svc.defer(svc.limiter.success(scope, "client", clientId));
   if (!client.grants.includes(grant)) throw new AuthError("forbidden", `client is not allowed the ${grant} grant`);
   return client;
 }

@@ -31,8 +31,12 @@ export class Limiter {
     };
   }
 
-  /** Throws rate_limited when either the subject or the IP is locked out. */
-  async guard(scope: Scope, kind: string, subject: string, userPolicy?: LockoutPolicy): Promise<void> {
+  /**
+   * Throws rate_limited when either the subject or the IP is locked out; otherwise answers the
+   * subject's failures in the window, so a caller can clear them after a success only when
+   * there is something to clear (a success costs a Durable Object write).
+   */
+  async guard(scope: Scope, kind: string, subject: string, userPolicy?: LockoutPolicy): Promise<{ failures: number }> {
     const k = Limiter.keys(scope, kind, subject);
     const now = Date.now();
     const [u, i] = await Promise.all([
@@ -41,6 +45,7 @@ export class Limiter {
     ]);
     const wait = Math.max(u.retryAfter, i.retryAfter);
     if (!u.allowed || !i.allowed) throw new AuthError("rate_limited", "too many failed attempts; try again later", { retryAfter: wait });
+    return { failures: u.failures };
   }
 
   /**
