@@ -78,6 +78,15 @@ export interface TenantStore {
   listCommunities(tenantId: string): Promise<Community[]>;
   domain(hostname: string): Promise<DomainBinding | null>;
   createTenant(t: { id?: string; name: string; settings?: Record<string, unknown> }): Promise<Tenant>;
+  /**
+   * Creates a tenant, its first community and its hostnames in one D1 batch (all or nothing).
+   * Throws DuplicateKeyError when an id or hostname is taken (a lost race included).
+   */
+  createTenantWithCommunity(
+    t: { id?: string; name: string; settings?: Record<string, unknown> },
+    c: { id?: string; name: string },
+    hostnames: string[],
+  ): Promise<{ tenant: Tenant; community: Community }>;
   updateTenantSettings(id: string, settings: Record<string, unknown>): Promise<void>;
   createCommunity(c: { id?: string; tenantId: string; name: string; settings?: Record<string, unknown> }): Promise<Community>;
   bindDomain(d: DomainBinding): Promise<void>;

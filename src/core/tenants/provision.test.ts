@@ -70,3 +70,30 @@ describe("provisioning", () => {
     expect(await code(provisionClient(svc, { ...base, clientId: `short-${n}`, secret: "short" }))).toBe("invalid_request");
   });
 });
+
+describe("provisioning is all or nothing", () => {
+  it("10 concurrent creations of one tenant: exactly one creates it, the others get it, none fails", async () => {
+    const svc = services();
+    const id = `race-${n}`;
+    const input = { tenantId: id, name: "Race", communityId: `race-c-${n}`, communityName: "main", hostnames: [`race-${n}.example.test`] };
+    const results = await Promise.all(Array.from({ length: 10 }, () => provisionTenant(svc, input).then((r) => r, (e: unknown) => e)));
+    const created = results.filter((r) => !(r instanceof Error) && (r as { created: boolean }).created);
+    expect(created).toHaveLength(1);
+    for (const r of results) {
+      if (r instanceof AuthError) expect(r.code).toBe("conflict");
+      else expect(r).toMatchObject({ tenant: { id }, community: { id: `race-c-${n}` } });
+    }
+    expect(await svc.tenants.listCommunities(id)).toHaveLength(1);
+  });
+
+  it("a hostname taken between the check and the write leaves no half tenant", async () => {
+    const svc = services();
+    const host = `taken-${n}.example.test`;
+    const first = await provisionTenant(svc, { tenantId: `owner-${n}`, name: "Owner", communityName: "main", hostnames: [host] });
+    // Straight to the store, as a racing request past the core's check would be.
+    await expect(svc.tenants.createTenantWithCommunity({ id: `half-${n}`, name: "Half" }, { id: `half-c-${n}`, name: "main" }, [host])).rejects.toThrow();
+    expect(await svc.tenants.getTenant(`half-${n}`)).toBeNull();
+    expect(await svc.tenants.getCommunity(`half-c-${n}`)).toBeNull();
+    expect((await svc.tenants.domain(host))?.tenantId).toBe(first.tenant.id);
+  });
+});

@@ -4,6 +4,7 @@ import type { Community, OAuthClient, Tenant, User } from "../../storage/ports";
 import type { Services } from "../context";
 import { AuthError } from "../errors";
 import { checkPasswordPolicy } from "../users/password-policy";
+import { DuplicateKeyError } from "../../storage/ports-authn";
 import { parseTenantSettings, tenantSettingsSchema } from "./settings";
 
 /**
@@ -69,12 +70,20 @@ export async function provisionTenant(svc: Services, input: ProvisionTenantInput
     // Binding upserts: without this check a new tenant could take over another's domain.
     if (await svc.tenants.domain(h)) throw new AuthError("conflict", `hostname ${h.toLowerCase()} is already bound`);
   }
-  const tenant = await svc.tenants.createTenant({ ...(input.tenantId ? { id: input.tenantId } : {}), name: input.name, settings: input.settings ?? {} });
-  const community = await svc.tenants.createCommunity({ ...(input.communityId ? { id: input.communityId } : {}), tenantId: tenant.id, name: input.communityName });
-  for (const hostname of input.hostnames ?? []) {
-    await svc.tenants.bindDomain({ hostname, tenantId: tenant.id, communityId: community.id });
+  // One batch: a failure midway (or a concurrent request taking an id or hostname checked
+  // above) leaves nothing behind. A lost race on the tenant id returns the winner's tenant.
+  try {
+    const { tenant, community } = await svc.tenants.createTenantWithCommunity(
+      { ...(input.tenantId ? { id: input.tenantId } : {}), name: input.name, settings: input.settings ?? {} },
+      { ...(input.communityId ? { id: input.communityId } : {}), name: input.communityName },
+      input.hostnames ?? [],
+    );
+    return { tenant, community, created: true };
+  } catch (e) {
+    if (!(e instanceof DuplicateKeyError)) throw e;
+    if (input.tenantId && (await svc.tenants.getTenant(input.tenantId))) return provisionTenant(svc, { ...input, hostnames: [] });
+    throw new AuthError("conflict", "a community id or hostname was taken meanwhile");
   }
-  return { tenant, community, created: true };
 }
 
 export interface ProvisionUserInput {

@@ -1,6 +1,7 @@
 import { and, eq, or } from "drizzle-orm";
 import type { Community, DomainBinding, Tenant, TenantStore } from "../ports";
-import { database, parseJson } from "./db";
+import { database, isUniqueViolation, parseJson } from "./db";
+import { DuplicateKeyError } from "../ports-authn";
 import { communities, domains, tenants } from "./schema";
 
 type TenantRow = typeof tenants.$inferSelect;
@@ -45,6 +46,21 @@ export function D1TenantStore(d1: D1Database): TenantStore {
       };
       await db.insert(tenants).values(row).run();
       return toTenant(row);
+    },
+    async createTenantWithCommunity(t, c, hostnames) {
+      const now = Date.now();
+      const tenantRow: TenantRow = { id: t.id ?? crypto.randomUUID(), name: t.name, settings: JSON.stringify(t.settings ?? {}), createdAt: now };
+      const communityRow: CommunityRow = { id: c.id ?? crypto.randomUUID(), tenantId: tenantRow.id, name: c.name, settings: "{}", createdAt: now };
+      // Plain inserts, no upsert: a hostname bound meanwhile fails the whole batch rather than
+      // being taken from its tenant.
+      const domainInserts = hostnames.map((h) => db.insert(domains).values({ hostname: h.toLowerCase(), tenantId: tenantRow.id, communityId: communityRow.id }));
+      try {
+        await db.batch([db.insert(tenants).values(tenantRow), db.insert(communities).values(communityRow), ...domainInserts]);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new DuplicateKeyError("tenant, community or hostname taken");
+        throw e;
+      }
+      return { tenant: toTenant(tenantRow), community: toCommunity(communityRow) };
     },
     async updateTenantSettings(id, settings) {
       await db.update(tenants).set({ settings: JSON.stringify(settings) }).where(eq(tenants.id, id)).run();
