@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { createCipheriv, createDecipheriv, createECDH, createPublicKey, randomBytes, randomUUID, verify } from "node:crypto";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -166,6 +167,38 @@ describe("CLI (npm run admin) against wrangler dev", () => {
     const after = await fetch(`${w.url}/authn/v2/jwt/verifyToken`, { method: "POST", headers: { ...svc.headers(), "content-type": "application/json" }, body: JSON.stringify({ token: "a.b.c" }) });
     expect(after.status).toBe(401);
     expect(((await after.json()) as { message: string }).message).toContain("disabled");
+  });
+
+  it("changes a tenant's settings and binds a custom domain; the Worker answers for it at once", async () => {
+    const id = `cli-${randomBytes(4).toString("hex")}`;
+    expect((await admin("create-tenant", "--id", id, "--name", "Settings tenant", "--community-id", `${id}-main`)).status).toBe(200);
+    const host = `${id}.example.test`;
+    const b = await admin("bind-hostname", id, host);
+    expect(b.status).toBe(200);
+    const patched = await admin("tenant-settings", id, "--patch", JSON.stringify({ accessTokenTtlSeconds: 600, cors: { allowedOrigins: ["https://app.example.test"] } }));
+    expect(patched.status).toBe(200);
+    const shown = await admin("tenant-settings", id);
+    expect(shown.data.settings).toMatchObject({ accessTokenTtlSeconds: 600, cors: { allowedOrigins: ["https://app.example.test"] } });
+    // An invalid patch is refused with its path, and nothing changes.
+    await expect(admin("tenant-settings", id, "--patch", JSON.stringify({ accessTokenTtlSeconds: "soon" }))).rejects.toMatchObject({ code: 1 });
+    expect((await admin("tenant-settings", id)).data.settings.accessTokenTtlSeconds).toBe(600);
+    // The bound host now selects the tenant, with its CORS policy, over plain HTTP.
+    // (node:http, because fetch does not let a caller set Host.)
+    const pre = await new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+      const u = new URL(`${w.url}/v1/login`);
+      const req = httpRequest(
+        { host: u.hostname, port: u.port, path: u.pathname, method: "OPTIONS", headers: { host, origin: "https://app.example.test", "access-control-request-method": "POST", "access-control-request-headers": "content-type" } },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers["access-control-allow-origin"]).toBe("https://app.example.test");
+    expect((await admin("unbind-hostname", id, host)).status).toBe(200);
   });
 
   it("calls any endpoint with the envelope and exits non-zero on errors", async () => {
