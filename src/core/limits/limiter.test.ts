@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createTestTenant, PASSWORD, services } from "../../../test/helpers/tenant";
 import { post, requestCode, scopeOf } from "../../api/userpool/testing";
@@ -110,5 +111,24 @@ describe("per-IP limits", () => {
     expect(spoofed.status).toBe(429);
     // ...and another connecting IP is not affected.
     expect((await post(t, "login", { username: "alice", password: PASSWORD }, { ip: "198.51.100.24" })).status).toBe(200);
+  });
+});
+
+describe("guard's one-second trust in a clean counter (high-entropy secrets only)", () => {
+  it("a failure through this isolate is seen at once; one recorded elsewhere within a second", async () => {
+    const t = await createTestTenant({ lockout: { userThreshold: 1, ipThreshold: 100_000 } });
+    const svc = services();
+    const scope = await scopeOf(t, "198.51.100.77");
+    await expect(svc.limiter.guard(scope, "client", "c-1")).resolves.toEqual({ failures: 0 });
+    // Through this isolate's Limiter: the clean mark is dropped, the lock applies at once.
+    await svc.limiter.failure(scope, "client", "c-1");
+    await expect(svc.limiter.guard(scope, "client", "c-1")).rejects.toMatchObject({ code: "rate_limited" });
+
+    // Recorded straight at the object, as another isolate would: seen within a second.
+    await expect(svc.limiter.guard(scope, "client", "c-2")).resolves.toEqual({ failures: 0 });
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`${t.tenant.id}:client:c-2`));
+    await stub.fail({ threshold: 1, windowMs: 3_600_000, baseDelayMs: 60_000, maxDelayMs: 900_000 }, Date.now());
+    await new Promise((r) => setTimeout(r, 1100));
+    await expect(svc.limiter.guard(scope, "client", "c-2")).rejects.toMatchObject({ code: "rate_limited" });
   });
 });

@@ -3,6 +3,36 @@ import { AuthError } from "../errors";
 import type { Scope } from "../context";
 
 /**
+ * Keys whose counter this isolate recently read as clean (no failures, not locked), until when.
+ * `guard` (the non-reserving check, used where the secret is high-entropy: client secrets,
+ * reset tokens, hook secrets, ktokens) may trust such an answer for CLEAN_CACHE_MS instead of
+ * asking the Durable Object on every request; any failure recorded through this isolate
+ * forgets the keys at once. So failures made through other isolates reach this one within a
+ * second, which for a 256-bit secret changes nothing, and the guard stops being two Durable
+ * Object round trips per token (from a distant location, each can cost tens of milliseconds).
+ * `attempt` (passwords) never uses it: it reserves at the object every time.
+ */
+const CLEAN_CACHE_MS = 1000;
+const CLEAN_CACHE_MAX = 10_000;
+const cleanUntil = new Map<string, number>();
+
+function isClean(key: string, now: number): boolean {
+  const until = cleanUntil.get(key);
+  if (until === undefined) return false;
+  if (until > now) return true;
+  cleanUntil.delete(key);
+  return false;
+}
+
+function markClean(key: string, d: LimitDecision, now: number): void {
+  if (!d.allowed || d.failures !== 0) return;
+  if (cleanUntil.size >= CLEAN_CACHE_MAX) cleanUntil.clear();
+  cleanUntil.set(key, now + CLEAN_CACHE_MS);
+}
+
+const CLEAN: LimitDecision = { allowed: true, retryAfter: 0, failures: 0 };
+
+/**
  * Rate limits and progressive lockout on credential checks, keyed by tenant+subject and
  * tenant+IP, decided by the RateLimiter Durable Object (one object per key).
  */
@@ -40,9 +70,11 @@ export class Limiter {
     const k = Limiter.keys(scope, kind, subject);
     const now = Date.now();
     const [u, i] = await Promise.all([
-      this.stub(k.user).check(userPolicy ?? Limiter.policy(scope, "user"), now),
-      this.stub(k.ip).check(Limiter.policy(scope, "ip"), now),
+      isClean(k.user, now) ? CLEAN : this.stub(k.user).check(userPolicy ?? Limiter.policy(scope, "user"), now),
+      isClean(k.ip, now) ? CLEAN : this.stub(k.ip).check(Limiter.policy(scope, "ip"), now),
     ]);
+    markClean(k.user, u, now);
+    markClean(k.ip, i, now);
     const wait = Math.max(u.retryAfter, i.retryAfter);
     if (!u.allowed || !i.allowed) throw new AuthError("rate_limited", "too many failed attempts; try again later", { retryAfter: wait });
     return { failures: u.failures };
@@ -70,6 +102,8 @@ export class Limiter {
   /** Records the failure of a check begun with `attempt`, against both counters. */
   async attemptFailed(scope: Scope, kind: string, subject: string, userPolicy?: LockoutPolicy): Promise<LimitDecision> {
     const k = Limiter.keys(scope, kind, subject);
+    cleanUntil.delete(k.user);
+    cleanUntil.delete(k.ip);
     const now = Date.now();
     const [u] = await Promise.all([
       this.stub(k.user).fail(userPolicy ?? Limiter.policy(scope, "user"), now, true),
@@ -86,6 +120,8 @@ export class Limiter {
   /** Records a failed check against both counters (for checks begun with `guard`). */
   async failure(scope: Scope, kind: string, subject: string, userPolicy?: LockoutPolicy): Promise<LimitDecision> {
     const k = Limiter.keys(scope, kind, subject);
+    cleanUntil.delete(k.user);
+    cleanUntil.delete(k.ip);
     const now = Date.now();
     const [u] = await Promise.all([
       this.stub(k.user).fail(userPolicy ?? Limiter.policy(scope, "user"), now),
