@@ -35,7 +35,9 @@ export function parseBasicAuth(header: string | undefined | null, opts: { formEn
   let text: string;
   try {
     const bin = atob(encoded);
-    text = utf8.decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)));
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    text = utf8.decode(bytes);
   } catch {
     throw invalid("not base64 of UTF-8 text");
   }
