@@ -1,11 +1,17 @@
 #!/usr/bin/env node
-// `npm run bench [-- --duration 8 --connections 10 --only ping,login --json out.json --probe]`
+// `npm run bench [-- --duration 5 --rounds 1 --connections 10 --only ping,login --json out.json --probe]`
 //
 // Starts a throwaway Worker with the e2e harness (wrangler dev, its own persist dir, seeded
 // demo tenant plus one benchmark user per connection), then runs every scenario in
 // bench/scenarios/*.mjs with autocannon, one after another in the same run, and prints
 // requests/s, p50 and p99 and each as a ratio to the baseline scenario (the bare JSON route).
 // Ratios, not absolute rates, are what to compare: `wrangler dev` itself is the ceiling.
+//
+// The baseline is measured again right before each scenario, and each ratio is taken against
+// that adjacent baseline: on a shared machine the baseline alone moved by a third between
+// minutes, which a single baseline at the start turned into ratio swings of 0.3. With
+// `--rounds N` every scenario (and its adjacent baseline) runs N times and the median ratio is
+// reported.
 //
 // A scenario module default-exports:
 //   { name, label, baseline?, budget?: { minRatio } | { maxOverhead }, compareLatencyWith?,
@@ -21,13 +27,14 @@ import { pathToFileURL } from "node:url";
 import { ROOT, randomSecret, startLocalWorker } from "../scripts/lib/worker.mjs";
 
 function parseArgs(argv) {
-  const o = { duration: 8, warmup: 2, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3 };
+  const o = { duration: 5, warmup: 1, rounds: 1, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3 };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i].split("=", 2);
     const v = () => inline ?? argv[++i];
     if (k === "--duration") o.duration = Number(v());
     else if (k === "--warmup") o.warmup = Number(v());
     else if (k === "--connections") o.connections = Number(v());
+    else if (k === "--rounds") o.rounds = Math.max(1, Number(v()));
     else if (k === "--only") o.only = v().split(",");
     else if (k === "--json") o.json = v();
     else if (k === "--log") o.log = true;
@@ -91,6 +98,14 @@ async function probe(url, seconds) {
   return ops.filter((op) => op !== "none").map((op) => ({ op, ms: Math.max(0, (mean[op] - mean.none) / N) }));
 }
 
+/** The median of the numbers in `xs` (nulls ignored), or null. */
+function median(xs) {
+  const v = xs.filter((x) => typeof x === "number" && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
 const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(d));
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
@@ -127,33 +142,69 @@ async function main() {
     const ctx = { url: w.url, demo: w.demo, benchUsers, connections: o.connections, fetchJson };
     console.log(`Worker at ${w.url}; ${o.connections} connections, ${o.warmup} s warm-up + ${o.duration} s per scenario, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"})\n`);
     const prepared = new Map();
-    for (const s of scenarios) {
-      const connections = s.connections ?? o.connections;
-      process.stdout.write(`  ${pad(s.name, 20)} `);
-      try {
-        const p = await s.prepare(ctx);
-        prepared.set(s.name, p);
-        if (o.warmup > 0) await cannon(w.url, p, connections, o.warmup);
-        const r = await cannon(w.url, p, connections, o.duration);
-        results.push({ scenario: s, connections, ...r });
-        const codes = Object.entries(r.statusCodes ?? {})
-          .filter(([code]) => !code.startsWith("2"))
-          .map(([code, v]) => `${code}: ${v.count}`)
-          .join(", ");
-        console.log(`${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}${codes ? ` [${codes}]` : ""}, errors ${r.errors})` : ""}`);
-      } catch (e) {
-        results.push({ scenario: s, skipped: e instanceof Error ? e.message : String(e) });
-        console.log(`skipped: ${e instanceof Error ? e.message : e}`);
+    const baseline = scenarios.find((s) => s.baseline);
+    if (!baseline) throw new Error("no baseline scenario");
+    const baselinePrepared = await baseline.prepare(ctx);
+    prepared.set(baseline.name, baselinePrepared);
+    await cannon(w.url, baselinePrepared, o.connections, Math.max(1, o.warmup));
+    const runs = new Map(); // scenario name -> [{ r, b }] per round (b: the adjacent baseline run)
+    for (let round = 1; round <= o.rounds; round++) {
+      if (o.rounds > 1) console.log(`  round ${round} of ${o.rounds}`);
+      for (const s of scenarios.filter((x) => !x.baseline)) {
+        const connections = s.connections ?? o.connections;
+        process.stdout.write(`  ${pad(s.name, 20)} `);
+        try {
+          if (!prepared.has(s.name)) {
+            prepared.set(s.name, await s.prepare(ctx));
+          }
+          const p = prepared.get(s.name);
+          if (o.warmup > 0) await cannon(w.url, p, connections, o.warmup);
+          const b = await cannon(w.url, baselinePrepared, connections, o.duration);
+          const r = await cannon(w.url, p, connections, o.duration);
+          if (!runs.has(s.name)) runs.set(s.name, []);
+          runs.get(s.name).push({ r, b, connections });
+          const codes = Object.entries(r.statusCodes ?? {})
+            .filter(([code]) => !code.startsWith("2"))
+            .map(([code, v]) => `${code}: ${v.count}`)
+            .join(", ");
+          console.log(`${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms (baseline beside it: ${fmt(b.rps, 0)} req/s)${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}${codes ? ` [${codes}]` : ""}, errors ${r.errors})` : ""}`);
+        } catch (e) {
+          if (!results.some((x) => x.scenario === s)) results.push({ scenario: s, skipped: e instanceof Error ? e.message : String(e) });
+          console.log(`skipped: ${e instanceof Error ? e.message : e}`);
+        }
       }
     }
+    // One row per scenario: medians over rounds of its rates and of its ratios to the adjacent baseline.
+    const allBase = [...runs.values()].flat().map((x) => x.b);
+    results.unshift({ scenario: baseline, connections: o.connections, rps: median(allBase.map((b) => b.rps)), p50: median(allBase.map((b) => b.p50)), p99: median(allBase.map((b) => b.p99)), non2xx: allBase.reduce((n, b) => n + b.non2xx, 0), errors: allBase.reduce((n, b) => n + b.errors, 0), ratios: { rps: 1, p50: 1, p99: 1 } });
+    for (const s of scenarios.filter((x) => !x.baseline)) {
+      const rs = runs.get(s.name);
+      if (!rs) continue;
+      results.push({
+        scenario: s,
+        connections: rs[0].connections,
+        rps: median(rs.map((x) => x.r.rps)),
+        p50: median(rs.map((x) => x.r.p50)),
+        p99: median(rs.map((x) => x.r.p99)),
+        non2xx: rs.reduce((n, x) => n + x.r.non2xx, 0),
+        errors: rs.reduce((n, x) => n + x.r.errors, 0),
+        ratios: { rps: median(rs.map((x) => x.r.rps / x.b.rps)), p50: median(rs.map((x) => (x.b.p50 ? x.r.p50 / x.b.p50 : null))), p99: median(rs.map((x) => (x.b.p99 ? x.r.p99 / x.b.p99 : null))) },
+      });
+    }
     // Latency pairs at one connection: no queueing, so the difference is the extra work.
+    // Alternated over the rounds; the median overhead is reported.
     for (const s of scenarios.filter((x) => x.compareLatencyWith && prepared.has(x.name) && prepared.has(x.compareLatencyWith))) {
       const other = s.compareLatencyWith;
-      process.stdout.write(`  ${pad(`${s.name} vs ${other}`, 20)} (1 connection) `);
-      const a = await cannon(w.url, prepared.get(s.name), 1, o.duration);
-      const b = await cannon(w.url, prepared.get(other), 1, o.duration);
-      pairs.push({ scenario: s, other, a, b });
-      console.log(`p50 ${a.p50} ms vs ${b.p50} ms`);
+      const ab = [];
+      for (let round = 1; round <= o.rounds; round++) {
+        process.stdout.write(`  ${pad(`${s.name} vs ${other}`, 20)} (1 connection) `);
+        const a = await cannon(w.url, prepared.get(s.name), 1, o.duration);
+        const b = await cannon(w.url, prepared.get(other), 1, o.duration);
+        ab.push({ a, b });
+        console.log(`p50 ${a.p50} ms vs ${b.p50} ms`);
+      }
+      const pick = (k) => ({ p50: median(ab.map((x) => x[k].p50)), p99: median(ab.map((x) => x[k].p99)) });
+      pairs.push({ scenario: s, other, a: pick("a"), b: pick("b"), overhead: median(ab.map((x) => (x.b.p50 ? (x.a.p50 - x.b.p50) / x.b.p50 : null))) });
     }
     if (o.probe) probes = await probe(w.url, o.probeSeconds);
   } finally {
@@ -161,8 +212,7 @@ async function main() {
   }
 
   const base = results.find((r) => r.scenario.baseline && !r.skipped);
-  const ratio = (x, y) => (base && y ? x / y : null);
-  console.log(`\nResults (ratios to the baseline "${base?.scenario.name ?? "?"}", measured in this run)\n`);
+  console.log(`\nResults (ratios to the baseline "${base?.scenario.name ?? "?"}" measured right before each scenario${o.rounds > 1 ? `; medians of ${o.rounds} rounds` : ""})\n`);
   const head = `${pad("scenario", 34)}${lpad("req/s", 9)}${lpad("p50 ms", 8)}${lpad("p99 ms", 8)}${lpad("req/s x", 9)}${lpad("p50 x", 8)}${lpad("p99 x", 8)}${lpad("non2xx", 8)}  budget`;
   console.log(head);
   console.log("-".repeat(head.length + 12));
@@ -172,17 +222,17 @@ async function main() {
       console.log(`${pad(r.scenario.label ?? r.scenario.name, 34)} skipped: ${r.skipped}`);
       continue;
     }
-    const rr = ratio(r.rps, base?.rps);
+    const rr = r.ratios.rps;
     let verdict = "";
     if (r.scenario.budget?.minRatio !== undefined && rr !== null) verdict = `${rr >= r.scenario.budget.minRatio ? "ok" : "MISSED"} (>= ${r.scenario.budget.minRatio}x)`;
-    rows.push({ name: r.scenario.name, rps: r.rps, p50: r.p50, p99: r.p99, rpsRatio: rr, p50Ratio: ratio(r.p50, base?.p50), p99Ratio: ratio(r.p99, base?.p99), non2xx: r.non2xx, errors: r.errors, connections: r.connections, budget: verdict });
+    rows.push({ name: r.scenario.name, rps: r.rps, p50: r.p50, p99: r.p99, rpsRatio: rr, p50Ratio: r.ratios.p50, p99Ratio: r.ratios.p99, non2xx: r.non2xx, errors: r.errors, connections: r.connections, budget: verdict });
     console.log(
-      `${pad(r.scenario.label ?? r.scenario.name, 34)}${lpad(fmt(r.rps, 0), 9)}${lpad(r.p50, 8)}${lpad(r.p99, 8)}${lpad(fmt(rr, 2), 9)}${lpad(fmt(ratio(r.p50, base?.p50), 2), 8)}${lpad(fmt(ratio(r.p99, base?.p99), 2), 8)}${lpad(r.non2xx, 8)}  ${verdict}`,
+      `${pad(r.scenario.label ?? r.scenario.name, 34)}${lpad(fmt(r.rps, 0), 9)}${lpad(r.p50, 8)}${lpad(r.p99, 8)}${lpad(fmt(rr, 2), 9)}${lpad(fmt(r.ratios.p50, 2), 8)}${lpad(fmt(r.ratios.p99, 2), 8)}${lpad(r.non2xx, 8)}  ${verdict}`,
     );
   }
   const pairRows = [];
   for (const p of pairs) {
-    const overhead = p.b.p50 ? (p.a.p50 - p.b.p50) / p.b.p50 : null;
+    const overhead = p.overhead;
     const max = p.scenario.budget?.maxOverhead;
     const verdict = max !== undefined && overhead !== null ? `${overhead <= max ? "ok" : "MISSED"} (<= ${Math.round(max * 100)}%)` : "";
     pairRows.push({ name: p.scenario.name, other: p.other, p50: p.a.p50, p99: p.a.p99, otherP50: p.b.p50, otherP99: p.b.p99, overhead, budget: verdict });
