@@ -15,7 +15,7 @@
 //
 // A scenario module default-exports:
 //   { name, label, baseline?, budget?: { minRatio } | { maxOverhead }, compareLatencyWith?,
-//     connections?, prepare(ctx) -> { request } | { perConnection(i) -> request } }
+//     connections?, prepare(ctx) -> { request } | { perConnection(i) -> request }, beforeRun?() }
 // where a request is an autocannon request ({ method, path, headers, body, setupRequest,
 // onResponse }). `perConnection` gives each connection its own request object, so state
 // (a refresh-token chain) can live in a closure per connection.
@@ -59,6 +59,7 @@ async function loadScenarios(only) {
 /** Runs autocannon once; `prepared` is a scenario's prepare() result. */
 async function cannon(url, prepared, connections, duration) {
   let n = 0;
+  if (prepared.beforeRun) await prepared.beforeRun();
   const opts = { url, connections, duration, pipelining: 1, timeout: 20 };
   if (prepared.perConnection) {
     const first = prepared.perConnection(0);
