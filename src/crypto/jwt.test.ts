@@ -106,3 +106,25 @@ describe("the isolate's cache of verified tokens", () => {
     await expect(v(keyring, token)).rejects.toMatchObject({ expired: true });
   });
 });
+
+describe("a keyring whose store fails after the first load", () => {
+  it("keeps signing and verifying with the keys it has", async () => {
+    const purpose = `test-${crypto.randomUUID()}`;
+    const d1 = D1SigningKeyStore(env.DB);
+    let failing = false;
+    const store: SigningKeyStore = {
+      listActive: async () => {
+        if (failing) throw new Error("D1 unavailable");
+        return d1.listActive(purpose);
+      },
+      insertCurrent: (r) => d1.insertCurrent({ ...r, purpose }),
+    };
+    const keyring = new Keyring(store, "store-failure-secret-0123456789abcdef0123");
+    const token = await signJwt(keyring, {}, { ...opts, kind: "access" });
+    failing = true;
+    // An unknown kid forces a reload, which fails: answered as "unknown key", not as an error.
+    expect(await keyring.verificationKey("no-such-kid")).toBeNull();
+    await expect(signJwt(keyring, {}, { ...opts, kind: "access" })).resolves.toMatch(/^ey/);
+    await expect(verifyJwt(new Keyring(store, "x".repeat(40)), token, { kind: "access", issuer: opts.issuer, audience: opts.audience })).rejects.toThrow();
+  });
+});

@@ -45,6 +45,8 @@ const JWT_PURPOSE = "jwt";
 const ES256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 /** How long an isolate trusts its loaded key set before asking D1 again. */
 const REFRESH_MS = 60_000;
+/** After a failed periodic reload, the loaded set is used this long before the next try. */
+const RELOAD_RETRY_MS = 5_000;
 /** At most one reload per this interval when a token names a kid we do not know. */
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 
@@ -81,7 +83,16 @@ export class Keyring {
     this.loading ??= this.load().finally(() => {
       this.loading = null;
     });
-    await this.loading;
+    try {
+      await this.loading;
+    } catch (e) {
+      // A periodic reload that fails (D1 briefly unavailable or busy) must not fail every
+      // request waiting on it: keep the keys already loaded and try again shortly. Only an
+      // isolate that never loaded its keys has nothing to fall back on.
+      if (!this.loadedAt) throw e;
+      console.warn("signing keys: reload failed, keeping the loaded set", e instanceof Error ? e.message : e);
+      this.loadedAt = Date.now() - REFRESH_MS + RELOAD_RETRY_MS;
+    }
   }
 
   /** The current signing key, creating it on the deployment's first use. */

@@ -23,6 +23,25 @@ function cached<V>(map: Map<string, { at: number } & V>, key: string): V | undef
   return undefined;
 }
 
+/**
+ * Refreshes an entry through `load`; if the read fails (D1 briefly unavailable or busy) and
+ * an expired entry exists, serves that one for another CACHE_MS instead of failing the
+ * request: tenant data changes rarely, and every tenant's traffic depends on this read.
+ */
+export async function refreshed<V extends object>(map: Map<string, { at: number } & V>, key: string, load: () => Promise<V>): Promise<V> {
+  try {
+    const v = await load();
+    put(map, key, v);
+    return v;
+  } catch (e) {
+    const stale = map.get(key);
+    if (!stale) throw e;
+    console.warn("tenant lookup failed; serving the cached entry", e instanceof Error ? e.message : e);
+    stale.at = Date.now();
+    return stale;
+  }
+}
+
 function put<V>(map: Map<string, { at: number } & V>, key: string, v: V): void {
   if (map.size >= CACHE_MAX) map.clear();
   map.set(key, { at: Date.now(), ...v });
@@ -44,15 +63,15 @@ async function loadTenantAndCommunity(c: Context<AppEnv>, tenantId: string, comm
   const hit = cached(tenantCache, key);
   if (hit) return hit;
   const svc = c.get("services");
-  const tenant = await svc.tenants.getTenant(tenantId);
-  let community: Community | null = null;
-  if (tenant) {
-    community = communityId ? await svc.tenants.getCommunity(communityId) : ((await svc.tenants.listCommunities(tenantId))[0] ?? null);
-    if (community && community.tenantId !== tenant.id) community = null;
-  }
-  const v = { tenant, community };
-  put(tenantCache, key, v);
-  return v;
+  return refreshed(tenantCache, key, async () => {
+    const tenant = await svc.tenants.getTenant(tenantId);
+    let community: Community | null = null;
+    if (tenant) {
+      community = communityId ? await svc.tenants.getCommunity(communityId) : ((await svc.tenants.listCommunities(tenantId))[0] ?? null);
+      if (community && community.tenantId !== tenant.id) community = null;
+    }
+    return { tenant, community };
+  });
 }
 
 /** Builds the Scope for a tenant and community id pair, or throws tenant_not_found. */
@@ -73,8 +92,8 @@ export const resolveTenantByHost: MiddlewareHandler<AppEnv> = async (c, next) =>
   const host = hostname(c);
   let binding = cached(domainCache, host)?.value;
   if (binding === undefined) {
-    binding = await c.get("services").tenants.domain(host);
-    put(domainCache, host, { value: binding });
+    const svc = c.get("services");
+    binding = (await refreshed(domainCache, host, async () => ({ value: await svc.tenants.domain(host) }))).value;
   }
   if (binding) {
     c.set("scope", await scopeFor(c, binding.tenantId, binding.communityId));

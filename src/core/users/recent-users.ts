@@ -50,26 +50,23 @@ export interface RecentUser {
   readAt: number;
 }
 
-/** The user with this uid, from a read at most RECENT_MS old. */
-export async function recentUserByUid(users: UserStore, tenantId: string, uid: string): Promise<RecentUser> {
-  const key = uidKey(tenantId, uid);
-  const hit = fresh(byUid, key);
+async function recent(map: Map<string, Entry>, key: string, read: () => Promise<User | null>): Promise<RecentUser> {
+  const hit = fresh(map, key);
   if (hit) return { user: hit.user, readAt: hit.at };
   const readAt = Date.now();
-  const user = await users.byUid(tenantId, uid);
-  remember(byUid, key, user, readAt);
+  const user = await read();
+  remember(map, key, user, readAt);
   return { user, readAt };
 }
 
+/** The user with this uid, from a read at most RECENT_MS old. */
+export function recentUserByUid(users: UserStore, tenantId: string, uid: string): Promise<RecentUser> {
+  return recent(byUid, uidKey(tenantId, uid), () => users.byUid(tenantId, uid));
+}
+
 /** The user with this numeric id, from a read at most RECENT_MS old. */
-export async function recentUserById(users: UserStore, tenantId: string, id: number): Promise<RecentUser> {
-  const key = idKey(tenantId, id);
-  const hit = fresh(byId, key);
-  if (hit) return { user: hit.user, readAt: hit.at };
-  const readAt = Date.now();
-  const user = await users.byId(tenantId, id);
-  remember(byId, key, user, readAt);
-  return { user, readAt };
+export function recentUserById(users: UserStore, tenantId: string, id: number): Promise<RecentUser> {
+  return recent(byId, idKey(tenantId, id), () => users.byId(tenantId, id));
 }
 
 /** Drops a user's cached rows in this isolate (both keys: the id is found through the uid entry). */
