@@ -95,22 +95,30 @@ export class TokenAuthority extends DurableObject<Env> {
    * is reuse and revokes the whole family.
    */
   rotate(input: RotateInput): RotateResult {
-    const fam = this.sql
-      .exec<{ absolute_expires_at: number; revoked_at: number | null }>(
-        "SELECT absolute_expires_at, revoked_at FROM families WHERE id = ?",
+    // One read for the family and the presented token (this is the hot path of every refresh).
+    const row = this.sql
+      .exec<{
+        absolute_expires_at: number;
+        revoked_at: number | null;
+        family_id: string | null;
+        status: string | null;
+        expires_at: number | null;
+        rotated_at: number | null;
+        successor_hash: string | null;
+        successor_sealed: string | null;
+      }>(
+        `SELECT f.absolute_expires_at, f.revoked_at, t.family_id, t.status, t.expires_at, t.rotated_at, t.successor_hash, t.successor_sealed
+         FROM families f LEFT JOIN tokens t ON t.hash = ? WHERE f.id = ?`,
+        input.presentedHash,
         input.familyId,
       )
       .toArray()[0];
-    if (!fam) return { status: "unknown" };
+    if (!row) return { status: "unknown" };
+    const fam = row;
     if (fam.revoked_at !== null) return { status: "revoked" };
     if (fam.absolute_expires_at <= input.now) return { status: "expired" };
-    const tok = this.sql
-      .exec<{ family_id: string; status: string; expires_at: number; rotated_at: number | null; successor_hash: string | null; successor_sealed: string | null }>(
-        "SELECT family_id, status, expires_at, rotated_at, successor_hash, successor_sealed FROM tokens WHERE hash = ?",
-        input.presentedHash,
-      )
-      .toArray()[0];
-    if (!tok || tok.family_id !== input.familyId) return { status: "unknown" };
+    if (row.family_id === null || row.family_id !== input.familyId || row.status === null || row.expires_at === null) return { status: "unknown" };
+    const tok = { family_id: row.family_id, status: row.status, expires_at: row.expires_at, rotated_at: row.rotated_at, successor_hash: row.successor_hash, successor_sealed: row.successor_sealed };
     if (tok.status === "active") {
       if (tok.expires_at <= input.now) return { status: "expired" };
       this.sql.exec(
