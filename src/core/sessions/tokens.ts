@@ -1,6 +1,6 @@
 import { JwtError, signJwt, verifyJwt, type Claims, type TokenKind } from "../../crypto/jwt";
 import { sha256Hex } from "../../crypto/hash";
-import { randomToken, uuid } from "../../crypto/random";
+import { uuid } from "../../crypto/random";
 import { openWithSecret, sealWithSecret } from "../../crypto/secret-box";
 import type { User } from "../../storage/ports";
 import type { Scope, Services } from "../context";
