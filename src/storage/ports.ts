@@ -205,6 +205,14 @@ export interface SsoConnectionStore {
   list(tenantId: string): Promise<SsoConnection[]>;
   /** Throws a UNIQUE violation when one of its domains is already bound in the tenant. */
   create(c: Omit<SsoConnection, "createdAt">): Promise<SsoConnection>;
+  /**
+   * Replaces every field of an existing connection but its id, tenant and creation time, and
+   * its domain index with `c.domains`, atomically. Null when there is no such connection;
+   * throws a UNIQUE violation when one of the domains is bound to another connection.
+   */
+  update(c: Omit<SsoConnection, "createdAt">): Promise<SsoConnection | null>;
+  /** Removes a connection and its domains; false when there was no such connection. */
+  delete(tenantId: string, id: string): Promise<boolean>;
 }
 
 /** One terms-and-conditions acceptance. */
