@@ -147,7 +147,8 @@ const PASSED_ERRORS = new Set(["access_denied", "login_required", "consent_requi
  * token verified against the IdP's JWKS (iss, aud, exp, iat, nonce), the email's domain checked
  * against the connection's, and the login finished. Before the transaction is known errors are
  * thrown (the surface answers them); after it, the browser is sent back to the app with
- * `#error=...`.
+ * `#error=...`, unless the connection was deleted or no longer lists the app's redirect URI
+ * (then the error is thrown too: nothing vouches for that URI any more).
  */
 export async function completeOidcCallback(svc: Services, scope: Scope, input: OidcCallbackInput): Promise<{ redirect: string; ok: boolean }> {
   const unknown = () => new AuthError("invalid_grant", "unknown, used or expired SSO transaction");
@@ -158,6 +159,13 @@ export async function completeOidcCallback(svc: Services, scope: Scope, input: O
   if (!tx || tx.tenantId !== scope.tenant.id || tx.expiresAt <= Date.now()) throw unknown();
   if (!(await svc.once.claim(`sso-state:${scope.tenant.id}`, digest, tx.expiresAt + 60_000))) throw unknown();
   svc.defer(svc.secrets.delete(TX_PREFIX, digest));
+  const c = await svc.ssoConnections.byId(scope.tenant.id, tx.connectionId);
+  // The app redirect URI was checked against the connection at initiation. Once the connection
+  // is deleted, or no longer lists that URI, nothing vouches for it: answer here, not there.
+  if (!c || !c.redirectUris.includes(tx.appRedirectUri)) {
+    recordAudit(svc, scope, "sso_failed", { detail: { connectionId: tx.connectionId, error: "connection_changed" } });
+    throw new AuthError("invalid_grant", "the SSO connection of this login was deleted or changed; start the login again");
+  }
 
   const fail = (error: string, description: string, detail: Record<string, unknown> = {}) => {
     recordAudit(svc, scope, "sso_failed", { detail: { connectionId: tx.connectionId, error, description, ...detail } });
@@ -165,8 +173,7 @@ export async function completeOidcCallback(svc: Services, scope: Scope, input: O
   };
   if (input.error) return fail(PASSED_ERRORS.has(input.error) ? input.error : "access_denied", "the identity provider refused the login");
   if (typeof input.code !== "string" || !input.code || input.code.length > 4096) return fail("invalid_request", "the identity provider sent no code");
-  const c = await svc.ssoConnections.byId(scope.tenant.id, tx.connectionId);
-  if (!c || !c.enabled || c.type !== "oidc") return fail("access_denied", "the SSO connection is no longer available");
+  if (!c.enabled || c.type !== "oidc") return fail("access_denied", "the SSO connection is no longer available");
   // RFC 9207 §2.4: an `iss` that is not this connection's issuer is a mix-up; refuse it.
   if (input.iss !== undefined && input.iss !== c.issuer) return fail("access_denied", "the response came from another issuer");
 
