@@ -11,7 +11,7 @@ import { AuthError } from "../../core/errors";
 import { completeOidcCallback } from "../../core/federation/oidc-connection";
 import { authenticateOktaHook, enrichOktaToken, oktaHookHeader } from "../../core/federation/okta-token-hook";
 import { initiateSso } from "../../core/federation/sso";
-import { createSsoConnection, viewConnection } from "../../core/federation/sso-connections";
+import { createSsoConnection, deleteSsoConnection, getSsoConnection, updateSsoConnection, viewConnection } from "../../core/federation/sso-connections";
 import { verifyAccessToken, type AccessClaims, type IssuedSession } from "../../core/sessions/tokens";
 import { findOrganisation } from "../../core/tenants/organisation";
 import { acceptTerms, pendingTermsVersion } from "../../core/terms/terms";
@@ -162,6 +162,29 @@ sentinel.openapi(r.ssoListConnectionsRoute, async (c) => {
   requireRole(claims, ROLE.SYSTEM_ADMIN);
   const list = await c.get("services").ssoConnections.list(c.get("scope").tenant.id);
   return c.json(list.map(viewConnection), 200);
+});
+
+sentinel.openapi(r.ssoGetConnectionRoute, async (c) => {
+  const { id } = c.req.valid("param");
+  const claims = await authenticate(c);
+  requireRole(claims, ROLE.SYSTEM_ADMIN);
+  return c.json(await getSsoConnection(c.get("services"), c.get("scope"), id), 200);
+});
+
+sentinel.openapi(r.ssoUpdateConnectionRoute, async (c) => {
+  const { id } = c.req.valid("param");
+  const patch = c.req.valid("json");
+  const claims = await authenticate(c);
+  requireRole(claims, ROLE.SYSTEM_ADMIN);
+  return c.json(await updateSsoConnection(c.get("services"), c.get("scope"), id, patch, claims.sub), 200);
+});
+
+sentinel.openapi(r.ssoDeleteConnectionRoute, async (c) => {
+  const { id } = c.req.valid("param");
+  const claims = await authenticate(c);
+  requireRole(claims, ROLE.SYSTEM_ADMIN);
+  await deleteSsoConnection(c.get("services"), c.get("scope"), id, claims.sub);
+  return c.body(null, 204);
 });
 
 async function termsAnswer(c: Context<AppEnv>, claims: AccessClaims, input: { corpId?: string | undefined; version?: string | undefined }) {

@@ -99,7 +99,7 @@ export const ssoCallbackRoute = createRoute({
   request: { query: s.SsoCallbackQuery },
   responses: {
     302: { description: "To the app: `#token=...&token_type=Bearer&expires_in=...&state=...`, or `#error=...&error_description=...`" },
-    400: err("Unknown, used or expired SSO transaction"),
+    400: err("Unknown, used or expired SSO transaction, or its connection was deleted or no longer lists the app redirect URI"),
   },
 });
 
@@ -118,6 +118,41 @@ export const ssoListConnectionsRoute = createRoute({
   summary: "Extension: list the tenant's SSO connections (SYSTEM_ADMIN)",
   security: bearer,
   responses: { 200: ok(s.SsoConnectionView.array(), "Connections (secrets never shown)"), ...authed, 403: err("SYSTEM_ADMIN required") },
+});
+
+const connectionId = { params: s.SsoConnectionIdParam };
+
+export const ssoGetConnectionRoute = createRoute({
+  method: "get",
+  path: "/sso/connections/{id}",
+  summary: "Extension: one SSO connection of the tenant (SYSTEM_ADMIN)",
+  security: bearer,
+  request: connectionId,
+  responses: { 200: ok(s.SsoConnectionView, "The connection (its secret never shown)"), ...authed, 403: err("SYSTEM_ADMIN required"), 404: err("No such connection in this tenant") },
+});
+
+export const ssoUpdateConnectionRoute = createRoute({
+  method: "patch",
+  path: "/sso/connections/{id}",
+  summary: "Extension: change an SSO connection: rename, move domains, rotate or remove the client secret, enable or disable (SYSTEM_ADMIN)",
+  security: bearer,
+  request: { ...connectionId, body: json(s.SsoConnectionPatch) },
+  responses: {
+    200: ok(s.SsoConnectionView, "The connection as changed"),
+    ...authed,
+    403: err("SYSTEM_ADMIN required"),
+    404: err("No such connection in this tenant"),
+    409: err("A domain already has another connection"),
+  },
+});
+
+export const ssoDeleteConnectionRoute = createRoute({
+  method: "delete",
+  path: "/sso/connections/{id}",
+  summary: "Extension: delete an SSO connection and free its domains; its unfinished logins fail at the callback (SYSTEM_ADMIN)",
+  security: bearer,
+  request: connectionId,
+  responses: { 204: { description: "Deleted" }, ...authed, 403: err("SYSTEM_ADMIN required"), 404: err("No such connection in this tenant") },
 });
 
 export const termsRoute = createRoute({

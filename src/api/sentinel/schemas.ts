@@ -125,6 +125,30 @@ export const NewSsoConnection = z
   })
   .openapi("NewSsoConnection");
 
+const nullableUrl = (description: string) => z.string().max(2048).nullable().optional().openapi({ description });
+
+/**
+ * PATCH /sso/connections/{id}: any field of NewSsoConnection but `type`, plus `enabled`.
+ * Absent fields stay as they are; the result is validated exactly as a new connection is.
+ * Unknown fields are refused, so a misspelt field is a 400 rather than a silent no-op.
+ */
+export const SsoConnectionPatch = NewSsoConnection.omit({ type: true })
+  .partial()
+  .extend({
+    clientSecret: z.string().min(1).max(1024).nullable().optional().openapi({ description: "A new client secret (sealed at rest, never shown); null removes it" }),
+    discoveryUrl: nullableUrl("null: back to `<issuer>/.well-known/openid-configuration`"),
+    authorizationEndpoint: nullableUrl("null: clear (give or clear all three endpoints together)"),
+    tokenEndpoint: nullableUrl("null: clear (give or clear all three endpoints together)"),
+    jwksUri: nullableUrl("null: clear (give or clear all three endpoints together)"),
+    enabled: z.boolean().optional().openapi({ description: "false: the connection keeps its domains but starts and finishes no login" }),
+  })
+  .strict()
+  .openapi("SsoConnectionPatch");
+
+export const SsoConnectionIdParam = z.object({
+  id: z.string().min(1).max(128).openapi({ param: { name: "id", in: "path" }, example: "3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b" }),
+});
+
 export const SsoConnectionView = z
   .object({
     id: z.string(),
