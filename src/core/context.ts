@@ -1,5 +1,6 @@
 import type { Config } from "../env";
 import type { AuthnConfigStores } from "./authn/stores";
+import type { AuthnPlatform } from "./authn/platform";
 import type { Keyring } from "../crypto/keys";
 import type { AuditLog, ClientStore, Community, MailStore, SecretStore, Tenant, TenantStore, UserStore } from "../storage/ports";
 import type { SsoConnectionStore, TermsLogStore } from "../storage/ports";
@@ -35,6 +36,8 @@ export interface Services {
   appStates: AppStateStore;
   /** Authn community configuration: schemes, SP catalog, IdP config. */
   authnConfig: AuthnConfigStores;
+  /** Authn envelope keys and licenses (core/authn/platform.ts). */
+  authn: AuthnPlatform;
   /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */
   fetch: typeof fetch;
   /** Schedules work after the response (audit writes); awaited inline where unavailable. */

@@ -6,7 +6,7 @@ import { decryptEnvelope, encryptEnvelope, generateKeyPair } from "../crypto/env
 import { fromBase64, toBase64 } from "../crypto/encoding";
 import type { Env } from "../env";
 import { renderAuthnError } from "../api/authn/errors";
-import { authnPlatform } from "./authn-platform";
+import { servicesFor } from "./services";
 import { authnContext, authnGuard, authnRespond, type AuthnGuardOptions } from "./authn-guard";
 import { surfaceApp } from "./openapi";
 import { provideServices } from "./services";
@@ -206,7 +206,7 @@ describe("authn guard: license rules", () => {
   });
 
   it("401 for an expired license", async () => {
-    const store = authnPlatform(E).licenses;
+    const store = servicesFor(E).authn.licenses;
     const { license, licenseKey } = await issueTestLicense(t.tenant.id, "app", [t.community.id]);
     await E.DB.prepare("UPDATE licenses SET expires_at = ? WHERE id = ?").bind(Date.now() - 1000, license.id).run();
     expect((await store.byId(license.id))?.expiresAt).toBeLessThan(Date.now());

@@ -4,7 +4,6 @@ import { AuthError } from "../core/errors";
 import { authorizeLicense } from "../core/licenses/licenses";
 import { decryptEnvelope, EnvelopeError, encryptEnvelope } from "../crypto/envelope";
 import type { License, LicenseLevel } from "../storage/ports-licenses";
-import { authnPlatform } from "./authn-platform";
 import { clientIp } from "./client-ip";
 import { describeZodError } from "./errors";
 import { scopeFor } from "./tenant";
@@ -131,7 +130,7 @@ export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
     if (!licenseCipher) throw unauthorized("licensekey header is required");
     if (!requestCipher) throw unauthorized("requestid header is required");
 
-    const platform = authnPlatform(c.env);
+    const platform = c.get("services").authn;
     let sharedKey: Uint8Array;
     try {
       sharedKey = await platform.keyring.sharedKeyFor(publicKey.trim());
@@ -223,7 +222,7 @@ export interface AuthnWire {
 
 export async function authnRespond(c: Context<AppEnv>, data: unknown, opts: AuthnRespondOptions = {}): Promise<TypedResponse<AuthnWire, 200, "json">> {
   const a = authnContext(c);
-  const keyring = authnPlatform(c.env).keyring;
+  const keyring = c.get("services").authn.keyring;
   const { publicKey } = await keyring.serviceKey();
   const wireData = a.preview ? data : await encryptEnvelope(JSON.stringify(data ?? null), a.sharedKey);
   const body: Record<string, unknown> = { data: wireData, publicKey };

@@ -20,6 +20,9 @@ import { KvSecretStore } from "../storage/kv/secret-store";
 import { D1AuthSchemeStore } from "../storage/d1/auth-scheme-store";
 import { D1IdpConfigStore } from "../storage/d1/idp-config-store";
 import { D1SpCatalogStore } from "../storage/d1/sp-catalog-store";
+import { D1LicenseStore } from "../storage/d1/license-store";
+import { EnvelopeKeyring } from "../crypto/envelope-keys";
+import { LicenseResolver } from "../core/licenses/licenses";
 import type { AppEnv } from "./types";
 
 /**
@@ -44,6 +47,7 @@ export function buildShared(env: Env): Shared {
   if (s) return s;
   const config = loadConfig(env);
   const mailStore = D1MailStore(env.DB);
+  const licenses = D1LicenseStore(env.DB);
   let mailer: Mailer;
   if (config.mail.transport === "send_email" && env.SEND_EMAIL) mailer = SendEmailMailer(env.SEND_EMAIL, config.mail.from);
   else if (config.mail.transport === "http") mailer = HttpMailer(config.mail, callOutbound);
@@ -65,6 +69,11 @@ export function buildShared(env: Env): Shared {
     termsLog: D1TermsLogStore(env.DB),
     appStates: D1AppStateStore(env.DB),
     authnConfig: { schemes: D1AuthSchemeStore(env.DB), spCatalog: D1SpCatalogStore(env.DB), idpConfigs: D1IdpConfigStore(env.DB) },
+    authn: {
+      keyring: new EnvelopeKeyring(D1SigningKeyStore(env.DB), config.keyEncryptionSecret, config.ecCurve),
+      licenses,
+      resolver: new LicenseResolver(licenses, env.BOOTSTRAP_SYSTEM_LICENSE ?? null),
+    },
     fetch: callOutbound,
   };
   shared.set(env, s);

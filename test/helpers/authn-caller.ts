@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { createLicense } from "../../src/core/licenses/licenses";
 import { decryptEnvelope, deriveSharedKey, encryptEnvelope, generateKeyPair, verifyDataSignature } from "../../src/crypto/envelope";
-import { authnPlatform } from "../../src/http/authn-platform";
+import { servicesFor } from "../../src/http/services";
 import type { Env } from "../../src/env";
 import type { LicenseLevel } from "../../src/storage/ports-licenses";
 import { call } from "./http";
@@ -34,7 +34,7 @@ export interface AuthnResult<T = Record<string, unknown>> {
 const workerEnv = () => env as unknown as Env;
 
 export async function authnCaller(opts: { tenantId: string | null; level: LicenseLevel; communities: string[] }): Promise<AuthnCaller> {
-  const platform = authnPlatform(workerEnv());
+  const platform = servicesFor(workerEnv()).authn;
   const { license, licenseKey } = await createLicense(platform.licenses, { tenantId: opts.tenantId, authLevel: opts.level, communities: opts.communities });
   const service = await platform.keyring.serviceKey();
   const pair = generateKeyPair(service.curve);
@@ -90,7 +90,7 @@ export async function authnCall<T = Record<string, unknown>>(
   if (res.status < 300 && typeof json.data === "string") {
     data = JSON.parse(await decryptEnvelope(json.data, caller.sharedKey));
     if (typeof json.signature_token === "string") {
-      const service = await authnPlatform(workerEnv()).keyring.serviceKey();
+      const service = await servicesFor(workerEnv()).authn.keyring.serviceKey();
       signed = verifyDataSignature(json.data, json.signature_token, caller.servicePublicKey, service.curve);
     }
   } else if (res.status < 300 && json.data !== undefined) {

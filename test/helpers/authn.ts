@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { createLicense } from "../../src/core/licenses/licenses";
 import { decryptEnvelope, deriveSharedKey, encryptEnvelope, generateKeyPair, type EnvelopeCurve } from "../../src/crypto/envelope";
 import type { Env } from "../../src/env";
-import { authnPlatform } from "../../src/http/authn-platform";
+import { servicesFor } from "../../src/http/services";
 import type { License, LicenseLevel } from "../../src/storage/ports-licenses";
 import { call } from "./http";
 
@@ -46,11 +46,11 @@ const curve = (): EnvelopeCurve => ((env as unknown as Env).EC_CURVE_NAME === "P
 
 /** Creates a license directly in D1 (the management API is tested separately). */
 export async function issueTestLicense(tenantId: string | null, authLevel: LicenseLevel, communities: string[], extra: { expiresAt?: number | null } = {}) {
-  return createLicense(authnPlatform(env as unknown as Env).licenses, { tenantId, authLevel, communities, ...extra });
+  return createLicense(servicesFor(env as unknown as Env).authn.licenses, { tenantId, authLevel, communities, ...extra });
 }
 
 export async function servicePublicKey(): Promise<string> {
-  return (await authnPlatform(env as unknown as Env).keyring.serviceKey()).publicKey;
+  return (await servicesFor(env as unknown as Env).authn.keyring.serviceKey()).publicKey;
 }
 
 /** A caller with a fresh key pair and the given license key, addressing `host`. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { registerLicenseKey } from "../../core/licenses/licenses";
 import type { Env } from "../../env";
-import { authnPlatform } from "../../http/authn-platform";
+import { servicesFor } from "../../http/services";
 
 /**
  * The Authn part of the development seed (POST /dev/seed, `npm run dev`): a system license for
@@ -21,7 +21,7 @@ export interface AuthnSeedOutput {
 }
 
 export async function seedAuthnDemo(env: Env, tenantId: string, input: AuthnSeedInput): Promise<AuthnSeedOutput> {
-  const platform = authnPlatform(env);
+  const platform = servicesFor(env).authn;
   const license = await registerLicenseKey(platform.licenses, input.licenseKey, { tenantId, authLevel: "system", communities: ["*"], name: "demo license (npm run dev)" });
   const key = await platform.keyring.serviceKey();
   return { licenseId: license.id, authLevel: license.authLevel, communities: license.communities, servicePublicKey: key.publicKey, curve: key.curve };

@@ -4,7 +4,6 @@ import { LICENSE_LEVELS } from "../../core/licenses/licenses";
 import { manageCreateCommunity, manageCreateTenant, manageIssueLicense, manageListLicenses, manageSetLicenseDisabled, type Actor } from "../../core/licenses/manage";
 import { bindTenantHostname, patchManagedSettings, readManagedSettings, unbindTenantHostname } from "../../core/tenants/manage-settings";
 import { authnContext, authnGuard, authnPayload, authnRespond } from "../../http/authn-guard";
-import { authnPlatform } from "../../http/authn-platform";
 import { forgetTenantCache } from "../../http/tenant";
 import type { AppEnv } from "../../http/types";
 import type { License } from "../../storage/ports-licenses";
@@ -144,20 +143,20 @@ export function registerManagementRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(createLicenseRoute, async (c) => {
     const p = authnPayload(c, LicensePayload);
-    const store = authnPlatform(c.env).licenses;
+    const store = c.get("services").authn.licenses;
     const r = await manageIssueLicense(c.get("services"), store, actor(c), { ...p, authLevel: p.authLevel as License["authLevel"] });
     return authnRespond(c, { license: licenseOut(r.license), licenseKey: r.licenseKey }, { signed: true });
   });
 
   app.openapi(listLicensesRoute, async (c) => {
     const p = authnPayload(c, ListPayload);
-    const licenses = await manageListLicenses(authnPlatform(c.env).licenses, actor(c), p.tenantId);
+    const licenses = await manageListLicenses(c.get("services").authn.licenses, actor(c), p.tenantId);
     return authnRespond(c, { licenses: licenses.map(licenseOut) }, { signed: true });
   });
 
   app.openapi(disableLicenseRoute, async (c) => {
     const p = authnPayload(c, DisablePayload);
-    const platform = authnPlatform(c.env);
+    const platform = c.get("services").authn;
     const license = await manageSetLicenseDisabled(c.get("services"), platform.licenses, actor(c), c.req.param("id") ?? "", p.disabled);
     platform.resolver.forget(license.id);
     return authnRespond(c, { license: licenseOut(license) }, { signed: true });

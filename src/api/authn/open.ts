@@ -4,7 +4,6 @@ import { AuthError } from "../../core/errors";
 import { peekTokenAddress, recordedIp, verifyIssuedToken } from "../../core/sessions/verify-issued";
 import { decryptEnvelope, deriveSharedKey, EnvelopeError, encryptEnvelope } from "../../crypto/envelope";
 import { authnGuard } from "../../http/authn-guard";
-import { authnPlatform } from "../../http/authn-platform";
 import { clientIp } from "../../http/client-ip";
 import { scopeFor } from "../../http/tenant";
 import type { AppEnv } from "../../http/types";
@@ -100,12 +99,12 @@ async function verifyFor(c: Context<AppEnv>, token: string) {
 
 export function registerOpenRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(healthzRoute, async (c) => {
-    const { publicKey } = await authnPlatform(c.env).keyring.serviceKey();
+    const { publicKey } = await c.get("services").authn.keyring.serviceKey();
     return c.json({ status: "all services operational", publicKey, code: "200", version: c.get("services").config.buildVersion }, 200);
   });
 
   app.openapi(publicKeysRoute, async (c) => {
-    const { publicKey } = await authnPlatform(c.env).keyring.serviceKey();
+    const { publicKey } = await c.get("services").authn.keyring.serviceKey();
     return c.json({ publicKey }, 200);
   });
 
