@@ -41,7 +41,7 @@ export async function passwordLogin(svc: Services, scope: Scope, username: strin
     throw new AuthError("user_disabled", "user is disabled");
   }
   // Releasing the lock need not delay the answer: it settles after the response.
-  svc.defer(svc.limiter.success(scope, "login", name));
+  svc.defer(svc.limiter.attemptSucceeded(scope, "login", name));
   if (user.mustChangePassword) {
     recordAudit(svc, scope, "login_challenge", { userId: user.uid, detail: { challenge: "NEW_PASSWORD_REQUIRED" } });
     return { kind: "new_password_required", user, authenticatedAt };

@@ -110,7 +110,7 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
       throw new AuthError("user_disabled", "user is disabled");
     }
     settled = true;
-    await svc.limiter.success(scope, "login", name);
+    await svc.limiter.attemptSucceeded(scope, "login", name);
     const amr = accumulateAmr(prior?.amr ?? [], methods);
     recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods, amr, stepUp: prior !== null } });
     return { user, amr, methods, ...scheme, authenticatedAt };

@@ -132,3 +132,35 @@ describe("guard's one-second trust in a clean counter (high-entropy secrets only
     await expect(svc.limiter.guard(scope, "client", "c-2")).rejects.toMatchObject({ code: "rate_limited" });
   });
 });
+
+describe("the connecting IP's counter reserves too", () => {
+  it("30 parallel wrong passwords for 30 usernames from one IP with an IP threshold of 10: exactly 10 are checked", async () => {
+    const t = await createTestTenant({ lockout: { userThreshold: 100, ipThreshold: 10 } });
+    const ip = "198.51.100.99";
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => post(t, "login", { username: `someone-${i}`, password: `wrong password ${i}` }, { ip })));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20);
+    // Another IP is not affected, and nothing stays reserved for it.
+    expect((await post(t, "login", { username: "alice", password: PASSWORD }, { ip: "198.51.100.100" })).status).toBe(200);
+  });
+
+  it("a succeeded or released attempt gives its IP reservation back: more attempts than the threshold in a row all begin", async () => {
+    const t = await createTestTenant({ lockout: { userThreshold: 100, ipThreshold: 3 } });
+    const svc = services();
+    const scope = await scopeOf(t, "198.51.100.98");
+    for (let i = 0; i < 4; i++) {
+      await svc.limiter.attempt(scope, "login", `user-${i}`);
+      await svc.limiter.attemptSucceeded(scope, "login", `user-${i}`);
+    }
+    for (let i = 0; i < 4; i++) {
+      await svc.limiter.attempt(scope, "login", `other-${i}`);
+      await svc.limiter.release(scope, "login", `other-${i}`);
+    }
+    // Three attempts in flight fill the IP's threshold; a fourth is refused until one settles.
+    for (let i = 0; i < 3; i++) await svc.limiter.attempt(scope, "login", `open-${i}`);
+    await expect(svc.limiter.attempt(scope, "login", "open-3")).rejects.toMatchObject({ code: "rate_limited" });
+    await svc.limiter.release(scope, "login", "open-0");
+    await expect(svc.limiter.attempt(scope, "login", "open-3")).resolves.toBeUndefined();
+  });
+});

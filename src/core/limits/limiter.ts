@@ -81,20 +81,22 @@ export class Limiter {
   }
 
   /**
-   * Begins a credential check on `subject`: like `guard`, but the subject's counter also
-   * reserves this attempt, so that parallel attempts cannot exceed the threshold between a
-   * check and its failure being recorded (the IP counter is checked, not reserved). Settle it
-   * with `attemptFailed`, `success` or `release`.
+   * Begins a credential check on `subject`: like `guard`, but both counters (the subject's and
+   * the connecting IP's) also reserve this attempt, so that parallel attempts cannot exceed
+   * either threshold between a check and its failure being recorded. Settle it with
+   * `attemptFailed`, `attemptSucceeded` or `release`; an attempt never settled (a crashed
+   * request) stops counting after the RateLimiter's reservation timeout.
    */
   async attempt(scope: Scope, kind: string, subject: string, userPolicy?: LockoutPolicy): Promise<void> {
     const k = Limiter.keys(scope, kind, subject);
     const now = Date.now();
     const [u, i] = await Promise.all([
       this.stub(k.user).begin(userPolicy ?? Limiter.policy(scope, "user"), now),
-      this.stub(k.ip).check(Limiter.policy(scope, "ip"), now),
+      this.stub(k.ip).begin(Limiter.policy(scope, "ip"), now),
     ]);
-    if (u.allowed && !i.allowed) await this.stub(k.user).release();
     if (!u.allowed || !i.allowed) {
+      // Whichever side did reserve gives its reservation back.
+      await Promise.all([u.allowed ? this.stub(k.user).release() : null, i.allowed ? this.stub(k.ip).release() : null]);
       throw new AuthError("rate_limited", "too many failed attempts; try again later", { retryAfter: Math.max(u.retryAfter, i.retryAfter) });
     }
   }
@@ -107,14 +109,25 @@ export class Limiter {
     const now = Date.now();
     const [u] = await Promise.all([
       this.stub(k.user).fail(userPolicy ?? Limiter.policy(scope, "user"), now, true),
-      this.stub(k.ip).fail(Limiter.policy(scope, "ip"), now),
+      this.stub(k.ip).fail(Limiter.policy(scope, "ip"), now, true),
     ]);
     return u;
   }
 
   /** Settles a check begun with `attempt` that neither failed nor succeeded. */
   async release(scope: Scope, kind: string, subject: string): Promise<void> {
-    await this.stub(Limiter.keys(scope, kind, subject).user).release();
+    const k = Limiter.keys(scope, kind, subject);
+    await Promise.all([this.stub(k.user).release(), this.stub(k.ip).release()]);
+  }
+
+  /**
+   * Settles a check begun with `attempt` that succeeded: the subject's lock and count are
+   * cleared (as `success` does), and the IP's reservation is given back (the IP counter keeps
+   * counting other users' failures).
+   */
+  async attemptSucceeded(scope: Scope, kind: string, subject: string): Promise<void> {
+    const k = Limiter.keys(scope, kind, subject);
+    await Promise.all([this.stub(k.user).reset(), this.stub(k.ip).release()]);
   }
 
   /** Records a failed check against both counters (for checks begun with `guard`). */

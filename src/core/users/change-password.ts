@@ -17,7 +17,7 @@ export async function changePassword(svc: Services, scope: Scope, claims: Access
     throw new AuthError("invalid_credentials", "incorrect previous password");
   }
   // The previous password was proven: that is a successful credential check.
-  await svc.limiter.success(scope, "login", user.username);
+  await svc.limiter.attemptSucceeded(scope, "login", user.username);
   checkPasswordPolicy(scope.settings, proposed, { username: user.username });
   await setUserPassword(svc, scope, user, proposed, "password_change", claims.sid);
 }
