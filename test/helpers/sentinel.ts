@@ -56,3 +56,13 @@ export function jwtPayload(token: string): Record<string, unknown> {
   const part = token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
   return JSON.parse(atob(part)) as Record<string, unknown>;
 }
+
+export const SENTINEL_ERROR_KEYS = ["code", "error", "message", "path", "status", "timestamp"];
+
+/** Asserts a Sentinel (Spring Boot style) error answer: its status, exact keys and, if given, code. */
+export function expectSentinelError(r: { status: number; body: Record<string, unknown> }, status: number, code?: string): void {
+  expect(r.status, JSON.stringify(r.body)).toBe(status);
+  expect(Object.keys(r.body).sort()).toEqual(SENTINEL_ERROR_KEYS);
+  expect(r.body.status).toBe(status);
+  if (code) expect(r.body.code).toBe(code);
+}

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, callJson } from "../../../test/helpers/http";
 import { PASSWORD, services } from "../../../test/helpers/tenant";
-import { bearer, createSentinelTenant, eventually, jwtPayload, sentinelLogin, type SentinelTenant } from "../../../test/helpers/sentinel";
+import { bearer, createSentinelTenant, eventually, jwtPayload, sentinelLogin, type SentinelTenant, expectSentinelError as expectError, SENTINEL_ERROR_KEYS as ERROR_KEYS } from "../../../test/helpers/sentinel";
 import { endAllSessions } from "../../core/sessions/tokens";
 import { parseTenantSettings } from "../../core/tenants/settings";
 
@@ -14,13 +14,6 @@ beforeAll(async () => {
 const post = (path: string, body: unknown, headers: Record<string, string> = {}, host = t.host) => callJson("POST", `/v1.0/auth${path}`, body, { host, headers });
 const get = (path: string, headers: Record<string, string> = {}, host = t.host) => callJson("GET", `/v1.0/auth${path}`, undefined, { host, headers });
 
-const ERROR_KEYS = ["code", "error", "message", "path", "status", "timestamp"];
-function expectError(r: { status: number; body: Record<string, unknown> }, status: number, code?: string) {
-  expect(r.status, JSON.stringify(r.body)).toBe(status);
-  expect(Object.keys(r.body).sort()).toEqual(ERROR_KEYS);
-  expect(r.body.status).toBe(status);
-  if (code) expect(r.body.code).toBe(code);
-}
 
 /** Every bearer-protected route, with a body that would otherwise be valid. */
 const PROTECTED: [string, string, unknown][] = [

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callJson } from "../../../test/helpers/http";
 import { createTestIdp, type TestIdp } from "../../../test/helpers/oidc-idp";
 import { services } from "../../../test/helpers/tenant";
-import { bearer, createSentinelTenant, eventually, sentinelLogin, type SentinelTenant } from "../../../test/helpers/sentinel";
+import { bearer, createSentinelTenant, eventually, sentinelLogin, type SentinelTenant, expectSentinelError as expectError, SENTINEL_ERROR_KEYS as ERROR_KEYS } from "../../../test/helpers/sentinel";
 import { forgetDiscoveryCache } from "../../core/federation/oidc-connection";
 import { forgetJwksCache } from "../../core/federation/remote-jwks";
 import { setOutboundFetch } from "../../http/services";
@@ -41,13 +41,6 @@ async function api(method: string, path: string, body: unknown, headers: Record<
   return r;
 }
 
-const ERROR_KEYS = ["code", "error", "message", "path", "status", "timestamp"];
-function expectError(r: { status: number; body: Record<string, unknown> }, status: number, code?: string) {
-  expect(r.status, JSON.stringify(r.body)).toBe(status);
-  expect(Object.keys(r.body).sort()).toEqual(ERROR_KEYS);
-  expect(r.body.status).toBe(status);
-  if (code) expect(r.body.code).toBe(code);
-}
 
 let n = 0;
 const uniqueDomain = () => `d${n++}-${t.community.id}.example`;
