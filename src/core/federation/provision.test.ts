@@ -1,7 +1,7 @@
+import { outcomeCode as code } from "../../../test/helpers/outcome";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestTenant, services, type TestTenant } from "../../../test/helpers/tenant";
 import type { Scope } from "../context";
-import { AuthError } from "../errors";
 import { parseTenantSettings } from "../tenants/settings";
 import { mapOktaGroups, oktaJwksUri } from "./okta";
 import { externalSubjectOf, provisionFederatedUser } from "./provision";
@@ -14,16 +14,6 @@ beforeAll(async () => {
 });
 
 const ISS = "https://idp.example.test";
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof AuthError) return e.code;
-    throw e;
-  }
-}
 
 describe("provisionFederatedUser", () => {
   it("creates on first login, then finds the same user and refreshes roles, groups and email", async () => {

@@ -1,3 +1,4 @@
+import { outcomeCode as code } from "../../../test/helpers/outcome";
 import { describe, expect, it } from "vitest";
 import { AuthError } from "../errors";
 import { services } from "../../../test/helpers/tenant";
@@ -5,16 +6,6 @@ import { verifyPassword } from "../../crypto/password";
 import { provisionClient, provisionTenant, provisionUser } from "./provision";
 
 const n = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof AuthError) return e.code;
-    throw e;
-  }
-}
 
 describe("provisioning", () => {
   it("creates a tenant with its community and hostnames, idempotently", async () => {
