@@ -82,6 +82,23 @@ function banner(doc, created) {
   console.log(`${line}\n Saved in .demo-credentials.json. Try:\n   curl -s ${doc.url}/v1/login -H 'content-type: application/json' \\\n     -d '{"username":"${doc.user.username}","password":"${doc.user.password}"}'\n${line}\n`);
 }
 
+/**
+ * The npm process when this runs as `npm run dev`: npm starts the script through a shell, so
+ * npm is our grandparent, and a killed npm leaves that shell (and us) running. Linux only
+ * (/proc); elsewhere the parent is watched alone.
+ */
+function npmPid() {
+  if (!process.env.npm_lifecycle_event) return [];
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ")".
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, "utf8");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    return Number.isInteger(ppid) && ppid > 1 ? [ppid] : [];
+  } catch {
+    return [];
+  }
+}
+
 async function main() {
   ensureDevVars();
   console.log("• applying D1 migrations to the local database");
@@ -93,6 +110,9 @@ async function main() {
     // Healthz version stamp (scripts/version.mjs).
     vars: { BUILD_VERSION: buildVersion() },
     args: [...portArgs, ...args],
+    // `npm run dev` ended by a signal npm does not pass on (or killed outright) must not leave
+    // wrangler serving the port: the guardian watches npm (our parent) as well as this process.
+    owners: [process.pid, process.ppid, ...npmPid()],
     onOutput: (d) => {
       if (!held) return process.stdout.write(d);
       held.push(d);
@@ -114,6 +134,7 @@ async function main() {
   };
   process.on("SIGINT", () => stop(130));
   process.on("SIGTERM", () => stop(143));
+  process.on("SIGHUP", () => stop(129));
   child.on("exit", (code) => {
     flush();
     if (!stopping) process.exit(code ?? 1);

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+const GUARDIAN = join(ROOT, "scripts", "lib", "guardian.mjs");
 
 /**
  * Environment for every wrangler child: no telemetry and no fetch of Cloudflare's `Request.cf`
@@ -83,7 +84,9 @@ process.once("exit", () => {
  * Starts `wrangler dev`. Output goes to `onOutput` (default: this process's stdout/stderr).
  * The child gets its own process group, so stop() ends wrangler and its workerd together.
  * `port` and `ip` are added only when given (`npm run dev` passes the user's own arguments).
- * @param {{ port?: number, ip?: string, persistTo?: string, vars?: Record<string, string>, args?: string[], onOutput?: (chunk: string) => void, inheritStdin?: boolean }} opts
+ * A guardian process (guardian.mjs) ends the group when any of `owners` (default: this
+ * process) is gone, even if it was killed outright and ran no exit handler.
+ * @param {{ port?: number, ip?: string, persistTo?: string, vars?: Record<string, string>, args?: string[], onOutput?: (chunk: string) => void, inheritStdin?: boolean, owners?: number[] }} opts
  */
 export function spawnWranglerDev(opts) {
   const args = [WRANGLER, "dev"];
@@ -102,6 +105,8 @@ export function spawnWranglerDev(opts) {
   // would outlive this process if it died without stop(): end it on exit regardless.
   live.add(child);
   child.once("exit", () => live.delete(child));
+  const owners = opts.owners ?? [process.pid];
+  spawn(process.execPath, [GUARDIAN, String(child.pid), ...owners.map(String)], { detached: true, stdio: "ignore" }).unref();
   const sink = opts.onOutput ?? ((d) => process.stdout.write(d));
   child.stdout.on("data", (d) => sink(String(d)));
   child.stderr.on("data", (d) => sink(String(d)));

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -74,5 +74,72 @@ describe("npm run dev", () => {
     expect(creds2.admin).toEqual(creds1.admin);
     expect(creds2.client).toEqual(creds1.client);
     expect(await readFile(join(dir, ".dev.vars"), "utf8")).toBe(vars);
+  }, 360_000);
+});
+
+/** Processes whose command line names the scratch copy (wrangler, workerd, the guardian, dev.mjs). */
+function leftovers(): string[] {
+  try {
+    return execFileSync("pgrep", ["-af", dir], { encoding: "utf8" }).split("\n").filter((l) => l.trim() !== "");
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function answers(port: number): Promise<boolean> {
+  try {
+    return (await fetch(`http://localhost:${port}/ping`, { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `npm run dev` as a newcomer runs it, in a process group of its own like a terminal's
+ * foreground job; `stop` ends it the way the README says (Ctrl-C: SIGINT to the whole group)
+ * or by ending the npm process alone. Nothing it started may keep serving the port.
+ */
+async function npmRunDevThen(stop: (npm: ChildProcess) => void): Promise<{ servedBefore: boolean; servedAfter: boolean; left: string[]; output: string }> {
+  const port = await freePort();
+  const inspector = await freePort();
+  const npm = spawn("npm", ["run", "dev", "--", "--port", String(port), "--inspector-port", String(inspector)], {
+    cwd: dir,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  npm.stdout!.on("data", (d) => (output += d));
+  npm.stderr!.on("data", (d) => (output += d));
+  const deadline = Date.now() + 150_000;
+  while (!/Demo tenant|^! /m.test(output) && Date.now() < deadline && npm.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+  const servedBefore = await answers(port);
+  stop(npm);
+  // wrangler gets 5 s to stop workerd before the guardian kills what is left.
+  const until = Date.now() + 12_000;
+  while (Date.now() < until && ((await answers(port)) || leftovers().length > 0)) await new Promise((r) => setTimeout(r, 250));
+  const servedAfter = await answers(port);
+  const left = leftovers();
+  try {
+    process.kill(-npm.pid!, "SIGKILL");
+  } catch {}
+  return { servedBefore, servedAfter, left, output };
+}
+
+describe("stopping npm run dev", () => {
+  it("Ctrl-C (SIGINT to the foreground group) stops wrangler and workerd too", async () => {
+    const r = await npmRunDevThen((npm) => process.kill(-npm.pid!, "SIGINT"));
+    expect(r.servedBefore, r.output).toBe(true);
+    expect(r.servedAfter).toBe(false);
+    expect(r.left).toEqual([]);
+  }, 180_000);
+
+  it("ending the npm process alone (SIGTERM, then SIGKILL) stops them too", async () => {
+    for (const sig of ["SIGTERM", "SIGKILL"] as const) {
+      const r = await npmRunDevThen((npm) => npm.kill(sig));
+      expect(r.servedBefore, r.output).toBe(true);
+      expect(r.servedAfter, sig).toBe(false);
+      expect(r.left, sig).toEqual([]);
+    }
   }, 360_000);
 });
