@@ -106,6 +106,27 @@ describe("a username's lock ends when its wait ends, on every surface", () => {
   }
 });
 
+describe("hostile: nothing tells a known username from a missing one, nor leaks across tenants", () => {
+  it("an unknown username locks for the same wait and unlocks at the same time; another tenant's same username is not locked", async () => {
+    const settings = { lockout: { userThreshold: 2, ipThreshold: 1000, baseDelaySeconds: 2, maxDelaySeconds: 4 } };
+    const [t, other] = await Promise.all([createTestTenant(settings), createTestTenant(settings)]);
+    const login = (tt: TestTenant, username: string, password: string) => post(tt, "login", { username, password }, { ip: "198.51.100.64" });
+    const locks: Record<string, LockStart> = {};
+    for (const name of ["alice", "ghost"]) {
+      expect((await login(t, name, "wrong password one")).status).toBe(401);
+      locks[name] = await failAndLock(() => login(t, name, "wrong password two"), 401);
+    }
+    // Both answer the same 429 with their lock's true remaining wait (equal up to when each began).
+    await expectLocked(() => login(t, "alice", PASSWORD), locks.alice!, 2000);
+    await expectLocked(() => login(t, "ghost", PASSWORD), locks.ghost!, 2000);
+    expect((await login(other, "alice", PASSWORD)).status).toBe(200);
+    await outlast(locks.ghost!, 2000);
+    // Both are evaluated again: the right password gets in, the missing user is a plain 401.
+    expect((await login(t, "alice", PASSWORD)).status).toBe(200);
+    expect((await login(t, "ghost", PASSWORD)).status).toBe(401);
+  });
+});
+
 describe("the connecting IP's lock ends when its wait ends", () => {
   it("429 with the remaining wait for any username from that IP (not another IP); then logins get in; the next failure locks for longer", async () => {
     const t = await createTestTenant({ lockout: { userThreshold: 100, ipThreshold: 2, baseDelaySeconds: 2, maxDelaySeconds: 4 } });
