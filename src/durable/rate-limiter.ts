@@ -75,19 +75,21 @@ export class RateLimiter extends DurableObject<Env> {
    * allows: below it, the failures left before it; past it (a lock whose wait has ended), one
    * check at a time, whose failure locks again for the next, longer wait. Without this rule N
    * parallel guesses all pass a plain `check` before any of them is counted, and the threshold
-   * bounds nothing. A refusal for checks in flight answers the wait their failure would impose:
-   * what a guesser gets, and no longer than a lock can be. A begun check is settled by
-   * `fail(..., true)`, `release` or `reset`; one never settled (a crashed request) stops
-   * counting after RESERVATION_MS.
+   * bounds nothing.
+   *
+   * A refusal for checks in flight is not a lock: those checks settle within moments (one
+   * password hash), and then the key's true state is known, so Retry-After is 1 s. Answering
+   * the wait their failure would impose instead would tell a user behind a busy NAT, whose
+   * neighbour's login is the check in flight, to wait up to the maximum for nothing.
+   *
+   * A begun check is settled by `fail(..., true)`, `release` or `reset`; one never settled (a
+   * crashed request) stops counting after RESERVATION_MS.
    */
   begin(policy: LockoutPolicy, now: number): LimitDecision {
     const state = this.check(policy, now);
     if (!state.allowed) return state;
-    const pending = this.inFlight(now);
     const room = state.failures >= policy.threshold ? 1 : policy.threshold - state.failures;
-    if (pending >= room) {
-      return { allowed: false, retryAfter: Math.max(1, seconds(lockoutWaitMs(policy, state.failures + pending))), failures: state.failures };
-    }
+    if (this.inFlight(now) >= room) return { allowed: false, retryAfter: 1, failures: state.failures };
     this.sql.exec("INSERT INTO reservations (at) VALUES (?)", now);
     return state;
   }
