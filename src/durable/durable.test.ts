@@ -123,7 +123,8 @@ describe("RateLimiter", () => {
     const now = Date.now();
     const begun = await Promise.all(Array.from({ length: 10 }, () => l.begin(policy, now)));
     expect(begun.filter((d) => d.allowed)).toHaveLength(3);
-    expect(begun.find((d) => !d.allowed)).toMatchObject({ retryAfter: 1 });
+    // Refused only until the three settle (moments): not a lock, so ask again in a second.
+    for (const d of begun.filter((x) => !x.allowed)) expect(d).toMatchObject({ retryAfter: 1 });
     // Settling: one fails, one is released; a new check may then begin.
     await l.fail(policy, now, true);
     await l.release();
@@ -134,6 +135,58 @@ describe("RateLimiter", () => {
     // A success clears failures and reservations.
     await l.reset();
     expect((await Promise.all([l.begin(policy, now), l.begin(policy, now), l.begin(policy, now)])).every((d) => d.allowed)).toBe(true);
+  });
+
+  it("a lock lasts its current wait: then one check may begin, and its failure locks for the next, longer wait", async () => {
+    const l = limiter();
+    const now = Date.now();
+    for (let i = 0; i < 3; i++) expect(await l.begin(policy, now)).toMatchObject({ allowed: true });
+    for (let i = 0; i < 3; i++) await l.fail(policy, now, true);
+    // Locked: begin answers the true remaining wait, not a constant.
+    expect(await l.begin(policy, now + 1_000)).toEqual({ allowed: false, retryAfter: 59, failures: 3 });
+    expect(await l.begin(policy, now + 59_500)).toMatchObject({ allowed: false, retryAfter: 1 });
+    // The wait is over: a check begins (the right password would get in)...
+    const after = now + 60_000;
+    expect(await l.begin(policy, after)).toEqual({ allowed: true, retryAfter: 0, failures: 3 });
+    // ...but only one at a time past the threshold; another is refused until it settles.
+    expect(await l.begin(policy, after)).toEqual({ allowed: false, retryAfter: 1, failures: 3 });
+    // It fails: the next wait is twice as long, and begin says so.
+    expect(await l.fail(policy, after, true)).toMatchObject({ allowed: false, retryAfter: 120, failures: 4 });
+    expect(await l.begin(policy, after + 30_000)).toMatchObject({ allowed: false, retryAfter: 90 });
+    expect(await l.begin(policy, after + 120_000)).toMatchObject({ allowed: true, failures: 4 });
+  });
+
+  it("progressive: each failure after a lock ends waits twice as long as the last, up to the maximum", async () => {
+    const l = limiter();
+    let now = Date.now();
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const b = await l.begin(policy, now);
+      expect(b.allowed).toBe(true);
+      const d = await l.fail(policy, now, true);
+      if (!d.allowed) {
+        waits.push(d.retryAfter);
+        now += d.retryAfter * 1000;
+      }
+    }
+    expect(waits).toEqual([60, 120, 240, 300, 300]);
+    // A success (reset) clears the count: the next lock starts again at the base wait.
+    await l.reset();
+    for (let i = 0; i < 3; i++) await l.fail(policy, now);
+    expect(await l.begin(policy, now)).toMatchObject({ allowed: false, retryAfter: 60, failures: 3 });
+  });
+
+  it("100 racing checks when a lock has ended: exactly one begins", async () => {
+    const l = limiter();
+    const now = Date.now();
+    for (let i = 0; i < 3; i++) await l.fail(policy, now);
+    const later = now + 60_000;
+    const begun = await Promise.all(Array.from({ length: 100 }, () => l.begin(policy, later)));
+    expect(begun.filter((d) => d.allowed)).toHaveLength(1);
+    for (const d of begun.filter((x) => !x.allowed)) expect(d.retryAfter).toBe(1);
+    // It settles without failing (released): the next check may begin.
+    await l.release();
+    expect(await l.begin(policy, later)).toMatchObject({ allowed: true });
   });
 
   it("100 racing failures are all counted", async () => {

@@ -9,6 +9,7 @@ import type { Env } from "../env";
 export interface LockoutPolicy {
   /** Failures within the window before the key locks. */
   threshold: number;
+  /** How long failures are remembered: it sets how fast the wait grows, never how long a lock lasts. */
   windowMs: number;
   /** First lock's length; each further failure doubles it, up to maxDelayMs. */
   baseDelayMs: number;
@@ -21,6 +22,21 @@ export interface LimitDecision {
   retryAfter: number;
   failures: number;
 }
+
+/**
+ * The lock that the `failures`-th failure within the window imposes: none below the threshold,
+ * then the base wait, doubling with each further failure, capped at the maximum. A lock lasts
+ * this wait only, not the whole window (DESIGN.md "Security defaults"): otherwise the threshold
+ * number of guesses would lock any known username (or a NAT's IP) for the window's 12 hours.
+ */
+export function lockoutWaitMs(policy: LockoutPolicy, failures: number): number {
+  if (failures < policy.threshold) return 0;
+  const exp = Math.min(failures - policy.threshold, 20);
+  return Math.min(policy.baseDelayMs * 2 ** exp, policy.maxDelayMs);
+}
+
+/** Whole seconds for Retry-After (RFC 9110 §10.2.3), rounded up so a client never comes back early. */
+const seconds = (ms: number) => (ms > 0 ? Math.ceil(ms / 1000) : 0);
 
 /** How long a begun, unsettled credential check keeps counting against the threshold. */
 const RESERVATION_MS = 30_000;
@@ -54,21 +70,28 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /**
-   * Begins a credential check: refused while locked, and also while the failures so far plus
-   * the checks still in flight would reach the threshold. Without the second rule, N parallel
-   * guesses all pass a plain `check` before any of them is counted, and the threshold bounds
-   * nothing. A begun check is settled by `fail(..., true)`, `release` or `reset`; one that is
-   * never settled (a crashed request) stops counting after RESERVATION_MS.
+   * Begins a credential check. Refused while locked, answering the lock's true remaining wait.
+   * Otherwise refused also while the checks already in flight could use up what the threshold
+   * allows: below it, the failures left before it; past it (a lock whose wait has ended), one
+   * check at a time, whose failure locks again for the next, longer wait. Without this rule N
+   * parallel guesses all pass a plain `check` before any of them is counted, and the threshold
+   * bounds nothing.
+   *
+   * A refusal for checks in flight is not a lock: those checks settle within moments (one
+   * password hash), and then the key's true state is known, so Retry-After is 1 s. Answering
+   * the wait their failure would impose instead would tell a user behind a busy NAT, whose
+   * neighbour's login is the check in flight, to wait up to the maximum for nothing.
+   *
+   * A begun check is settled by `fail(..., true)`, `release` or `reset`; one never settled (a
+   * crashed request) stops counting after RESERVATION_MS.
    */
   begin(policy: LockoutPolicy, now: number): LimitDecision {
-    const locked = this.check(policy, now);
-    if (!locked.allowed) return locked;
-    if (locked.failures + this.inFlight(now) >= policy.threshold) {
-      // Undecided checks will settle within moments: either they fail (and lock) or not.
-      return { allowed: false, retryAfter: 1, failures: locked.failures };
-    }
+    const state = this.check(policy, now);
+    if (!state.allowed) return state;
+    const room = state.failures >= policy.threshold ? 1 : policy.threshold - state.failures;
+    if (this.inFlight(now) >= room) return { allowed: false, retryAfter: 1, failures: state.failures };
     this.sql.exec("INSERT INTO reservations (at) VALUES (?)", now);
-    return locked;
+    return state;
   }
 
   /** Settles a begun check that neither failed nor succeeded (e.g. refused for another reason). */
@@ -95,8 +118,12 @@ export class RateLimiter extends DurableObject<Env> {
   /** Whether a credential check may proceed now. */
   check(policy: LockoutPolicy, now: number): LimitDecision {
     const r = this.read("lockout", policy.windowMs, now);
+    return this.decision(r, now);
+  }
+
+  private decision(r: Row, now: number): LimitDecision {
     const wait = r.locked_until - now;
-    return { allowed: wait <= 0, retryAfter: wait > 0 ? Math.ceil(wait / 1000) : 0, failures: r.failures };
+    return { allowed: wait <= 0, retryAfter: seconds(wait), failures: r.failures };
   }
 
   /**
@@ -107,13 +134,10 @@ export class RateLimiter extends DurableObject<Env> {
     if (begun) this.settleOne();
     const r = this.read("lockout", policy.windowMs, now);
     r.failures += 1;
-    if (r.failures >= policy.threshold) {
-      const exp = Math.min(r.failures - policy.threshold, 20);
-      r.locked_until = now + Math.min(policy.baseDelayMs * 2 ** exp, policy.maxDelayMs);
-    }
+    const wait = lockoutWaitMs(policy, r.failures);
+    if (wait > 0) r.locked_until = now + wait;
     this.write("lockout", r);
-    const wait = r.locked_until - now;
-    return { allowed: wait <= 0, retryAfter: wait > 0 ? Math.ceil(wait / 1000) : 0, failures: r.failures };
+    return this.decision(r, now);
   }
 
   /** A success (or a password reset) releases the lock and clears the count. */
