@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import Provider from "oidc-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request, startWorker, verifyWithJwks, type StartedWorker } from "./harness";
+import { throughProvider } from "./oidc-provider-browser";
 
 /**
  * The relying party (Sentinel SSO connections) against node-oidc-provider 9 as shipped, with
@@ -100,60 +101,20 @@ afterAll(async () => {
   await w?.stop();
 });
 
-/** A cookie jar that ignores paths (the provider's cookies are all for this one origin). */
-class Jar {
-  private cookies = new Map<string, string>();
-  take(res: Response): void {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(";");
-      const i = pair!.indexOf("=");
-      this.cookies.set(pair!.slice(0, i).trim(), pair!.slice(i + 1));
-    }
-  }
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  }
-}
-
 /**
- * The browser: /sso/initiate, then the provider's authorization endpoint and its development
- * interactions (sign in as `email`, consent), until the provider redirects to our callback;
- * then our callback, whose redirect to the app carries the token or the error in its fragment.
+ * The browser: /sso/initiate, then the provider (sign in as `email`, consent) until it redirects
+ * to our callback; then our callback, whose redirect to the app carries the token or the error.
  */
 async function browserLogin(email: string): Promise<URLSearchParams> {
   const init = await request(w, "POST", "/v1.0/auth/sso/initiate", { email });
   expect(init.status, JSON.stringify(init.body)).toBe(200);
-  const jar = new Jar();
-  let url = new URL(init.body.authorizationUrl as string);
-  expect(url.origin).toBe(issuer);
-  let form: URLSearchParams | null = null;
-  for (let hop = 0; hop < 20; hop++) {
-    const res: Response = await fetch(url, {
-      method: form ? "POST" : "GET",
-      redirect: "manual",
-      headers: { cookie: jar.header(), ...(form ? { "content-type": "application/x-www-form-urlencoded" } : {}) },
-      ...(form ? { body: form.toString() } : {}),
-    });
-    jar.take(res);
-    form = null;
-    if (res.status >= 300 && res.status < 400) {
-      const next = new URL(res.headers.get("location")!, url);
-      if (next.href.startsWith(`${w.url}/v1.0/auth/sso/callback`)) {
-        const back = await fetch(next, { redirect: "manual" });
-        expect(back.status, await back.clone().text()).toBe(302);
-        const location = back.headers.get("location")!;
-        expect(location.startsWith(`${APP}#`)).toBe(true);
-        return new URLSearchParams(location.split("#")[1]);
-      }
-      url = next;
-      continue;
-    }
-    const html: string = await res.text();
-    expect(res.status, html.slice(0, 500)).toBe(200);
-    // The development interactions: a sign-in form, then a consent form, both posted to the same URL.
-    form = html.includes('name="prompt" value="login"') ? new URLSearchParams({ prompt: "login", login: email, password: "any" }) : new URLSearchParams({ prompt: "consent" });
-  }
-  throw new Error("too many hops at the provider");
+  expect(new URL(init.body.authorizationUrl as string).origin).toBe(issuer);
+  const callback = await throughProvider(init.body.authorizationUrl as string, email, `${w.url}/v1.0/auth/sso/callback`);
+  const back = await fetch(callback, { redirect: "manual" });
+  expect(back.status, await back.clone().text()).toBe(302);
+  const location = back.headers.get("location")!;
+  expect(location.startsWith(`${APP}#`)).toBe(true);
+  return new URLSearchParams(location.split("#")[1]);
 }
 
 describe("Sentinel SSO against node-oidc-provider", () => {
