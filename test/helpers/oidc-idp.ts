@@ -54,6 +54,10 @@ export interface TestIdp {
   claimsParameterSupported: boolean;
   /** The issuer the discovery document names; default the provider's own. */
   discoveryIssuer: string | null;
+  /** Replaces the UserInfo endpoint's answer (hostile or broken providers). */
+  userinfoOverride: (() => Response) | null;
+  /** The token endpoint leaves out the access token. */
+  omitAccessToken: boolean;
   jwksFetches: number;
   discoveryFetches: number;
   userinfoRequests: number;
@@ -134,6 +138,8 @@ export async function createTestIdp(issuer: string, opts: { clientId?: string; c
     claimsInUserinfo: false,
     claimsParameterSupported: false,
     discoveryIssuer: null,
+    userinfoOverride: null,
+    omitAccessToken: false,
     jwksFetches: 0,
     discoveryFetches: 0,
     userinfoRequests: 0,
@@ -206,10 +212,12 @@ export async function createTestIdp(issuer: string, opts: { clientId?: string; c
           .sign(t.foreignKey ? foreign.privateKey : key.privateKey);
         const accessToken = crypto.randomUUID();
         accessTokens.set(accessToken, t.email ? { ...u, email: t.email } : u);
+        if (idp.omitAccessToken) return json({ token_type: "Bearer", expires_in: 300, id_token: idToken });
         return json({ access_token: accessToken, token_type: "Bearer", expires_in: 300, id_token: idToken });
       }
       if (url.pathname.endsWith("/userinfo")) {
         idp.userinfoRequests++;
+        if (idp.userinfoOverride) return idp.userinfoOverride();
         const user = accessTokens.get((req.headers.get("authorization") ?? "").replace(/^Bearer /, ""));
         if (!user) return new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer error="invalid_token"' } });
         const sub = idp.tamper?.userinfoSub ?? user.sub;

@@ -124,6 +124,31 @@ describe("a provider that puts the email only in UserInfo (OIDC Core §5.4)", ()
   });
 });
 
+describe("UserInfo answers that are not usable fail the login closed (no user, never a 5xx)", () => {
+  const broken: [string, (idp: TestIdp) => void, string][] = [
+    ["a 500", (idp) => (idp.userinfoOverride = () => new Response("boom", { status: 500 })), "temporarily_unavailable"],
+    ["HTML", (idp) => (idp.userinfoOverride = () => new Response("<html>", { headers: { "content-type": "text/html" } })), "temporarily_unavailable"],
+    ["a signed JWT", (idp) => (idp.userinfoOverride = () => new Response("a.b.c", { headers: { "content-type": "application/jwt" } })), "temporarily_unavailable"],
+    ["JSON without sub", (idp) => (idp.userinfoOverride = () => Response.json({ email: "x@y.example" })), "invalid_grant"],
+    ["an array", (idp) => (idp.userinfoOverride = () => Response.json([{ sub: "x" }])), "temporarily_unavailable"],
+    ["a megabyte", (idp) => (idp.userinfoOverride = () => Response.json({ sub: "x", pad: "a".repeat(1024 * 1024) })), "temporarily_unavailable"],
+    ["no access token to ask with", (idp) => (idp.omitAccessToken = true), "access_denied"],
+  ];
+  for (const [what, breakIt, error] of broken) {
+    it(`${what}: #error=${error}`, async () => {
+      const { idp, domain } = await newIdp();
+      idp.claimsInUserinfo = true;
+      expect((await connect(idp, domain)).status).toBe(201);
+      breakIt(idp);
+      const sub = `sub-broken-${crypto.randomUUID()}`;
+      const { fragment } = await login(idp, `z@${domain}`, sub);
+      expect(fragment.get("token")).toBeNull();
+      expect(fragment.get("error")).toBe(error);
+      expect(await services().users.byExternalSubject(t.tenant.id, externalSubjectOf(idp.issuer, sub))).toBeNull();
+    });
+  }
+});
+
 describe("a provider that rotates its signing key", () => {
   it("the first login after the rotation succeeds: the unknown kid refetches the JWKS at once", async () => {
     const { idp, domain } = await newIdp();
@@ -233,6 +258,28 @@ describe("client authentication at the token endpoint (OIDC Core §9)", () => {
       }
     });
   }
+
+  it("private_key_jwt: concurrent logins each sign their own assertion (the provider refuses a reused jti)", async () => {
+    const { idp, domain } = await newIdp();
+    idp.authMethod = "private_key_jwt";
+    const created = await connect(idp, domain, { clientSecret: undefined, tokenEndpointAuthMethod: "private_key_jwt" });
+    idp.clientJwk = created.body.clientJwk as Record<string, string>;
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => login(idp, `c${i}@${domain}`)));
+    for (const r of results) expect(r.fragment.get("error"), r.fragment.get("error_description") ?? "").toBeNull();
+    const jtis = idp.tokenRequests.slice(-6).map((f) => jwtPayload(f.get("client_assertion")!).jti);
+    expect(new Set(jtis).size).toBe(6);
+  });
+
+  it("a provider that refuses our client authentication ends the login with #error=invalid_grant", async () => {
+    const { idp, domain } = await newIdp();
+    idp.authMethod = "client_secret_post";
+    // The connection says Basic; the provider wants the secret in the form.
+    expect((await connect(idp, domain)).status).toBe(201);
+    const { fragment } = await login(idp, `w@${domain}`);
+    expect(fragment.get("token")).toBeNull();
+    expect(fragment.get("error")).toBe("invalid_grant");
+    expect(fragment.get("error_description")).toMatch(/invalid_client/);
+  });
 
   it("the private key is sealed at rest and never in an answer; the method can change", async () => {
     const { idp, domain } = await newIdp();
