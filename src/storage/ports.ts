@@ -187,10 +187,16 @@ export interface SsoConnection {
   issuer: string;
   clientId: string;
   clientSecretSealed: string | null;
+  /** How we authenticate at the IdP's token endpoint (OIDC Core §9). */
+  tokenEndpointAuthMethod: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
+  /** private_key_jwt: our private key (a JWK, sealed) and its public half (shown to administrators). */
+  clientKeySealed: string | null;
+  clientPublicJwk: Record<string, string> | null;
   discoveryUrl: string | null;
   authorizationEndpoint: string | null;
   tokenEndpoint: string | null;
   jwksUri: string | null;
+  userinfoEndpoint: string | null;
   scopes: string;
   redirectUris: string[];
   defaultRoles: string[];

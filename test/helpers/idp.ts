@@ -3,8 +3,8 @@ import { setOutboundFetch } from "../../src/http/services";
 
 /**
  * An external OIDC identity provider stood up inside the test: its own signing keys (made
- * with WebCrypto), its JWKS served through setOutboundFetch, and ID tokens signed on demand.
- * Several IdPs can be live at once; each answers only its own JWKS URL.
+ * with WebCrypto), its discovery document and JWKS served through setOutboundFetch, and ID
+ * tokens signed on demand. Several IdPs can be live at once; each answers only its own URLs.
  */
 export interface IdpKey {
   kid: string;
@@ -14,6 +14,7 @@ export interface IdpKey {
 }
 
 const registry = new Map<string, TestIdp>();
+const discoveries = new Map<string, TestIdp>();
 let installed = false;
 
 function install(): void {
@@ -21,6 +22,8 @@ function install(): void {
   installed = true;
   setOutboundFetch(async (input, init) => {
     const url = new Request(input, init).url;
+    const d = discoveries.get(url);
+    if (d) return d.serveDiscovery();
     const idp = registry.get(url);
     if (!idp) return new Response("not found", { status: 404 });
     if (idp.mode === "hang") {
@@ -44,18 +47,23 @@ export class TestIdp {
   mode: "up" | "503" | "html" | "network" | "hang" = "up";
   /** JWKS requests received. */
   fetches = 0;
+  /** Discovery requests received. */
+  discoveryFetches = 0;
+  /** The issuer its discovery document names (default its own; set to contradict it). */
+  discoveryIssuer: string | null = null;
 
   private constructor(
     readonly issuer: string,
     readonly jwksUri: string,
   ) {}
 
-  /** A new IdP at a unique issuer; jwksUri defaults to Okta's `<issuer>/v1/keys`. */
+  /** A new IdP at a unique issuer; jwksUri defaults to Okta's `<issuer>/v1/keys` (discovery names it either way). */
   static async create(opts: { issuer?: string; jwksUri?: string; alg?: "RS256" | "ES256" } = {}): Promise<TestIdp> {
     const issuer = opts.issuer ?? `https://idp-${Date.now().toString(36)}-${seq++}.okta.test/oauth2/default`;
     const idp = new TestIdp(issuer, opts.jwksUri ?? `${issuer}/v1/keys`);
     idp.published.push(await TestIdp.newKey(opts.alg ?? "RS256"));
     registry.set(idp.jwksUri, idp);
+    discoveries.set(`${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`, idp);
     install();
     return idp;
   }
@@ -69,6 +77,20 @@ export class TestIdp {
 
   get key(): IdpKey {
     return this.published[0]!;
+  }
+
+  serveDiscovery(): Response {
+    this.discoveryFetches++;
+    const base = this.issuer.replace(/\/+$/, "");
+    return Response.json({
+      issuer: this.discoveryIssuer ?? this.issuer,
+      authorization_endpoint: `${base}/v1/authorize`,
+      token_endpoint: `${base}/v1/token`,
+      jwks_uri: this.jwksUri,
+      response_types_supported: ["code"],
+      subject_types_supported: ["public"],
+      id_token_signing_alg_values_supported: ["RS256", "ES256"],
+    });
   }
 
   serveJwks(): Response {

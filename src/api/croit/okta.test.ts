@@ -59,6 +59,53 @@ describe("POST /api/auth/okta/login", () => {
     expect(own.fetches).toBe(1);
   });
 
+  it("a later ID token without a groups claim keeps the user's roles; an empty groups claim clears them", async () => {
+    const own = await TestIdp.create();
+    const tt = await oktaTenant(own);
+    const claims = { sub: "00u-keep", aud: CLIENT_ID, preferred_username: "keeper" };
+    const first = await login(tt, await own.idToken({ ...claims, groups: ["croit-admins", "viewers"] }));
+    expect(first.body.roles).toEqual(["admin", "viewer"]);
+    // The Okta app stopped sending groups (or this token simply lacks the claim): nothing is stripped.
+    const without = await login(tt, await own.idToken(claims));
+    expect(without.status).toBe(200);
+    expect(without.body.roles).toEqual(["admin", "viewer"]);
+    const user = await services().users.byExternalSubject(tt.tenant.id, `${own.issuer}|00u-keep`);
+    expect(user?.roles).toEqual(["admin", "viewer"]);
+    expect(user?.groups).toEqual(["croit-admins", "viewers"]);
+    // A malformed claim is not a statement about groups either.
+    expect((await login(tt, await own.idToken({ ...claims, groups: { admins: true } }))).body.roles).toEqual(["admin", "viewer"]);
+    // A groups claim that is present and empty is a statement: no groups, so no roles.
+    const empty = await login(tt, await own.idToken({ ...claims, groups: [] }));
+    expect(empty.body.roles).toEqual([]);
+    expect((await services().users.byExternalSubject(tt.tenant.id, `${own.issuer}|00u-keep`))?.roles).toEqual([]);
+  });
+
+  it("without jwksUri, finds the keys through the issuer's discovery document (an org server's /oauth2/v1/keys)", async () => {
+    const org = `https://org-${crypto.randomUUID().slice(0, 8)}.okta.test`;
+    const own = await TestIdp.create({ issuer: org, jwksUri: `${org}/oauth2/v1/keys` });
+    const tt = await oktaTenant(own);
+    const r = await login(tt, await own.idToken({ sub: "00u-org", aud: CLIENT_ID, preferred_username: "org-user" }));
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(own.discoveryFetches).toBe(1);
+    expect(own.fetches).toBe(1);
+    // A configured jwksUri is used as is, without discovery.
+    const pinned = await TestIdp.create();
+    const tp = await oktaTenant(pinned, { jwksUri: pinned.jwksUri });
+    expect((await login(tp, await pinned.idToken({ sub: "00u-pin", aud: CLIENT_ID, preferred_username: "pin" }))).status).toBe(200);
+    expect(pinned.discoveryFetches).toBe(0);
+  });
+
+  it("a discovery document naming another issuer (a trailing slash) is refused: 502, no user", async () => {
+    const own = await TestIdp.create();
+    own.discoveryIssuer = `${own.issuer}/`;
+    const tt = await oktaTenant(own);
+    const r = await login(tt, await own.idToken({ sub: "00u-slash", aud: CLIENT_ID, preferred_username: "slash" }));
+    expect(r.status).toBe(502);
+    expect(r.body).toEqual({ error: "temporarily_unavailable", error_description: expect.stringMatching(/names issuer/) });
+    expect(own.fetches).toBe(0);
+    expect(await services().users.byExternalSubject(tt.tenant.id, `${own.issuer}|00u-slash`)).toBeNull();
+  });
+
   it("takes the username from the email when there is no preferred_username", async () => {
     const r = await login(t, await idp.idToken({ sub: "00u-mail", aud: CLIENT_ID, email: "Mail.Only@Example.com" }));
     expect(r.status).toBe(200);

@@ -115,10 +115,15 @@ export const NewSsoConnection = z
     issuer: str("issuer", "https://northstar.okta.com", 2048),
     clientId: str("clientId", "0oa1b2c3d4", 256),
     clientSecret: z.string().min(1).max(1024).optional(),
+    tokenEndpointAuthMethod: z
+      .enum(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
+      .optional()
+      .openapi({ description: "How we authenticate at the IdP's token endpoint (OIDC Core §9); default client_secret_basic with a clientSecret, none without. private_key_jwt: we make an ES256 key and show its public JWK as clientJwk" }),
     discoveryUrl: z.string().max(2048).optional(),
     authorizationEndpoint: z.string().max(2048).optional(),
     tokenEndpoint: z.string().max(2048).optional(),
     jwksUri: z.string().max(2048).optional(),
+    userinfoEndpoint: z.string().max(2048).optional().openapi({ description: "Where to read the email when the ID token lacks it; default the discovery document's" }),
     scopes: z.string().max(512).optional().openapi({ example: "openid email profile" }),
     redirectUris: z.array(z.string().min(1).max(2048)).min(1).max(20).openapi({ example: ["https://app.northstar-isd.edu/sso/done"] }),
     defaultRoles: z.array(z.string().min(1).max(64)).max(50).optional().openapi({ example: ["USER"] }),
@@ -140,6 +145,7 @@ export const SsoConnectionPatch = NewSsoConnection.omit({ type: true })
     authorizationEndpoint: nullableUrl("null: clear (give or clear all three endpoints together)"),
     tokenEndpoint: nullableUrl("null: clear (give or clear all three endpoints together)"),
     jwksUri: nullableUrl("null: clear (give or clear all three endpoints together)"),
+    userinfoEndpoint: nullableUrl("null: back to the discovery document's"),
     enabled: z.boolean().optional().openapi({ description: "false: the connection keeps its domains but starts and finishes no login" }),
   })
   .strict()
@@ -159,10 +165,13 @@ export const SsoConnectionView = z
     issuer: z.string(),
     clientId: z.string(),
     hasClientSecret: z.boolean(),
+    tokenEndpointAuthMethod: z.string(),
+    clientJwk: z.record(z.string(), z.string()).nullable().openapi({ description: "private_key_jwt: the public key to register at the IdP (the private key is never shown)" }),
     discoveryUrl: z.string().nullable(),
     authorizationEndpoint: z.string().nullable(),
     tokenEndpoint: z.string().nullable(),
     jwksUri: z.string().nullable(),
+    userinfoEndpoint: z.string().nullable(),
     scopes: z.string(),
     redirectUris: z.array(z.string()),
     defaultRoles: z.array(z.string()),

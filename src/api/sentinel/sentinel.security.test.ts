@@ -107,7 +107,9 @@ describe("role guards refuse lesser tokens with 403", () => {
   });
 
   it("SSO connection administration needs SYSTEM_ADMIN", async () => {
-    const body = { name: "x", type: "oidc", domains: [`${t.community.id}.example`], issuer: "https://idp.example", clientId: "c", redirectUris: ["https://app.example/cb"] };
+    // Explicit endpoints: creation reads no discovery document (https://idp.example is not reachable here).
+    const endpoints = { authorizationEndpoint: "https://idp.example/a", tokenEndpoint: "https://idp.example/t", jwksUri: "https://idp.example/j" };
+    const body = { name: "x", type: "oidc", domains: [`${t.community.id}.example`], issuer: "https://idp.example", clientId: "c", redirectUris: ["https://app.example/cb"], ...endpoints };
     for (const who of ["alice", "orgadmin", "helpdesk", "admin"]) {
       const h = bearer(await sentinelLogin(t, who));
       expectError(await post("/sso/connections", body, h), 403, "forbidden");

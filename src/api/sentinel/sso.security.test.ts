@@ -183,17 +183,19 @@ describe("connection administration input", () => {
       { ...base, domains: ["ok.example"], corpId: "NO-SUCH-CORP" },
     ];
     for (const input of bad) await expect(createSsoConnection(svc, scope, input)).rejects.toMatchObject({ code: "invalid_request" });
-    await expect(createSsoConnection(svc, scope, { ...base, domains: [domain] })).rejects.toMatchObject({ code: "conflict" });
+    await expect(createSsoConnection(svc, scope, { ...base, issuer: ISSUER, domains: [domain] })).rejects.toMatchObject({ code: "conflict" });
   });
 
-  it("a discovery document naming another issuer fails initiation with 502, not 500", async () => {
+  it("a discovery document naming another issuer is refused where the connection is configured (400), not at the callback", async () => {
     const d = `disc-${t.community.id}.example`;
-    await createSsoConnection(services(), scopeOf(t), { ...base, issuer: "https://liar.example", domains: [d] });
     outbound = async (req) => (new URL(req.url).host === "liar.example" ? Response.json({ issuer: "https://someone-else.example", authorization_endpoint: "https://x/a", token_endpoint: "https://x/t", jwks_uri: "https://x/j" }) : idp.handle(req));
     try {
+      await expect(createSsoConnection(services(), scopeOf(t), { ...base, issuer: "https://liar.example", domains: [d] })).rejects.toMatchObject({ code: "invalid_request" });
+      // Unreachable or not JSON: nothing is stored unchecked either (502).
+      outbound = async (req) => (new URL(req.url).host === "liar.example" ? new Response("<html>", { status: 200 }) : idp.handle(req));
+      await expect(createSsoConnection(services(), scopeOf(t), { ...base, issuer: "https://liar.example", domains: [d] })).rejects.toMatchObject({ code: "upstream_error" });
       const r = await callJson("POST", "/v1.0/auth/sso/initiate", { email: `a@${d}` }, { host: t.host });
-      expect(r.status).toBe(502);
-      expect(r.body.code).toBe("upstream_error");
+      expect(r.status).toBe(404);
     } finally {
       outbound = (req) => idp.handle(req);
     }

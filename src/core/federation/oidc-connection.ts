@@ -1,14 +1,17 @@
 import { sha256, sha256Hex } from "../../crypto/hash";
-import { toBase64, toBase64Url, utf8 } from "../../crypto/encoding";
+import { toBase64Url, utf8 } from "../../crypto/encoding";
 import { randomToken } from "../../crypto/random";
-import { open } from "../../crypto/secret-box";
 import type { SsoConnection } from "../../storage/ports";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
+import { authenticateTokenRequest } from "./client-auth";
+import { discoverProvider, discoveryUrlOf, readJsonObject } from "./discovery";
 import { verifyExternalIdToken } from "./remote-jwks";
 import { finishSsoLogin, ssoErrorRedirect, type SsoReturn } from "./sso-login";
-import { SSO_SECRET_PURPOSE } from "./sso-connections";
+import { fetchUserinfo } from "./userinfo";
+
+export { forgetDiscoveryCache } from "./discovery";
 
 /**
  * OIDC connections: the authorization code flow (OIDC Core §3.1) with PKCE S256 (RFC 7636),
@@ -18,13 +21,14 @@ import { SSO_SECRET_PURPOSE } from "./sso-connections";
  */
 const TX_PREFIX = "sso";
 const TX_TTL = 600;
-const DISCOVERY_CACHE_MS = 10 * 60_000;
-const MAX_UPSTREAM_BYTES = 256 * 1024;
 
 export interface OidcEndpoints {
   authorizationEndpoint: string;
   tokenEndpoint: string;
   jwksUri: string;
+  userinfoEndpoint: string | null;
+  /** Whether the authorization request may carry the `claims` parameter (OIDC Core §5.5). */
+  claimsParameterSupported: boolean;
 }
 
 interface OidcTransaction extends SsoReturn {
@@ -37,54 +41,16 @@ interface OidcTransaction extends SsoReturn {
   expiresAt: number;
 }
 
-const discoveryCache = new Map<string, { at: number; endpoints: OidcEndpoints }>();
-
-/** Drops cached discovery documents (tests). */
-export function forgetDiscoveryCache(): void {
-  discoveryCache.clear();
-}
-
-async function readJson(res: Response, what: string): Promise<Record<string, unknown>> {
-  const text = await res.text();
-  if (text.length > MAX_UPSTREAM_BYTES) throw new AuthError("upstream_error", `${what} answer is too large`);
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new AuthError("upstream_error", `${what} did not answer JSON`);
-}
-
 /**
  * The connection's endpoints: as configured, or from the issuer's discovery document (OIDC
- * Discovery §4), whose `issuer` must equal the configured one exactly (§4.3).
+ * Discovery §4), whose `issuer` must equal the configured one exactly (§4.3; discovery.ts).
  */
 export async function oidcEndpoints(svc: Services, c: SsoConnection): Promise<OidcEndpoints> {
   if (c.authorizationEndpoint && c.tokenEndpoint && c.jwksUri) {
-    return { authorizationEndpoint: c.authorizationEndpoint, tokenEndpoint: c.tokenEndpoint, jwksUri: c.jwksUri };
+    return { authorizationEndpoint: c.authorizationEndpoint, tokenEndpoint: c.tokenEndpoint, jwksUri: c.jwksUri, userinfoEndpoint: c.userinfoEndpoint, claimsParameterSupported: false };
   }
-  const url = c.discoveryUrl ?? `${c.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
-  const hit = discoveryCache.get(url);
-  if (hit && Date.now() - hit.at < DISCOVERY_CACHE_MS) return hit.endpoints;
-  let res: Response;
-  try {
-    res = await svc.fetch(url, { headers: { accept: "application/json" } });
-  } catch {
-    throw new AuthError("upstream_error", "identity provider discovery is unreachable");
-  }
-  if (!res.ok) throw new AuthError("upstream_error", `identity provider discovery answered ${res.status}`);
-  const doc = await readJson(res, "identity provider discovery");
-  if (doc.issuer !== c.issuer) throw new AuthError("upstream_error", "identity provider discovery names another issuer");
-  const pick = (k: string) => {
-    const v = doc[k];
-    if (typeof v !== "string" || !v) throw new AuthError("upstream_error", `identity provider discovery has no ${k}`);
-    return v;
-  };
-  const endpoints = { authorizationEndpoint: pick("authorization_endpoint"), tokenEndpoint: pick("token_endpoint"), jwksUri: pick("jwks_uri") };
-  if (discoveryCache.size > 500) discoveryCache.clear();
-  discoveryCache.set(url, { at: Date.now(), endpoints });
-  return endpoints;
+  const d = await discoverProvider(svc, discoveryUrlOf(c.issuer, c.discoveryUrl), c.issuer);
+  return { ...d, userinfoEndpoint: c.userinfoEndpoint ?? d.userinfoEndpoint };
 }
 
 /** RFC 7636 §4.2: code_challenge = BASE64URL(SHA256(ASCII(code_verifier))). */
@@ -125,6 +91,9 @@ export async function initiateOidc(
   q.set("code_challenge", await pkceChallenge(verifier));
   q.set("code_challenge_method", "S256");
   q.set("login_hint", input.email);
+  // OIDC Core §5.5: where the provider honours it, ask for the email in the ID token itself,
+  // which saves the UserInfo round trip at the callback.
+  if (endpoints.claimsParameterSupported) q.set("claims", JSON.stringify({ id_token: { email: { essential: true }, email_verified: null } }));
   recordAudit(svc, scope, "sso_initiated", { detail: { connectionId: c.id } });
   return { authorizationUrl: url.toString() };
 }
@@ -143,8 +112,9 @@ const PASSED_ERRORS = new Set(["access_denied", "login_required", "consent_requi
 
 /**
  * The callback: the state must name a live transaction of this tenant, claimed once; then the
- * code is exchanged at the token endpoint (with the PKCE verifier, client_secret_basic), the ID
- * token verified against the IdP's JWKS (iss, aud, exp, iat, nonce), the email's domain checked
+ * code is exchanged at the token endpoint (with the PKCE verifier and the connection's client
+ * authentication), the ID token verified against the IdP's JWKS (iss, aud, exp, iat, nonce), the
+ * email taken from it or else from UserInfo, the email's domain checked
  * against the connection's, and the login finished. Before the transaction is known errors are
  * thrown (the surface answers them); after it, the browser is sent back to the app with
  * `#error=...`, unless the connection was deleted or no longer lists the app's redirect URI
@@ -179,8 +149,9 @@ export async function completeOidcCallback(svc: Services, scope: Scope, input: O
 
   try {
     const endpoints = await oidcEndpoints(svc, c);
-    const idToken = await exchangeCode(svc, c, endpoints, input.code, tx);
-    const claims = await verifyExternalIdToken(svc, idToken, { issuer: c.issuer, audience: c.clientId, jwksUri: endpoints.jwksUri, nonce: tx.nonce, maxAgeSeconds: TX_TTL });
+    const tokens = await exchangeCode(svc, c, endpoints, input.code, tx);
+    const idClaims = await verifyExternalIdToken(svc, tokens.idToken, { issuer: c.issuer, audience: c.clientId, jwksUri: endpoints.jwksUri, nonce: tx.nonce, maxAgeSeconds: TX_TTL });
+    const claims = await withUserinfo(svc, endpoints, tokens.accessToken, idClaims);
     const email = typeof claims.email === "string" ? claims.email.trim().toLowerCase() : "";
     const domain = email.split("@")[1] ?? "";
     // A connection speaks only for its own domains: an IdP cannot log in users of another one.
@@ -204,23 +175,39 @@ export async function completeOidcCallback(svc: Services, scope: Scope, input: O
   }
 }
 
-/** RFC 6749 §4.1.3 token request with RFC 7636 §4.5 code_verifier; returns the ID token. */
-async function exchangeCode(svc: Services, c: SsoConnection, endpoints: OidcEndpoints, code: string, tx: OidcTransaction): Promise<string> {
+/**
+ * The identity's claims: the ID token's, and when it lacks the email (a provider following
+ * OIDC Core §5.4 strictly sends scope-requested claims from UserInfo only), the email, its
+ * verification and the names from UserInfo, whose `sub` must be the ID token's (userinfo.ts).
+ * The email and email_verified are always taken together from one source.
+ */
+async function withUserinfo<T extends { sub: string } & Record<string, unknown>>(svc: Services, endpoints: OidcEndpoints, accessToken: string | null, idClaims: T): Promise<T> {
+  if (typeof idClaims.email === "string" && idClaims.email) return idClaims;
+  if (!endpoints.userinfoEndpoint || !accessToken) return idClaims;
+  const info = await fetchUserinfo(svc, endpoints.userinfoEndpoint, accessToken, idClaims.sub);
+  const merged: Record<string, unknown> = { ...idClaims, email: info.email, email_verified: info.email_verified };
+  for (const k of ["given_name", "family_name"]) if (merged[k] === undefined && info[k] !== undefined) merged[k] = info[k];
+  return merged as T;
+}
+
+/**
+ * RFC 6749 §4.1.3 token request with RFC 7636 §4.5 code_verifier, authenticated as the
+ * connection says (client-auth.ts); returns the ID token and the access token (for UserInfo).
+ */
+async function exchangeCode(svc: Services, c: SsoConnection, endpoints: OidcEndpoints, code: string, tx: OidcTransaction): Promise<{ idToken: string; accessToken: string | null }> {
   const body = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: tx.callbackUrl, code_verifier: tx.verifier, client_id: c.clientId });
   const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
-  if (c.clientSecretSealed) {
-    const secret = await open(svc.config.keyEncryptionSecret, SSO_SECRET_PURPOSE, c.clientSecretSealed);
-    // RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
-    headers.authorization = `Basic ${toBase64(utf8(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(secret)}`))}`;
-  }
+  await authenticateTokenRequest(svc, c, endpoints.tokenEndpoint, body, headers);
   let res: Response;
   try {
     res = await svc.fetch(endpoints.tokenEndpoint, { method: "POST", headers, body: body.toString() });
   } catch {
     throw new AuthError("upstream_error", "the identity provider's token endpoint is unreachable");
   }
-  const json = await readJson(res, "the token endpoint");
+  const json = await readJsonObject(res, "the token endpoint");
   if (!res.ok) throw new AuthError("invalid_grant", `the identity provider refused the code (${typeof json.error === "string" ? json.error.slice(0, 64) : res.status})`);
   if (typeof json.id_token !== "string") throw new AuthError("upstream_error", "the token endpoint returned no ID token");
-  return json.id_token;
+  // Only a Bearer access token can be presented to UserInfo as we do (RFC 6750 §2.1).
+  const bearer = typeof json.access_token === "string" && json.access_token.length <= 8192 && (typeof json.token_type !== "string" || json.token_type.toLowerCase() === "bearer");
+  return { idToken: json.id_token, accessToken: bearer ? (json.access_token as string) : null };
 }

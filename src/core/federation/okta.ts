@@ -3,6 +3,7 @@ import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
 import type { OktaSettings } from "../tenants/settings";
+import { discoverProvider, discoveryUrlOf } from "./discovery";
 import { verifyExternalIdToken } from "./remote-jwks";
 import { provisionFederatedUser } from "./provision";
 
@@ -31,9 +32,26 @@ export function oktaSignInConfig(scope: Scope): OktaSignInConfig {
   return { baseUrl: o.baseUrl, clientId: o.clientId, issuer: o.issuer, audience: o.audience, mapRoles: o.mapRoles };
 }
 
-/** Where the issuer's keys are: configured, or Okta's layout `<issuer>/v1/keys`. */
-export function oktaJwksUri(o: OktaSettings): string {
-  return o.jwksUri ?? `${o.issuer.replace(/\/+$/, "")}/v1/keys`;
+/**
+ * Where the issuer's keys are: configured, or the `jwks_uri` of the issuer's discovery document
+ * (OIDC Discovery §4; its `issuer` must be the configured one, §4.3). Okta's layouts differ by
+ * authorization server (`<issuer>/v1/keys` for a custom one, `<org>/oauth2/v1/keys` for the org
+ * server), so no path is guessed.
+ */
+export async function oktaJwksUri(svc: Services, o: OktaSettings): Promise<string> {
+  if (o.jwksUri) return o.jwksUri;
+  return (await discoverProvider(svc, discoveryUrlOf(o.issuer), o.issuer)).jwksUri;
+}
+
+/**
+ * The ID token's groups, or undefined when it carries no `groups` claim. An absent claim says
+ * nothing about the user's groups (the Okta application may simply not be configured to send
+ * it), so it must not be read as "no groups": that would strip every role the user holds.
+ * A single string is one group; any other shape counts as absent.
+ */
+export function groupsClaim(v: unknown): string[] | undefined {
+  const list = typeof v === "string" ? [v] : Array.isArray(v) ? v : undefined;
+  return list?.filter((g): g is string => typeof g === "string" && g.length > 0 && g.length <= 256).slice(0, 500);
 }
 
 /**
@@ -55,8 +73,8 @@ function stringClaim(v: unknown): string | null {
 
 /**
  * Login with an Okta ID token: verified against the issuer's JWKS (signature, asymmetric
- * algorithm, iss, aud, exp, iat; remote-jwks.ts), its `groups` claim mapped to roles, the user
- * created on first login and its roles updated on later ones (provision.ts).
+ * algorithm, iss, aud, exp, iat; remote-jwks.ts), its `groups` claim, when present, mapped to
+ * roles, the user created on first login and its roles updated on later ones (provision.ts).
  *
  * The ID token's audience is the Okta application's client id (OIDC Core §3.1.3.7 step 3);
  * a token whose aud is the configured `audience` is accepted too, since both name this tenant's
@@ -70,7 +88,7 @@ export async function oktaLogin(svc: Services, scope: Scope, idToken: string): P
     claims = await verifyExternalIdToken(svc, idToken, {
       issuer: o.issuer,
       audience: [...new Set([o.clientId, o.audience])],
-      jwksUri: oktaJwksUri(o),
+      jwksUri: await oktaJwksUri(svc, o),
     });
   } catch (e) {
     if (e instanceof AuthError && e.code === "invalid_token") {
@@ -79,7 +97,7 @@ export async function oktaLogin(svc: Services, scope: Scope, idToken: string): P
     }
     throw e;
   }
-  const groups = Array.isArray(claims.groups) ? claims.groups.filter((g): g is string => typeof g === "string" && g.length <= 256) : [];
+  const groups = groupsClaim(claims.groups);
   const email = stringClaim(claims.email);
   const { user, created } = await provisionFederatedUser(
     svc,
@@ -92,8 +110,9 @@ export async function oktaLogin(svc: Services, scope: Scope, idToken: string): P
       username: stringClaim(claims.preferred_username) ?? email,
       firstName: stringClaim(claims.given_name),
       lastName: stringClaim(claims.family_name),
-      roles: mapOktaGroups(o.mapRoles, groups),
-      groups,
+      // Roles and groups are replaced only from a groups claim that is present; without one the
+      // user keeps what it has (a new user starts with none).
+      ...(groups ? { roles: mapOktaGroups(o.mapRoles, groups), groups } : {}),
     },
     o.communityId ? { communityId: o.communityId } : {},
   );

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createTestTenant, services, type TestTenant } from "../../../test/helpers/tenant";
 import type { Scope } from "../context";
 import { parseTenantSettings } from "../tenants/settings";
-import { mapOktaGroups, oktaJwksUri } from "./okta";
+import { TestIdp } from "../../../test/helpers/idp";
+import { forgetDiscoveryCache } from "./discovery";
+import { groupsClaim, mapOktaGroups, oktaJwksUri } from "./okta";
 import { externalSubjectOf, provisionFederatedUser } from "./provision";
 
 let t: TestTenant;
@@ -83,9 +85,28 @@ describe("Okta helpers", () => {
     expect(mapOktaGroups(map, [])).toEqual([]);
   });
 
-  it("defaults the JWKS to Okta's <issuer>/v1/keys", () => {
+  it("takes the JWKS location from the issuer's discovery document unless one is configured", async () => {
+    const svc = services();
+    forgetDiscoveryCache();
+    // An org authorization server: keys at <org>/oauth2/v1/keys, not <issuer>/v1/keys.
+    const org = `https://org-${Date.now()}.okta.test`;
+    const idp = await TestIdp.create({ issuer: org, jwksUri: `${org}/oauth2/v1/keys` });
     const base = { baseUrl: "b", clientId: "c", audience: "a", mapRoles: {} };
-    expect(oktaJwksUri({ ...base, issuer: "https://x.okta.com/oauth2/default/" })).toBe("https://x.okta.com/oauth2/default/v1/keys");
-    expect(oktaJwksUri({ ...base, issuer: "https://x.okta.com", jwksUri: "https://x.okta.com/oauth2/v1/keys" })).toBe("https://x.okta.com/oauth2/v1/keys");
+    expect(await oktaJwksUri(svc, { ...base, issuer: idp.issuer })).toBe(idp.jwksUri);
+    expect(idp.discoveryFetches).toBe(1);
+    expect(await oktaJwksUri(svc, { ...base, issuer: idp.issuer, jwksUri: "https://x.okta.com/keys" })).toBe("https://x.okta.com/keys");
+    // A discovery document naming another issuer (a trailing slash) is not used.
+    const slash = await TestIdp.create({ issuer: `https://slash-${Date.now()}.okta.test/oauth2/default` });
+    slash.discoveryIssuer = `${slash.issuer}/`;
+    expect(await code(oktaJwksUri(svc, { ...base, issuer: slash.issuer }))).toBe("upstream_error");
+  });
+
+  it("reads groups only from a groups claim that is present", () => {
+    expect(groupsClaim(undefined)).toBeUndefined();
+    expect(groupsClaim(null)).toBeUndefined();
+    expect(groupsClaim({ a: 1 })).toBeUndefined();
+    expect(groupsClaim([])).toEqual([]);
+    expect(groupsClaim("admins")).toEqual(["admins"]);
+    expect(groupsClaim(["admins", 3, "", "ops"])).toEqual(["admins", "ops"]);
   });
 });

@@ -4,11 +4,15 @@ import { AuthError } from "../errors";
 
 /**
  * Verification of ID tokens issued by external IdPs (Okta, OIDC connections): the issuer's
- * JWKS is fetched, cached per URI in the isolate, and refetched when a token names an unknown
- * kid (at most once per REFETCH_MS, so a flood of forged kids cannot hammer the IdP).
+ * JWKS is fetched, cached per URI in the isolate, and fetched again at once when a token names
+ * a kid the cached set lacks: a provider that has just rotated its signing key (OIDC Core
+ * §10.1.1: the new key is published, then used) must not fail logins until the cache expires.
+ * That refetch is rate limited per issuer (REFETCH_MS), and concurrent callers share one fetch,
+ * so a flood of tokens with invented kids costs the IdP at most one request per interval.
  */
 const CACHE_MS = 10 * 60_000;
-const REFETCH_MS = 30_000;
+/** At most one unknown-kid refetch per issuer per this interval (in the isolate). */
+export const REFETCH_MS = 5_000;
 const MAX_JWKS_BYTES = 256 * 1024;
 /** An IdP that does not answer within this is treated as down (rather than hanging the login). */
 const FETCH_TIMEOUT_MS = 5_000;
@@ -23,6 +27,10 @@ interface CachedJwks {
 const jwksCache = new Map<string, CachedJwks>();
 /** When each URI's last fetch failed. */
 const failedAt = new Map<string, number>();
+/** When each issuer's last unknown-kid refetch started. */
+const refetchedAt = new Map<string, number>();
+/** Fetches in flight per URI: concurrent callers wait for the same answer. */
+const inflight = new Map<string, Promise<JSONWebKeySet>>();
 
 async function fetchJwks(svc: Services, uri: string): Promise<JSONWebKeySet> {
   let res: Response;
@@ -44,34 +52,52 @@ async function fetchJwks(svc: Services, uri: string): Promise<JSONWebKeySet> {
     throw new AuthError("upstream_error", "identity provider keys are not a JWKS");
   }
   const jwks = body as JSONWebKeySet;
+  if (jwksCache.size >= 1000) jwksCache.clear();
   jwksCache.set(uri, { at: Date.now(), jwks });
   return jwks;
 }
 
-async function jwksFor(svc: Services, uri: string, kid: string | undefined): Promise<JSONWebKeySet> {
+/** One fetch per URI at a time, with the failure backoff; falls back to held keys while the IdP is down. */
+function refresh(svc: Services, uri: string, hit: CachedJwks | undefined): Promise<JSONWebKeySet> {
+  const running = inflight.get(uri);
+  if (running) return running;
+  const p = (async () => {
+    // While the IdP is down we keep verifying with the keys we hold, if any (a token they do not
+    // know still fails), rather than failing every login until it is back.
+    const failed = failedAt.get(uri);
+    if (failed !== undefined && Date.now() - failed < FAILURE_BACKOFF_MS) {
+      if (hit) return hit.jwks;
+      throw new AuthError("upstream_error", "identity provider keys are unreachable");
+    }
+    try {
+      const jwks = await fetchJwks(svc, uri);
+      failedAt.delete(uri);
+      return jwks;
+    } catch (e) {
+      if (!(e instanceof AuthError) || e.code !== "upstream_error") throw e;
+      if (failedAt.size >= 1000) failedAt.clear();
+      failedAt.set(uri, Date.now());
+      if (hit) return hit.jwks;
+      throw e;
+    }
+  })().finally(() => inflight.delete(uri));
+  inflight.set(uri, p);
+  return p;
+}
+
+async function jwksFor(svc: Services, issuer: string, uri: string, kid: string | undefined): Promise<JSONWebKeySet> {
   const hit = jwksCache.get(uri);
-  const fresh = hit && Date.now() - hit.at < CACHE_MS;
-  const knowsKid = hit && (!kid || hit.jwks.keys.some((k) => k.kid === kid));
-  if (hit && fresh && knowsKid) return hit.jwks;
-  if (hit && !knowsKid && Date.now() - hit.at < REFETCH_MS) return hit.jwks;
-  // While the IdP is down we keep verifying with the keys we hold, if any (a token they do not
-  // know still fails), rather than failing every login until it is back.
-  const failed = failedAt.get(uri);
-  if (failed !== undefined && Date.now() - failed < FAILURE_BACKOFF_MS) {
-    if (hit) return hit.jwks;
-    throw new AuthError("upstream_error", "identity provider keys are unreachable");
-  }
-  try {
-    const jwks = await fetchJwks(svc, uri);
-    failedAt.delete(uri);
-    return jwks;
-  } catch (e) {
-    if (!(e instanceof AuthError) || e.code !== "upstream_error") throw e;
-    if (failedAt.size >= 1000) failedAt.clear();
-    failedAt.set(uri, Date.now());
-    if (hit) return hit.jwks;
-    throw e;
-  }
+  const fresh = hit !== undefined && Date.now() - hit.at < CACHE_MS;
+  if (!hit || !fresh) return refresh(svc, uri, hit);
+  const knowsKid = !kid || hit.jwks.keys.some((k) => k.kid === kid);
+  if (knowsKid) return hit.jwks;
+  // An unknown kid: a rotation, or a forgery. Refetch at once, but at most once per interval
+  // per issuer; the mark is set before the fetch so that concurrent callers cannot all pass.
+  const last = refetchedAt.get(issuer);
+  if (last !== undefined && Date.now() - last < REFETCH_MS) return inflight.get(uri) ?? hit.jwks;
+  if (refetchedAt.size >= 1000) refetchedAt.clear();
+  refetchedAt.set(issuer, Date.now());
+  return refresh(svc, uri, hit);
 }
 
 export interface ExternalTokenExpectations {
@@ -104,7 +130,7 @@ export async function verifyExternalIdToken(svc: Services, token: string, exp: E
   }
   // Refused on its face (alg none, HMAC, ...): no need to ask the IdP for its keys.
   if (typeof alg !== "string" || !ALGORITHMS.includes(alg)) throw new AuthError("invalid_token", "ID token algorithm not allowed");
-  const jwks = await jwksFor(svc, exp.jwksUri, kid);
+  const jwks = await jwksFor(svc, exp.issuer, exp.jwksUri, kid);
   try {
     const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
       algorithms: ALGORITHMS,
@@ -130,4 +156,6 @@ export async function verifyExternalIdToken(svc: Services, token: string, exp: E
 export function forgetJwksCache(): void {
   jwksCache.clear();
   failedAt.clear();
+  refetchedAt.clear();
+  inflight.clear();
 }

@@ -1,4 +1,6 @@
 import { seal } from "../../crypto/secret-box";
+import { newClientKey, SSO_SECRET_PURPOSE, TOKEN_ENDPOINT_AUTH_METHODS, usesSecret, type TokenEndpointAuthMethod } from "./client-auth";
+import { discoveryUrlOf, fetchDiscovery, otherIssuerMessage } from "./discovery";
 import { uuid } from "../../crypto/random";
 import type { SsoConnection } from "../../storage/ports";
 import type { Scope, Services } from "../context";
@@ -8,11 +10,14 @@ import { findOrganisation } from "../tenants/organisation";
 
 /**
  * Administration of SSO connections: one per set of email domains in a tenant. The client
- * secret is sealed at rest with crypto/secret-box.ts (purpose SSO_SECRET_PURPOSE) and never
- * returned. Used by the Sentinel extension routes /sso/connections (create, list, read, change,
- * delete), by tests and by the development seed.
+ * secret and the private_key_jwt key are sealed at rest with crypto/secret-box.ts (client-auth.ts)
+ * and never returned; the key's public half is. A connection that uses discovery is checked
+ * against its discovery document when it is created or its issuer or endpoints change: a
+ * document naming another issuer (OIDC Discovery §4.3) is refused here, not after a user has
+ * signed in at the provider. Used by the Sentinel extension routes /sso/connections (create,
+ * list, read, change, delete), by tests and by the development seed.
  */
-export const SSO_SECRET_PURPOSE = "sso-client-secret";
+export { SSO_SECRET_PURPOSE };
 
 export interface NewSsoConnection {
   name: string;
@@ -23,23 +28,33 @@ export interface NewSsoConnection {
   issuer: string;
   clientId: string;
   clientSecret?: string | undefined;
+  /** Default: client_secret_basic with a secret, none without. */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined;
   /** Discovery document URL; default `<issuer>/.well-known/openid-configuration` when no endpoints are given. */
   discoveryUrl?: string | undefined;
   authorizationEndpoint?: string | undefined;
   tokenEndpoint?: string | undefined;
   jwksUri?: string | undefined;
+  /** UserInfo endpoint; default discovery's (with explicit endpoints: none, so the ID token must carry the email). */
+  userinfoEndpoint?: string | undefined;
   scopes?: string | undefined;
   /** The app's redirect URIs: where the callback may send the user with its token. */
   redirectUris: string[];
   defaultRoles?: string[] | undefined;
 }
 
-/** A connection as shown to administrators: everything but the sealed secret. */
-export type SsoConnectionView = Omit<SsoConnection, "clientSecretSealed"> & { hasClientSecret: boolean };
+/**
+ * A connection as shown to administrators: everything but the sealed secret and key; the
+ * private_key_jwt public key as `clientJwk`, to register at the IdP.
+ */
+export type SsoConnectionView = Omit<SsoConnection, "clientSecretSealed" | "clientKeySealed" | "clientPublicJwk"> & {
+  hasClientSecret: boolean;
+  clientJwk: Record<string, string> | null;
+};
 
 export function viewConnection(c: SsoConnection): SsoConnectionView {
-  const { clientSecretSealed, ...rest } = c;
-  return { ...rest, hasClientSecret: clientSecretSealed !== null };
+  const { clientSecretSealed, clientKeySealed: _key, clientPublicJwk, ...rest } = c;
+  return { ...rest, hasClientSecret: clientSecretSealed !== null, clientJwk: clientPublicJwk };
 }
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -68,14 +83,14 @@ function requireUrl(value: string | undefined, field: string): string | null {
 }
 
 /** Everything a connection's configuration holds after validation (what create and update store). */
-type ValidConnection = Omit<SsoConnection, "id" | "tenantId" | "createdAt" | "enabled" | "clientSecretSealed">;
+type ValidConnection = Omit<SsoConnection, "id" | "tenantId" | "createdAt" | "enabled" | "clientSecretSealed" | "tokenEndpointAuthMethod" | "clientKeySealed" | "clientPublicJwk">;
 
 /**
  * The one validation of a connection's configuration, for creation and for every change (an
  * update is validated as the whole connection it would leave, so no combination of partial
  * changes can store what creation refuses). Normalises domains and scopes.
  */
-async function validateConnection(svc: Services, scope: Scope, input: NewSsoConnection): Promise<ValidConnection> {
+async function validateConnection(svc: Services, scope: Scope, input: NewSsoConnection, checkDiscovery = true): Promise<ValidConnection> {
   if (input.type !== "oidc") throw new AuthError("invalid_request", "type: only oidc connections can be created for now");
   const domains = [...new Set(input.domains.map((d) => String(d).trim().toLowerCase()))];
   if (domains.length === 0 || domains.length > 50 || !domains.every((d) => DOMAIN.test(d))) {
@@ -94,6 +109,7 @@ async function validateConnection(svc: Services, scope: Scope, input: NewSsoConn
   const given = Object.values(endpoints).filter((v) => v !== null).length;
   if (given !== 0 && given !== 3) throw new AuthError("invalid_request", "authorizationEndpoint, tokenEndpoint and jwksUri: give all three, or none to use discovery");
   const discoveryUrl = requireUrl(input.discoveryUrl, "discoveryUrl");
+  const userinfoEndpoint = requireUrl(input.userinfoEndpoint, "userinfoEndpoint");
   if (input.redirectUris.length === 0 || input.redirectUris.length > 20 || !input.redirectUris.every(isAcceptableUrl)) {
     throw new AuthError("invalid_request", "redirectUris: one to twenty https URLs (http only on localhost), without fragments");
   }
@@ -102,6 +118,7 @@ async function validateConnection(svc: Services, scope: Scope, input: NewSsoConn
   if (input.clientSecret !== undefined && (input.clientSecret.length === 0 || input.clientSecret.length > 1024)) {
     throw new AuthError("invalid_request", "clientSecret: 1 to 1024 characters");
   }
+  if (given === 0 && checkDiscovery) await checkIssuer(svc, issuer, discoveryUrl);
   return {
     communityId: org.id,
     name: String(input.name).slice(0, 200),
@@ -111,10 +128,56 @@ async function validateConnection(svc: Services, scope: Scope, input: NewSsoConn
     clientId: input.clientId,
     discoveryUrl,
     ...endpoints,
+    userinfoEndpoint,
     scopes,
     redirectUris: input.redirectUris,
     defaultRoles: (input.defaultRoles ?? []).map(String).slice(0, 50),
   };
+}
+
+/**
+ * OIDC Discovery §4.3: the document's issuer must be exactly the configured one. A document
+ * that names another (a trailing slash, another tenant's path) would let /sso/initiate start
+ * logins whose ID tokens can then never be accepted; so it is refused where it is configured.
+ * An unreachable document is refused too (502): nothing is stored that was not checked.
+ */
+async function checkIssuer(svc: Services, issuer: string, discoveryUrl: string | null): Promise<void> {
+  const doc = await fetchDiscovery(svc, discoveryUrlOf(issuer, discoveryUrl));
+  if (doc.issuer !== issuer) throw new AuthError("invalid_request", `issuer: ${otherIssuerMessage(issuer, doc.issuer)}`);
+}
+
+/** The stored client credentials of a connection. */
+type Credentials = Pick<SsoConnection, "tokenEndpointAuthMethod" | "clientSecretSealed" | "clientKeySealed" | "clientPublicJwk">;
+
+/**
+ * The method and what it needs: a secret for client_secret_basic and _post (and none for the
+ * others: a secret that would never be sent is refused rather than stored), a key pair for
+ * private_key_jwt, made once and kept while the method stays private_key_jwt.
+ * `secret`: undefined keeps the current one, null removes it, a string replaces it.
+ */
+async function credentials(svc: Services, method: unknown, secret: string | null | undefined, current: Credentials | null): Promise<Credentials> {
+  if (!TOKEN_ENDPOINT_AUTH_METHODS.includes(method as TokenEndpointAuthMethod)) {
+    throw new AuthError("invalid_request", `tokenEndpointAuthMethod: one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(", ")}`);
+  }
+  const m = method as TokenEndpointAuthMethod;
+  if (usesSecret(m)) {
+    const sealed = secret === undefined ? (current?.clientSecretSealed ?? null) : secret === null ? null : await seal(svc.config.keyEncryptionSecret, SSO_SECRET_PURPOSE, secret);
+    if (!sealed) throw new AuthError("invalid_request", `clientSecret: required with ${m}`);
+    return { tokenEndpointAuthMethod: m, clientSecretSealed: sealed, clientKeySealed: null, clientPublicJwk: null };
+  }
+  if (typeof secret === "string") throw new AuthError("invalid_request", `clientSecret: not used with ${m}`);
+  if (m === "none") return { tokenEndpointAuthMethod: m, clientSecretSealed: null, clientKeySealed: null, clientPublicJwk: null };
+  if (current?.clientKeySealed && current.clientPublicJwk) return { tokenEndpointAuthMethod: m, clientSecretSealed: null, clientKeySealed: current.clientKeySealed, clientPublicJwk: current.clientPublicJwk };
+  const key = await newClientKey(svc.config.keyEncryptionSecret);
+  return { tokenEndpointAuthMethod: m, clientSecretSealed: null, clientKeySealed: key.sealed, clientPublicJwk: key.publicJwk };
+}
+
+/** The method a change leaves when it names none: private_key_jwt stays; otherwise a secret means a secret method, no secret none. */
+function impliedMethod(current: SsoConnection, secret: string | null | undefined): TokenEndpointAuthMethod {
+  if (current.tokenEndpointAuthMethod === "private_key_jwt") return "private_key_jwt";
+  const hasSecret = secret === undefined ? current.clientSecretSealed !== null : secret !== null;
+  if (!hasSecret) return "none";
+  return usesSecret(current.tokenEndpointAuthMethod) ? current.tokenEndpointAuthMethod : "client_secret_basic";
 }
 
 const conflict = () => new AuthError("conflict", "one of these domains already has an SSO connection");
@@ -129,12 +192,13 @@ async function domainsTaken(svc: Services, scope: Scope, domains: string[], self
 /** Validates and stores a new connection; a domain already bound in the tenant is a `conflict`. */
 export async function createSsoConnection(svc: Services, scope: Scope, input: NewSsoConnection, actorId: string | null = null): Promise<SsoConnectionView> {
   const fields = await validateConnection(svc, scope, input);
+  const method = input.tokenEndpointAuthMethod ?? (input.clientSecret ? "client_secret_basic" : "none");
   const id = uuid();
   const connection: Omit<SsoConnection, "createdAt"> = {
     id,
     tenantId: scope.tenant.id,
     ...fields,
-    clientSecretSealed: input.clientSecret ? await seal(svc.config.keyEncryptionSecret, SSO_SECRET_PURPOSE, input.clientSecret) : null,
+    ...(await credentials(svc, method, input.clientSecret, null)),
     enabled: true,
   };
   if (await domainsTaken(svc, scope, fields.domains, null)) throw conflict();
@@ -169,10 +233,12 @@ export interface SsoConnectionPatch {
   issuer?: string | undefined;
   clientId?: string | undefined;
   clientSecret?: string | null | undefined;
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined;
   discoveryUrl?: string | null | undefined;
   authorizationEndpoint?: string | null | undefined;
   tokenEndpoint?: string | null | undefined;
   jwksUri?: string | null | undefined;
+  userinfoEndpoint?: string | null | undefined;
   scopes?: string | undefined;
   redirectUris?: string[] | undefined;
   defaultRoles?: string[] | undefined;
@@ -188,10 +254,12 @@ const PATCHED: Record<keyof SsoConnectionPatch, keyof SsoConnection> = {
   issuer: "issuer",
   clientId: "clientId",
   clientSecret: "clientSecretSealed",
+  tokenEndpointAuthMethod: "tokenEndpointAuthMethod",
   discoveryUrl: "discoveryUrl",
   authorizationEndpoint: "authorizationEndpoint",
   tokenEndpoint: "tokenEndpoint",
   jwksUri: "jwksUri",
+  userinfoEndpoint: "userinfoEndpoint",
   scopes: "scopes",
   redirectUris: "redirectUris",
   defaultRoles: "defaultRoles",
@@ -210,6 +278,9 @@ export async function updateSsoConnection(svc: Services, scope: Scope, id: strin
   const current = await svc.ssoConnections.byId(scope.tenant.id, id);
   if (!current) throw notFound();
   if (current.type !== "oidc") throw new AuthError("invalid_request", "type: only oidc connections can be changed for now");
+  // The discovery document is read again only when what it is checked against changes.
+  const where = ["issuer", "discoveryUrl", "authorizationEndpoint", "tokenEndpoint", "jwksUri"] as const;
+  const moved = where.some((k) => patch[k] !== undefined && patch[k] !== current[k]);
   const fields = await validateConnection(svc, scope, {
     name: patch.name ?? current.name,
     type: "oidc",
@@ -222,16 +293,18 @@ export async function updateSsoConnection(svc: Services, scope: Scope, id: strin
     authorizationEndpoint: patchedUrl(patch.authorizationEndpoint, current.authorizationEndpoint),
     tokenEndpoint: patchedUrl(patch.tokenEndpoint, current.tokenEndpoint),
     jwksUri: patchedUrl(patch.jwksUri, current.jwksUri),
+    userinfoEndpoint: patchedUrl(patch.userinfoEndpoint, current.userinfoEndpoint),
     scopes: patch.scopes ?? current.scopes,
     redirectUris: patch.redirectUris ?? current.redirectUris,
     defaultRoles: patch.defaultRoles ?? current.defaultRoles,
-  });
+  }, moved);
   const secret = patch.clientSecret;
+  const method = patch.tokenEndpointAuthMethod ?? impliedMethod(current, secret);
   const next: Omit<SsoConnection, "createdAt"> = {
     id,
     tenantId: scope.tenant.id,
     ...fields,
-    clientSecretSealed: secret === undefined ? current.clientSecretSealed : secret === null ? null : await seal(svc.config.keyEncryptionSecret, SSO_SECRET_PURPOSE, secret),
+    ...(await credentials(svc, method, secret, current)),
     enabled: patch.enabled ?? current.enabled,
   };
   // A newly given secret counts as a change even when equal to the old one (rotation is audited).

@@ -30,7 +30,7 @@ const oktaSchema = z.object({
   audience: z.string(),
   /** Okta group -> our roles. */
   mapRoles: z.record(z.string(), z.array(z.string())).default({}),
-  /** Where the issuer's keys are; defaults to `<issuer>/v1/keys` (Okta's layout). */
+  /** Where the issuer's keys are; default: the `jwks_uri` of the issuer's discovery document (core/federation/okta.ts). */
   jwksUri: z.string().optional(),
   /** Community that users created by an Okta login join; default: the request's. */
   communityId: z.string().optional(),

@@ -5,9 +5,21 @@ import { ssoConnectionDomains, ssoConnections } from "./schema";
 
 type Row = typeof ssoConnections.$inferSelect;
 
+const METHODS = new Set<string>(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]);
+
+/** A stored method, or for rows older than the column what they did: Basic with a secret, none without. */
+const authMethod = (r: Row): SsoConnection["tokenEndpointAuthMethod"] =>
+  r.tokenEndpointAuthMethod && METHODS.has(r.tokenEndpointAuthMethod)
+    ? (r.tokenEndpointAuthMethod as SsoConnection["tokenEndpointAuthMethod"])
+    : r.clientSecretSealed
+      ? "client_secret_basic"
+      : "none";
+
 const toConnection = (r: Row): SsoConnection => ({
   ...r,
   type: r.type === "saml" ? "saml" : "oidc",
+  tokenEndpointAuthMethod: authMethod(r),
+  clientPublicJwk: r.clientPublicJwk ? parseJson<Record<string, string> | null>(r.clientPublicJwk, null) : null,
   domains: parseJson<string[]>(r.domains, []),
   redirectUris: parseJson<string[]>(r.redirectUris, []),
   defaultRoles: parseJson<string[]>(r.defaultRoles, []),
@@ -41,6 +53,7 @@ export function D1SsoConnectionStore(d1: D1Database): SsoConnectionStore {
         domains: JSON.stringify(domains),
         redirectUris: JSON.stringify(c.redirectUris),
         defaultRoles: JSON.stringify(c.defaultRoles),
+        clientPublicJwk: c.clientPublicJwk ? JSON.stringify(c.clientPublicJwk) : null,
         createdAt: Date.now(),
       };
       // One batch is one transaction in D1: a taken domain leaves no half-created connection.
@@ -61,7 +74,13 @@ export function D1SsoConnectionStore(d1: D1Database): SsoConnectionStore {
       const [updated] = await db.batch([
         db
           .update(ssoConnections)
-          .set({ ...fields, domains: JSON.stringify(domains), redirectUris: JSON.stringify(c.redirectUris), defaultRoles: JSON.stringify(c.defaultRoles) })
+          .set({
+            ...fields,
+            domains: JSON.stringify(domains),
+            redirectUris: JSON.stringify(c.redirectUris),
+            defaultRoles: JSON.stringify(c.defaultRoles),
+            clientPublicJwk: c.clientPublicJwk ? JSON.stringify(c.clientPublicJwk) : null,
+          })
           .where(mine),
         db.delete(ssoConnectionDomains).where(and(eq(ssoConnectionDomains.tenantId, tenantId), eq(ssoConnectionDomains.connectionId, id))),
         ...domains.map((domain) =>

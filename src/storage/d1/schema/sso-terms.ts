@@ -20,11 +20,21 @@ export const ssoConnections = sqliteTable(
     clientId: text("client_id").notNull(),
     /** Client secret sealed with crypto/secret-box.ts (purpose "sso-client-secret"); null for public clients. */
     clientSecretSealed: text("client_secret_sealed"),
+    /**
+     * client_secret_basic, client_secret_post, private_key_jwt or none (OIDC Core §9); null on
+     * rows older than the column: client_secret_basic with a secret, none without.
+     */
+    tokenEndpointAuthMethod: text("token_endpoint_auth_method"),
+    /** private_key_jwt: our private JWK sealed with secret-box (purpose "sso-client-key"), and its public JWK (JSON). */
+    clientKeySealed: text("client_key_sealed"),
+    clientPublicJwk: text("client_public_jwk"),
     /** Explicit endpoints; when null they come from the issuer's discovery document. */
     discoveryUrl: text("discovery_url"),
     authorizationEndpoint: text("authorization_endpoint"),
     tokenEndpoint: text("token_endpoint"),
     jwksUri: text("jwks_uri"),
+    /** Explicit userinfo endpoint (OIDC Core §5.3); when null, discovery's, if any. */
+    userinfoEndpoint: text("userinfo_endpoint"),
     scopes: text("scopes").notNull().default("openid email profile"),
     /** The app's redirect URIs allowed as the final destination, JSON array. */
     redirectUris: text("redirect_uris").notNull().default("[]"),
