@@ -9,6 +9,7 @@ import { tenantIssuer } from "../tenants/settings";
 import { recordAudit } from "../audit/audit";
 import { recordImpersonatedUse } from "./impersonation";
 import { statelessSessionId } from "./stateless";
+import { UNNAMED_APPLICATION } from "./application";
 import { getSessionRecord, newRefreshToken, parseRefreshToken, putSessionRecord, type SessionRecord } from "./refresh-tokens";
 import { recentUserByUid } from "../users/recent-users";
 
@@ -90,7 +91,8 @@ async function signAccess(svc: Services, scope: Scope, s: SessionSubject, sid: s
       community: s.communityId,
       roles: s.roles,
       username: s.username,
-      ...(s.clientId ? { client_id: s.clientId } : {}),
+      // RFC 9068 §2.2: every at+jwt names the client it was issued to (application.ts).
+      client_id: s.clientId ?? scope.application ?? UNNAMED_APPLICATION,
     },
     { kind: "access", issuer: tenantIssuer(scope.tenant.id, scope.settings), audience: tenantAudience(scope.tenant.id), subject: s.sub, ttlSeconds: ttl },
   );
