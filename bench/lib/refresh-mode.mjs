@@ -6,9 +6,12 @@ import { authnSetup, decrypt, encrypt, envelopeHeaders, newCaller } from "./auth
 
 export async function setRefreshRotation(ctx, rotate) {
   const s = await authnSetup(ctx);
+  // The management API takes a deployment-wide system license only: the run's bootstrap one.
+  const licenseKey = ctx.vars?.BOOTSTRAP_SYSTEM_LICENSE;
+  if (!licenseKey) throw new Error("the run passed no BOOTSTRAP_SYSTEM_LICENSE (bench/run.mjs ctx.vars)");
   const caller = newCaller(s.curve, s.servicePublicKey);
   const body = JSON.stringify({ data: encrypt(JSON.stringify({ refreshRotation: { userpool: rotate } }), caller.sharedKey) });
-  const r = await ctx.fetchJson("PATCH", `/authn/manage/tenant/${ctx.demo.tenantId}/settings`, body, envelopeHeaders(caller, s.licenseKey));
+  const r = await ctx.fetchJson("PATCH", `/authn/manage/tenant/${ctx.demo.tenantId}/settings`, body, envelopeHeaders(caller, licenseKey));
   if (r.status !== 200) throw new Error(`settings patch answered ${r.status}: ${r.body?.data ? decrypt(r.body.data, caller.sharedKey) : JSON.stringify(r.body)}`);
   const u = ctx.benchUsers[0];
   const end = Date.now() + 15_000;
