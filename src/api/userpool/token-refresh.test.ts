@@ -116,6 +116,16 @@ describe("POST /v1/token-refresh without rotation (the default)", () => {
     await expect(verifyAccessToken(services(), await scopeOf(t), r.body.access_token as string)).rejects.toMatchObject({ code: "token_revoked" });
   });
 
+  it("a revocation made by another isolate is hidden by this isolate's cache for at most one second", async () => {
+    const s = await loginTokens(t, "alice", PASSWORD);
+    expect((await refresh(t, s.refresh_token)).status).toBe(200); // cached as active now
+    // Revoke straight in the Durable Object, as another isolate would (this isolate's cache is not told).
+    const stub = env.TOKEN_AUTHORITY.get(env.TOKEN_AUTHORITY.idFromName(`${t.tenant.id}:${t.alice.uid}`));
+    expect(await stub.revokeFamily(claimsOf(s.access_token).sid as string, "test", Date.now())).toBe(true);
+    await sleep(1050);
+    expectRefused(await refresh(t, s.refresh_token));
+  });
+
   it("fails at once when the user's sessions end (password change elsewhere, every session ended)", async () => {
     await newUser(t, "keeper");
     const mine = await loginTokens(t, "keeper", PASSWORD);
