@@ -10,7 +10,7 @@ import { recordAudit } from "../audit/audit";
 import { recordImpersonatedUse } from "./impersonation";
 import { statelessSessionId } from "./stateless";
 import { UNNAMED_APPLICATION } from "./application";
-import { getSessionRecord, newRefreshToken, parseRefreshToken, putSessionRecord, type SessionRecord } from "./refresh-tokens";
+import { getSessionRecord, newRefreshToken, parseRefreshToken, putSessionRecord, type ParsedRefreshToken, type SessionRecord } from "./refresh-tokens";
 import { recentUserByUid } from "../users/recent-users";
 
 /**
@@ -203,7 +203,7 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, o
   userRead.catch(() => undefined);
   let refreshToken: string | undefined;
   if (opts.rotate) {
-    refreshToken = await rotateRefreshToken(svc, scope, rec, raw, digest, now);
+    refreshToken = await rotateRefreshToken(svc, scope, rec, parsed, digest, now);
   } else {
     const status = await svc.authority.checkToken(scope.tenant.id, rec.sub, rec.familyId, digest);
     if (status === "expired") throw new AuthError("invalid_grant", "refresh token expired");
@@ -233,8 +233,8 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, o
  * retry within the grace window; reuse after it revokes the family. Nothing is written to KV:
  * the session's record is the same for every token of it (refresh-tokens.ts).
  */
-async function rotateRefreshToken(svc: Services, scope: Scope, rec: SessionRecord, raw: string, digest: string, now: number): Promise<string> {
-  const parsed = parseRefreshToken(raw)!;
+async function rotateRefreshToken(svc: Services, scope: Scope, rec: SessionRecord, parsed: ParsedRefreshToken, digest: string, now: number): Promise<string> {
+  const raw = parsed.raw;
   const successor = newRefreshToken(parsed.sessionKey).token;
   const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, rec.expiresAt);
   const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(raw, successor)]);
