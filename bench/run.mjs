@@ -116,7 +116,10 @@ async function main() {
   const scenarios = await loadScenarios(o.only);
   const benchUsers = Array.from({ length: o.connections }, (_, i) => ({ username: `bench-${i + 1}`, password: randomSecret(18) }));
   console.log(`Starting the Worker (wrangler dev, fresh persist dir) with ${benchUsers.length} benchmark users...`);
-  const w = await startLocalWorker({ extraUsers: benchUsers, log: o.log });
+  // The bootstrap system license is known to the run, so a scenario may change the demo
+  // tenant's settings through the Authn management API (bench/lib/refresh-mode.mjs).
+  const vars = { BOOTSTRAP_SYSTEM_LICENSE: randomSecret(32) };
+  const w = await startLocalWorker({ extraUsers: benchUsers, log: o.log, vars });
   const started = Date.now();
   const results = [];
   const pairs = [];
@@ -140,7 +143,7 @@ async function main() {
       }
       return { status: res.status, body: parsed };
     };
-    const ctx = { url: w.url, demo: w.demo, benchUsers, connections: o.connections, fetchJson };
+    const ctx = { url: w.url, demo: w.demo, vars, benchUsers, connections: o.connections, fetchJson };
     console.log(`Worker at ${w.url}; ${o.connections} connections, ${o.warmup} s warm-up + ${o.duration} s per scenario, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"})\n`);
     const prepared = new Map();
     const baseline = scenarios.find((s) => s.baseline);

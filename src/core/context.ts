@@ -53,4 +53,6 @@ export interface Scope {
   /** The connecting client's IP (CF-Connecting-IP), never a client-supplied header. */
   ip: string;
   userAgent: string | null;
+  /** The API surface addressed (core/sessions/application.ts): user tokens' `client_id`. */
+  application?: string;
 }

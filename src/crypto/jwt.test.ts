@@ -45,6 +45,22 @@ describe("token kinds", () => {
   });
 });
 
+describe("issued-at in the future", () => {
+  it("a validly signed token whose iat is ahead of the allowed clock skew is refused; within it, accepted", async () => {
+    const keyring = services().keyring;
+    const now = Math.floor(Date.now() / 1000);
+    const verify = (token: string) => verifyJwt(keyring, token, { kind: "access", issuer: opts.issuer, audience: opts.audience });
+    for (const ahead of [3600, 60, 7]) {
+      const token = await signJwt(keyring, {}, { ...opts, kind: "access", now: now + ahead });
+      await expect(verify(token), `iat ${ahead} s ahead`).rejects.toMatchObject({ message: "token issued in the future" });
+      // A second presentation is refused too (nothing about the refusal is cached as a success).
+      await expect(verify(token)).rejects.toMatchObject({ message: "token issued in the future" });
+    }
+    await expect(verify(await signJwt(keyring, {}, { ...opts, kind: "access", now: now + 3 }))).resolves.toMatchObject({ sub: "user-1" });
+    await expect(verify(await signJwt(keyring, {}, { ...opts, kind: "access", now: now - 60 }))).resolves.toMatchObject({ sub: "user-1" });
+  });
+});
+
 describe("key rotation with overlap", () => {
   it("a token of the previous key keeps verifying; a retired key's tokens stop", async () => {
     // An isolated key purpose on the real D1 table, so the deployment's own key is untouched.

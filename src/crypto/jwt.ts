@@ -93,7 +93,8 @@ function verifiedCache(keyring: Keyring): Verified {
 }
 
 /**
- * Verifies signature, algorithm, typ, token_use, iss, aud, exp (required) and iat.
+ * Verifies signature, algorithm, typ, token_use, iss, aud, exp (required) and iat (required,
+ * and not later than now plus the clock skew allowed).
  * Throws JwtError with a message safe to show to the caller.
  */
 export async function verifyJwt(keyring: Keyring, token: string, opts: VerifyOptions): Promise<Claims> {
@@ -138,6 +139,10 @@ async function verifyUncached(keyring: Keyring, token: string, opts: VerifyOptio
       },
     );
     if (payload.token_use !== opts.kind) throw new JwtError("wrong token type");
+    // jose checks iat only against maxTokenAge, never against the future: a token "issued" an
+    // hour ahead would otherwise pass (RFC 7519 §4.1.6 leaves the check to the application;
+    // RFC 9068 §4 asks the resource server to check iat). The same skew as exp and nbf.
+    if (typeof payload.iat !== "number" || payload.iat > Math.floor(Date.now() / 1000) + CLOCK_TOLERANCE) throw new JwtError("token issued in the future");
     return { payload: payload as Claims, kid: protectedHeader.kid ?? "" };
   } catch (e) {
     if (e instanceof JwtError) throw e;

@@ -33,6 +33,28 @@ describe("TokenAuthority", () => {
     expect(await a.describe("fam")).toMatchObject({ reason: "refresh_token_reuse", tokens: 2 });
   });
 
+  it("checkToken reads a token's state and changes nothing", async () => {
+    const a = authority();
+    const now = Date.now();
+    await a.openFamily("fam", "h0", now + HOUR, now + 2 * HOUR, now);
+    await a.openFamily("other", "h9", now + HOUR, now + 2 * HOUR, now);
+    expect(await a.checkToken("fam", "h0", now)).toBe("active");
+    expect(await a.checkToken("fam", "h0", now + 1000)).toBe("active");
+    expect(await a.checkToken("fam", "nope", now)).toBe("unknown");
+    expect(await a.checkToken("fam", "h9", now)).toBe("unknown");
+    expect(await a.checkToken("missing", "h0", now)).toBe("unknown");
+    expect(await a.checkToken("fam", "h0", now + HOUR)).toBe("expired");
+    expect(await a.describe("fam")).toEqual({ revokedAt: null, reason: null, tokens: 1 });
+    const r = rotation("fam", "h0", now);
+    expect(await a.rotate(r)).toEqual({ status: "rotated" });
+    expect(await a.checkToken("fam", "h0", now)).toBe("rotated");
+    expect(await a.checkToken("fam", r.successorHash, now)).toBe("active");
+    expect(await a.revokeFamily("fam", "test", now)).toBe(true);
+    expect(await a.checkToken("fam", r.successorHash, now)).toBe("revoked");
+    await a.revokeAll("test", now + 1);
+    expect(await a.checkToken("other", "h9", now + 2)).toBe("revoked");
+  });
+
   it("20 racing rotations of one token: one rotated, 19 retries with that successor", async () => {
     const a = authority();
     const now = Date.now();

@@ -20,6 +20,9 @@ export type RotateResult =
   | { status: "expired" }
   | { status: "unknown" };
 
+/** What a non-rotating refresh learns of a presented token (TokenAuthority.checkToken). */
+export type TokenStatus = "active" | "rotated" | "revoked" | "expired" | "unknown";
+
 export interface RotateInput {
   familyId: string;
   presentedHash: string;
@@ -144,6 +147,28 @@ export class TokenAuthority extends DurableObject<Env> {
     }
     this.revokeFamily(input.familyId, "refresh_token_reuse", input.now);
     return { status: "reuse" };
+  }
+
+  /**
+   * The state of one refresh token, read only: a refresh that does not rotate (the userpool
+   * document's default) must write nothing, so it asks this instead of rotate(). A token is
+   * usable when it is the family's current one ("active"), within its own expiry, and the
+   * family is live. A token already rotated (rotation was on when it was used) is "rotated":
+   * never usable again, whatever the tenant's setting is now.
+   */
+  checkToken(familyId: string, tokenHash: string, now: number): TokenStatus {
+    const row = this.sql
+      .exec<{ absolute_expires_at: number; revoked_at: number | null; family_id: string | null; status: string | null; expires_at: number | null }>(
+        `SELECT f.absolute_expires_at, f.revoked_at, t.family_id, t.status, t.expires_at
+         FROM families f LEFT JOIN tokens t ON t.hash = ? WHERE f.id = ?`,
+        tokenHash,
+        familyId,
+      )
+      .toArray()[0];
+    if (!row || row.family_id !== familyId || row.status === null || row.expires_at === null) return "unknown";
+    if (row.revoked_at !== null) return "revoked";
+    if (row.absolute_expires_at <= now || row.expires_at <= now) return "expired";
+    return row.status === "active" ? "active" : "rotated";
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Community, DomainBinding, Tenant } from "../storage/ports";
 import { AuthError } from "../core/errors";
 import { parseTenantSettings } from "../core/tenants/settings";
+import { applicationOf } from "../core/sessions/application";
 import type { Scope } from "../core/context";
 import type { AppEnv } from "./types";
 import { clientIp } from "./client-ip";
@@ -84,6 +85,7 @@ export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId
     community,
     ip: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
+    ...applicationOf(c.req.path),
   };
 }
 

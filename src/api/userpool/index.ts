@@ -4,6 +4,7 @@ import { completeNewPasswordChallenge, startNewPasswordChallenge } from "../../c
 import { passwordLogin } from "../../core/auth/login";
 import { confirmResetCode, requestResetCode } from "../../core/auth/reset";
 import { issueSession, refreshSession, revokeRefreshToken, verifyAccessToken } from "../../core/sessions/tokens";
+import { refreshRotates } from "../../core/tenants/settings";
 import { changePassword } from "../../core/users/change-password";
 import { openApiDocument, surfaceApp } from "../../http/openapi";
 import { resolveTenantByHost } from "../../http/tenant";
@@ -42,8 +43,14 @@ userpool.openapi(r.loginRoute, async (c) => {
 
 userpool.openapi(r.refreshRoute, async (c) => {
   const { username, refresh_token } = c.req.valid("json");
-  const s = await refreshSession(c.get("services"), c.get("scope"), refresh_token, username);
-  return c.json({ id_token: s.idToken, access_token: s.accessToken, refresh_token: s.refreshToken, expires_in: s.expiresIn }, 200);
+  const scope = c.get("scope");
+  // Seed 002 answers {id_token, access_token, expires_in}: the login's refresh token is kept
+  // (Cognito's default). A tenant that turns rotation on gets Cognito's rotation answer, with
+  // the successor in `refresh_token` (docs/api/userpool.md "Refresh").
+  const rotate = refreshRotates(scope.settings, "userpool");
+  const s = await refreshSession(c.get("services"), scope, refresh_token, { rotate, username });
+  // Every userpool session carries an ID token (tokensFor opens it with idToken: true).
+  return c.json({ id_token: s.idToken!, access_token: s.accessToken, ...(rotate ? { refresh_token: s.refreshToken } : {}), expires_in: s.expiresIn }, 200);
 });
 
 userpool.openapi(r.revokeRoute, async (c) => {

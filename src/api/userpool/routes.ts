@@ -1,5 +1,5 @@
 import { createRoute, type z } from "@hono/zod-openapi";
-import { ChangePasswordBody, ForgotBody, ForgotConfirmBody, LoginBody, MessageResponse, NewPasswordBody, RefreshBody, RevokeBody, TokensResponse } from "./schemas";
+import { ChangePasswordBody, ForgotBody, ForgotConfirmBody, LoginBody, MessageResponse, NewPasswordBody, RefreshBody, RefreshResponse, RevokeBody, TokensResponse } from "./schemas";
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
 const errors = {
@@ -14,6 +14,7 @@ const ok = <T extends z.ZodType>(schema: T, description: string) => ({ 200: { de
 export const loginRoute = createRoute({
   method: "post",
   path: "/login",
+  operationId: "login",
   summary: "Login: tokens, or the NEW_PASSWORD_REQUIRED challenge with a session",
   request: { body: json(LoginBody) },
   responses: ok(TokensResponse, "Tokens or a challenge"),
@@ -21,13 +22,15 @@ export const loginRoute = createRoute({
 export const refreshRoute = createRoute({
   method: "post",
   path: "/token-refresh",
-  summary: "New access and id tokens (and the rotated refresh token) for a refresh token",
+  operationId: "tokenRefresh",
+  summary: "New access and id tokens for a refresh token and its username (a successor refresh token only when the tenant rotates them)",
   request: { body: json(RefreshBody) },
-  responses: ok(TokensResponse, "New tokens"),
+  responses: ok(RefreshResponse, "New tokens"),
 });
 export const revokeRoute = createRoute({
   method: "post",
   path: "/token-revoke",
+  operationId: "tokenRevoke",
   summary: "Revoke a refresh token and every access token issued from it",
   request: { body: json(RevokeBody) },
   responses: ok(MessageResponse, "Revoked"),
@@ -35,6 +38,7 @@ export const revokeRoute = createRoute({
 export const forgotRoute = createRoute({
   method: "post",
   path: "/forgot-password",
+  operationId: "forgotPassword",
   summary: "Email a confirmation code (same answer whether or not the user exists)",
   request: { body: json(ForgotBody) },
   responses: ok(MessageResponse, "Accepted"),
@@ -42,6 +46,7 @@ export const forgotRoute = createRoute({
 export const forgotConfirmRoute = createRoute({
   method: "post",
   path: "/forgot-password-confirm",
+  operationId: "forgotPasswordConfirm",
   summary: "Set a new password with the emailed confirmation code",
   request: { body: json(ForgotConfirmBody) },
   responses: ok(MessageResponse, "Password changed"),
@@ -49,6 +54,7 @@ export const forgotConfirmRoute = createRoute({
 export const changePasswordRoute = createRoute({
   method: "post",
   path: "/change-password",
+  operationId: "changePassword",
   summary: "Change the password with an access token and the previous password",
   request: { body: json(ChangePasswordBody) },
   responses: ok(MessageResponse, "Password changed"),
@@ -56,6 +62,7 @@ export const changePasswordRoute = createRoute({
 export const newPasswordRoute = createRoute({
   method: "post",
   path: "/new-password-required",
+  operationId: "newPasswordRequired",
   summary: "Answer the NEW_PASSWORD_REQUIRED challenge",
   request: { body: json(NewPasswordBody) },
   responses: ok(TokensResponse, "Tokens"),

@@ -28,4 +28,18 @@ export const TokensResponse = z
   })
   .openapi("TokensResponse");
 
+/**
+ * The refresh answer of seed 002: `{id_token, access_token, expires_in}`. `refresh_token` is
+ * present only when the tenant turned rotation on (refreshRotation.userpool): then it is the
+ * successor, and the presented token is retired.
+ */
+export const RefreshResponse = z
+  .object({
+    id_token: z.string(),
+    access_token: z.string(),
+    refresh_token: z.string().optional().openapi({ description: "Only with refresh-token rotation on: the successor of the presented token" }),
+    expires_in: z.number().int().openapi({ example: 86400 }),
+  })
+  .openapi("RefreshResponse");
+
 export const MessageResponse = z.object({ message: z.string(), status: z.number().int() }).openapi("Message");

@@ -143,6 +143,11 @@ describe("forged and misplaced tokens used as an access token", () => {
     await expectRefused(await signWithDeploymentKey({ ...accessClaims(t, t.alice.uid, sid, now - 7200), exp: now - 3600 }));
   });
 
+  it("issued an hour ahead (iat beyond the allowed clock skew), on a live session", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(await signWithDeploymentKey(accessClaims(t, t.alice.uid, sid, now + 3600)));
+  });
+
   it("wrong iss", async () => {
     await expectRefused(await signWithDeploymentKey({ ...accessClaims(t, t.alice.uid, sid), iss: "https://evil.example" }));
   });

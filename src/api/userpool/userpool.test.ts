@@ -132,16 +132,24 @@ describe("POST /v1/new-password-required", () => {
 });
 
 describe("POST /v1/token-refresh", () => {
-  it("returns new access and id tokens and the rotated refresh token", async () => {
+  it("returns new access and id tokens, and no refresh token: the login's stays valid (seed 002)", async () => {
     const first = await loginTokens(t, "alice", PASSWORD);
     const r = await post(t, "token-refresh", { username: "Alice", refresh_token: first.refresh_token });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ id_token: expect.any(String), access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 86400 });
-    expect(r.body.refresh_token).not.toBe(first.refresh_token);
+    expect(r.body).toEqual({ id_token: expect.any(String), access_token: expect.any(String), expires_in: 86400 });
     // Same session: the new access token names the same family.
     expect(claimsOf(r.body.access_token as string).sid).toBe(claimsOf(first.access_token).sid);
-    const next = await post(t, "token-refresh", { username: "alice", refresh_token: r.body.refresh_token });
+    const next = await post(t, "token-refresh", { username: "alice", refresh_token: first.refresh_token });
     expect(next.status).toBe(200);
+  });
+
+  it("with the tenant's rotation on, also returns the successor refresh token", async () => {
+    const rot = await createTestTenant({ refreshRotation: { userpool: true } });
+    const first = await loginTokens(rot, "alice", PASSWORD);
+    const r = await post(rot, "token-refresh", { username: "alice", refresh_token: first.refresh_token });
+    expect(r.body).toEqual({ id_token: expect.any(String), access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 86400 });
+    expect(r.body.refresh_token).not.toBe(first.refresh_token);
+    expect((await post(rot, "token-refresh", { username: "alice", refresh_token: r.body.refresh_token })).status).toBe(200);
   });
 
   it("answers 400 for an unknown refresh token and for another user's name", async () => {
@@ -171,11 +179,12 @@ describe("POST /v1/token-revoke", () => {
     const refreshed = await post(t, "token-refresh", { username: "alice", refresh_token: s.refresh_token });
     const scope = await scopeOf(t);
     await verifyAccessToken(services(), scope, s.access_token);
-    const r = await post(t, "token-revoke", { refresh_token: refreshed.body.refresh_token });
+    expect(refreshed.status).toBe(200);
+    const r = await post(t, "token-revoke", { refresh_token: s.refresh_token });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ message: expect.any(String), status: 200 });
-    expectError(await post(t, "token-refresh", { username: "alice", refresh_token: refreshed.body.refresh_token }), 400);
-    // Both access tokens of the family (before and after the rotation) fail at once.
+    expectError(await post(t, "token-refresh", { username: "alice", refresh_token: s.refresh_token }), 400);
+    // Both access tokens of the family (from the login and from the refresh) fail at once.
     for (const token of [s.access_token, refreshed.body.access_token as string]) {
       expectError(await post(t, "change-password", { access_token: token, previous_password: PASSWORD, proposed_password: NEW_PASSWORD }), 401);
       await expect(verifyAccessToken(services(), scope, token)).rejects.toMatchObject({ code: "token_revoked" });
@@ -324,7 +333,7 @@ describe("POST /v1/change-password", () => {
     await expect(verifyAccessToken(services(), scope, other.access_token)).rejects.toMatchObject({ code: "token_revoked" });
     expectError(await post(t, "change-password", { access_token: other.access_token, previous_password: NEW_PASSWORD, proposed_password: "third passphrase 44" }), 401);
     expectError(await post(t, "token-refresh", { username: "changer", refresh_token: other.refresh_token }), 400);
-    // The caller's session lives on: access token verifies, refresh token rotates.
+    // The caller's session lives on: access token verifies, refresh token still refreshes.
     await expect(verifyAccessToken(services(), scope, mine.access_token)).resolves.toMatchObject({ username: "changer" });
     expect((await post(t, "token-refresh", { username: "changer", refresh_token: mine.refresh_token })).status).toBe(200);
     expectError(await post(t, "login", { username: "changer", password: PASSWORD }), 401);
@@ -360,13 +369,23 @@ describe("POST /v1/change-password", () => {
 });
 
 describe("GET /openapi/userpool.json", () => {
-  it("documents every route", async () => {
+  it("documents every route, each with the operationId named after the document's operation", async () => {
     const res = await (await import("cloudflare:test")).SELF.fetch(`http://${t.host}/openapi/userpool.json`);
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, { post?: { operationId?: string } }> };
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual(
       ["/change-password", "/forgot-password", "/forgot-password-confirm", "/login", "/new-password-required", "/token-refresh", "/token-revoke"].sort(),
     );
+    const ids = Object.fromEntries(Object.entries(doc.paths).map(([path, item]) => [path, item.post?.operationId]));
+    expect(ids).toEqual({
+      "/login": "login",
+      "/token-refresh": "tokenRefresh",
+      "/token-revoke": "tokenRevoke",
+      "/forgot-password": "forgotPassword",
+      "/forgot-password-confirm": "forgotPasswordConfirm",
+      "/change-password": "changePassword",
+      "/new-password-required": "newPasswordRequired",
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { RotateInput, RotateResult, TokenAuthority } from "../../durable/token-authority";
+import type { RotateInput, RotateResult, TokenAuthority, TokenStatus } from "../../durable/token-authority";
 
 /** How long an isolate may trust a "session is active" answer (DESIGN.md: at most 1 s). */
 const ACTIVE_CACHE_MS = 1000;
@@ -22,20 +22,41 @@ export class SessionAuthority {
   }
 
   async rotate(tenantId: string, sub: string, input: RotateInput): Promise<RotateResult> {
+    activeCache.delete(tokenKey(tenantId, sub, input.familyId, input.presentedHash));
     const r = await this.stub(tenantId, sub).rotate(input);
     if (r.status === "reuse") forget(tenantId, sub);
     return r;
   }
 
+  /**
+   * The state of a refresh token for a refresh that does not rotate: a read of the authority
+   * (never a write), and an "active" answer is kept in the isolate for at most one second like
+   * isActive's (DESIGN.md's revocation bound). Revocations through this isolate drop it at once.
+   */
+  async checkToken(tenantId: string, sub: string, familyId: string, tokenHash: string): Promise<TokenStatus> {
+    const key = tokenKey(tenantId, sub, familyId, tokenHash);
+    const until = activeCache.get(key);
+    const now = Date.now();
+    if (until !== undefined && until > now) return "active";
+    const status = await this.stub(tenantId, sub).checkToken(familyId, tokenHash, now);
+    if (status === "active") {
+      if (activeCache.size >= ACTIVE_CACHE_MAX) activeCache.clear();
+      activeCache.set(key, now + ACTIVE_CACHE_MS);
+    } else {
+      activeCache.delete(key);
+    }
+    return status;
+  }
+
   /** `statelessUntil`: for a stateless session, its token's expiry (how long to remember the revocation). */
   async revokeFamily(tenantId: string, sub: string, familyId: string, reason: string, statelessUntil?: number): Promise<boolean> {
-    activeCache.delete(`${tenantId}:${sub}:${familyId}`);
+    forgetFamily(tenantId, sub, familyId);
     return this.stub(tenantId, sub).revokeFamily(familyId, reason, Date.now(), statelessUntil);
   }
 
   /** Revokes the family a refresh token (by its SHA-256) was issued to; false for a token it never issued. */
   async revokeByToken(tenantId: string, sub: string, familyId: string, tokenHash: string, reason: string): Promise<boolean> {
-    activeCache.delete(`${tenantId}:${sub}:${familyId}`);
+    forgetFamily(tenantId, sub, familyId);
     return this.stub(tenantId, sub).revokeByToken(familyId, tokenHash, reason, Date.now());
   }
 
@@ -72,6 +93,19 @@ export class SessionAuthority {
   async describe(tenantId: string, sub: string, familyId: string) {
     return this.stub(tenantId, sub).describe(familyId);
   }
+}
+
+/** Cache key of one refresh token's "active" answer: the family's key, then `#` and the token's hash. */
+function tokenKey(tenantId: string, sub: string, familyId: string, tokenHash: string): string {
+  return `${tenantId}:${sub}:${familyId}#${tokenHash}`;
+}
+
+/** Drops the cached answers of one family and of each of its tokens. */
+function forgetFamily(tenantId: string, sub: string, familyId: string): void {
+  const key = `${tenantId}:${sub}:${familyId}`;
+  activeCache.delete(key);
+  const prefix = `${key}#`;
+  for (const k of activeCache.keys()) if (k.startsWith(prefix)) activeCache.delete(k);
 }
 
 function forget(tenantId: string, sub: string): void {

@@ -6,7 +6,8 @@ import { newRefreshToken, parseRefreshToken } from "./refresh-tokens";
 
 let t: TestTenant;
 beforeAll(async () => {
-  t = await createTestTenant();
+  // These tests are about rotation, a tenant's opt-in on the userpool surface (settings.ts).
+  t = await createTestTenant({ refreshRotation: { userpool: true } });
 });
 
 describe("refresh token shape", () => {

@@ -7,13 +7,16 @@ import { issueSession, verifyAccessToken } from "./tokens";
 
 /**
  * Refresh-token rotation under concurrency, grace-window retries and reuse detection, driven
- * through the userpool API against the real TokenAuthority Durable Object.
+ * through the userpool API against the real TokenAuthority Durable Object. Rotation is a
+ * tenant's opt-in on the userpool surface (settings.ts refreshRotation), so these tenants turn
+ * it on; the default, non-rotating refresh is tested in api/userpool/token-refresh.test.ts.
  */
+const ROTATING = { refreshRotation: { userpool: true } };
 let t: TestTenant;
 let strict: TestTenant;
 beforeAll(async () => {
-  t = await createTestTenant();
-  strict = await createTestTenant({ refreshGraceSeconds: 1 });
+  t = await createTestTenant(ROTATING);
+  strict = await createTestTenant({ ...ROTATING, refreshGraceSeconds: 1 });
 });
 
 const refresh = (tt: TestTenant, refresh_token: string) => post(tt, "token-refresh", { username: "alice", refresh_token });
@@ -83,7 +86,7 @@ describe("reuse of a rotated token after the grace window", () => {
   });
 
   it("with a grace of 0 s, any second use of a rotated token is reuse", async () => {
-    const zero = await createTestTenant({ refreshGraceSeconds: 0 });
+    const zero = await createTestTenant({ ...ROTATING, refreshGraceSeconds: 0 });
     const s = await loginTokens(zero, "alice", PASSWORD);
     const rotated = await refresh(zero, s.refresh_token);
     await sleep(5);
@@ -111,7 +114,7 @@ describe("revocation from another isolate", () => {
 
 describe("a login racing a password reset", () => {
   it("a session whose password check preceded the reset is born revoked; a login after it is not", async () => {
-    const tt = await createTestTenant();
+    const tt = await createTestTenant(ROTATING);
     const svc = services();
     const scope = await scopeOf(tt);
     const subject = (u: typeof tt.alice) => ({ sub: u.uid, communityId: u.communityId, username: u.username, roles: u.roles, user: u });
@@ -134,7 +137,7 @@ describe("a login racing a password reset", () => {
 
 describe("lifetimes", () => {
   it("a refresh token of a session past its absolute end is refused", async () => {
-    const short = await createTestTenant({ refreshTokenTtlSeconds: 60 });
+    const short = await createTestTenant({ ...ROTATING, refreshTokenTtlSeconds: 60 });
     const s = await loginTokens(short, "alice", PASSWORD);
     const { sha256Hex } = await import("../../crypto/hash");
     // The session's record sits under the SHA-256 of the token's first part (refresh-tokens.ts).

@@ -9,14 +9,16 @@ import { tenantIssuer } from "../tenants/settings";
 import { recordAudit } from "../audit/audit";
 import { recordImpersonatedUse } from "./impersonation";
 import { statelessSessionId } from "./stateless";
-import { getSessionRecord, newRefreshToken, parseRefreshToken, putSessionRecord, type SessionRecord } from "./refresh-tokens";
+import { UNNAMED_APPLICATION } from "./application";
+import { getSessionRecord, newRefreshToken, parseRefreshToken, putSessionRecord, type ParsedRefreshToken, type SessionRecord } from "./refresh-tokens";
 import { recentUserByUid } from "../users/recent-users";
 
 /**
  * Sessions and tokens (DESIGN.md "Tokens"): a session is a family of refresh tokens with an
  * id (`sid`); access tokens are ES256 JWTs that name their family, so revoking the family
- * stops them at once. Refresh tokens are opaque and rotated on every use; the session's record
- * is in KV and the TokenAuthority decides which token is current (refresh-tokens.ts).
+ * stops them at once. Refresh tokens are opaque; whether a refresh rotates them is the
+ * tenant's setting per surface (settings.ts refreshRotation). The session's record is in KV
+ * and the TokenAuthority decides which token is current (refresh-tokens.ts).
  */
 export interface SessionSubject {
   /** A user's uid, or `client:<client_id>` for a client's own session. */
@@ -89,7 +91,8 @@ async function signAccess(svc: Services, scope: Scope, s: SessionSubject, sid: s
       community: s.communityId,
       roles: s.roles,
       username: s.username,
-      ...(s.clientId ? { client_id: s.clientId } : {}),
+      // RFC 9068 §2.2: every at+jwt names the client it was issued to (application.ts).
+      client_id: s.clientId ?? scope.application ?? UNNAMED_APPLICATION,
     },
     { kind: "access", issuer: tenantIssuer(scope.tenant.id, scope.settings), audience: tenantAudience(scope.tenant.id), subject: s.sub, ttlSeconds: ttl },
   );
@@ -159,57 +162,54 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
 }
 
 export interface RefreshedSession extends IssuedSession {
-  refreshToken: string;
+  /** The successor refresh token; absent when the refresh does not rotate. */
+  refreshToken?: string;
   user: User;
 }
 
+export interface RefreshOptions {
+  /**
+   * Whether this refresh rotates (the tenant's refreshRotation for the calling surface):
+   * answer a successor and retire the presented token, with reuse detection. Without rotation
+   * the presented token stays the session's token until it expires or the session ends, and
+   * the refresh writes nothing (no Durable Object write, no KV write).
+   */
+  rotate: boolean;
+  /** The username the API sends with the token (userpool); it must name the session's user. */
+  username?: string;
+}
+
 /**
- * Rotates a refresh token (the TokenAuthority decides): returns new tokens and the successor
- * refresh token. `expectedUsername`, when the API sends one, must match the session's user.
+ * New access (and ID) tokens for a refresh token. With `rotate`, the TokenAuthority rotates
+ * it and the successor is returned; without, the authority is only read (checkToken).
  */
-export async function refreshSession(svc: Services, scope: Scope, raw: string, expectedUsername?: string): Promise<RefreshedSession> {
+export async function refreshSession(svc: Services, scope: Scope, raw: string, opts: RefreshOptions): Promise<RefreshedSession> {
   const invalid = () => new AuthError("invalid_grant", "invalid refresh token");
   const parsed = parseRefreshToken(raw);
   if (!parsed) throw invalid();
   const rec = await getSessionRecord(svc, parsed.sessionKey);
   const now = Date.now();
   if (!rec || rec.tenantId !== scope.tenant.id) throw invalid();
-  if (expectedUsername !== undefined && expectedUsername.toLowerCase() !== rec.username) throw invalid();
+  // Checked before anything about the token itself, and refused exactly like an unknown token:
+  // a wrong username must not tell whether the token was valid, expired or revoked.
+  if (opts.username !== undefined && opts.username.toLowerCase() !== rec.username.toLowerCase()) throw invalid();
   if (rec.expiresAt <= now) throw new AuthError("invalid_grant", "refresh token expired");
-  const successor = newRefreshToken(parsed.sessionKey).token;
-  const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, rec.expiresAt);
-  const [digest, successorHash, successorSealed] = await Promise.all([sha256Hex(raw), sha256Hex(successor), sealWithSecret(raw, successor)]);
-  // The rotation and the subject's row (at most a second old: the authority, not the row,
-  // decides whether the session lives; recent-users.ts) are independent: both at once. Nothing
-  // is written to KV: the session's record is the same for every token of it.
-  const [{ user }, result] = await Promise.all([
-    recentUserByUid(svc.users, scope.tenant.id, rec.sub),
-    svc.authority.rotate(scope.tenant.id, rec.sub, {
-      familyId: rec.familyId,
-      presentedHash: digest,
-      successorHash,
-      successorSealed,
-      successorExpiresAt,
-      now,
-      graceMs: scope.settings.refreshGraceSeconds * 1000,
-    }),
-  ]);
-  let refreshToken: string;
-  switch (result.status) {
-    case "rotated":
-      refreshToken = successor;
-      break;
-    case "retry":
-      refreshToken = await openWithSecret(raw, result.successorSealed);
-      break;
-    case "reuse":
-      recordAudit(svc, scope, "refresh_token_reuse", { userId: rec.sub, detail: { sid: rec.familyId } });
-      throw new AuthError("invalid_grant", "refresh token was already used; the session has been revoked");
-    case "expired":
-      throw new AuthError("invalid_grant", "refresh token expired");
-    default:
-      throw invalid();
+  const digest = await sha256Hex(raw);
+  // The subject's row (at most a second old: the authority, not the row, decides whether the
+  // session lives; recent-users.ts) is read beside the authority's answer.
+  const userRead = recentUserByUid(svc.users, scope.tenant.id, rec.sub);
+  // Marked handled here: when the authority refuses first, a failed read must not surface as
+  // an unhandled rejection (awaiting it below still sees its error).
+  userRead.catch(() => undefined);
+  let refreshToken: string | undefined;
+  if (opts.rotate) {
+    refreshToken = await rotateRefreshToken(svc, scope, rec, parsed, digest, now);
+  } else {
+    const status = await svc.authority.checkToken(scope.tenant.id, rec.sub, rec.familyId, digest);
+    if (status === "expired") throw new AuthError("invalid_grant", "refresh token expired");
+    if (status !== "active") throw invalid();
   }
+  const { user } = await userRead;
   if (!user) throw invalid();
   if (user.disabled) throw new AuthError("user_disabled", "user is disabled");
   const subject: SessionSubject = {
@@ -225,7 +225,41 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, e
     signAccess(svc, scope, subject, rec.familyId, ttl, rec.carry),
     rec.idToken ? signId(svc, scope, subject, rec.familyId) : Promise.resolve(undefined),
   ]);
-  return { accessToken, ...(idToken ? { idToken } : {}), refreshToken, expiresIn: ttl, sessionId: rec.familyId, user };
+  return { accessToken, ...(idToken ? { idToken } : {}), ...(refreshToken ? { refreshToken } : {}), expiresIn: ttl, sessionId: rec.familyId, user };
+}
+
+/**
+ * Rotation (the TokenAuthority decides): the successor, or the same successor again for a
+ * retry within the grace window; reuse after it revokes the family. Nothing is written to KV:
+ * the session's record is the same for every token of it (refresh-tokens.ts).
+ */
+async function rotateRefreshToken(svc: Services, scope: Scope, rec: SessionRecord, parsed: ParsedRefreshToken, digest: string, now: number): Promise<string> {
+  const raw = parsed.raw;
+  const successor = newRefreshToken(parsed.sessionKey).token;
+  const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, rec.expiresAt);
+  const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(raw, successor)]);
+  const result = await svc.authority.rotate(scope.tenant.id, rec.sub, {
+    familyId: rec.familyId,
+    presentedHash: digest,
+    successorHash,
+    successorSealed,
+    successorExpiresAt,
+    now,
+    graceMs: scope.settings.refreshGraceSeconds * 1000,
+  });
+  switch (result.status) {
+    case "rotated":
+      return successor;
+    case "retry":
+      return openWithSecret(raw, result.successorSealed);
+    case "reuse":
+      recordAudit(svc, scope, "refresh_token_reuse", { userId: rec.sub, detail: { sid: rec.familyId } });
+      throw new AuthError("invalid_grant", "refresh token was already used; the session has been revoked");
+    case "expired":
+      throw new AuthError("invalid_grant", "refresh token expired");
+    default:
+      throw new AuthError("invalid_grant", "invalid refresh token");
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseTenantSettings, readTenantSettings, tenantSettingsSchema } from "./settings";
+import { parseTenantSettings, readTenantSettings, refreshRotates, tenantSettingsSchema } from "./settings";
 
 const defaults = tenantSettingsSchema.parse({});
 const okta = { baseUrl: "https://acme.okta.com", clientId: "cid", issuer: "https://acme.okta.com/oauth2/default", audience: "api://default", mapRoles: { Admins: ["admin"] } };
@@ -96,5 +96,16 @@ describe("tenant settings: reads that lose nothing", () => {
     expect(warn).toHaveBeenCalledTimes(2);
     parseTenantSettings({}, tenantId);
     expect(warn).toHaveBeenCalledTimes(2);
+  });
+
+  it("refreshRotation: off for the userpool by default; on when stored; a bad value falls back alone", () => {
+    expect(refreshRotates(defaults, "userpool")).toBe(false);
+    const on = readTenantSettings({ refreshRotation: { userpool: true }, accessTokenTtlSeconds: 600 });
+    expect(on.replaced).toEqual([]);
+    expect(refreshRotates(on.settings, "userpool")).toBe(true);
+    const bad = readTenantSettings({ refreshRotation: { userpool: "yes" }, accessTokenTtlSeconds: 600 });
+    expect(bad.replaced).toEqual(["refreshRotation.userpool"]);
+    expect(refreshRotates(bad.settings, "userpool")).toBe(false);
+    expect(bad.settings.accessTokenTtlSeconds).toBe(600);
   });
 });

@@ -62,6 +62,16 @@ const corsSchema = z.object({
   maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
 });
 
+/**
+ * Which surfaces rotate refresh tokens (DESIGN.md "Tokens": whether a refresh token rotates is
+ * what each API documents). The userpool document's refresh answers no new refresh token, as
+ * Cognito's default, so rotation there is an opt-in; no other surface issues refresh tokens
+ * today, and a surface that does later adds its key here with its document's default.
+ */
+const refreshRotationSchema = z.object({
+  userpool: z.boolean().default(false),
+});
+
 export const tenantSettingsSchema = z
   .object({
     /** `iss` of this tenant's tokens; defaults to `urn:edge-auth:tenant:<id>`. */
@@ -71,6 +81,8 @@ export const tenantSettingsSchema = z
     refreshTokenTtlSeconds: z.number().int().min(60).default(90 * 24 * 3600),
     /** A session family's absolute lifetime: rotation never extends a session past it. */
     sessionMaxAgeSeconds: z.number().int().min(60).default(90 * 24 * 3600),
+    /** Per surface: whether a refresh answers a new refresh token and retires the one presented. */
+    refreshRotation: refreshRotationSchema.default(refreshRotationSchema.parse({})),
     /** A retry of a just-rotated refresh token within this window gets the same successor. */
     refreshGraceSeconds: z.number().int().min(0).max(120).default(10),
     /** Lifetime of a NEW_PASSWORD_REQUIRED session. */
@@ -102,6 +114,12 @@ export const tenantSettingsSchema = z
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 export type OktaSettings = z.infer<typeof oktaSchema>;
 export type CorsSettings = z.infer<typeof corsSchema>;
+export type RefreshRotationSettings = z.infer<typeof refreshRotationSchema>;
+
+/** Whether refresh tokens of `surface` rotate for this tenant (see refreshRotationSchema). */
+export function refreshRotates(s: TenantSettings, surface: keyof RefreshRotationSettings): boolean {
+  return s.refreshRotation[surface];
+}
 
 /** Parsed settings and the dotted paths of the stored fields that were invalid and replaced. */
 export interface SettingsReadout {
