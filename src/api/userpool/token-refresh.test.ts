@@ -82,6 +82,11 @@ describe("POST /v1/token-refresh without rotation (the default)", () => {
       expect(claims.sid).toBe(claimsOf(s.access_token).sid);
     }
     expect(claimsOf(first.body.id_token as string).sub).toBe(t.alice.uid);
+    // auth_time is when alice signed in (OIDC Core §2), not when a refresh signed the token.
+    const signedIn = claimsOf(s.id_token).auth_time as number;
+    expect(typeof signedIn).toBe("number");
+    expect(claimsOf(again.body.id_token as string).auth_time).toBe(signedIn);
+    expect(claimsOf(again.body.id_token as string).iat as number).toBeGreaterThan(signedIn);
   });
 
   it("20 refreshes at once with one token: all 200", async () => {

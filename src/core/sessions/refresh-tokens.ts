@@ -32,6 +32,12 @@ export interface SessionRecord {
   expiresAt: number;
   /** Claims carried over to every access token of the session (amr, act, ...). */
   carry: Record<string, unknown>;
+  /**
+   * When the user authenticated (epoch seconds): every ID token of the session says so in
+   * `auth_time` (OIDC Core §2), refreshes included. Absent in records written before it was
+   * kept; those fall back to the refresh's time, as every ID token did then.
+   */
+  authTime?: number;
 }
 
 const PREFIX = "rs";

@@ -98,7 +98,8 @@ async function signAccess(svc: Services, scope: Scope, s: SessionSubject, sid: s
   );
 }
 
-async function signId(svc: Services, scope: Scope, s: SessionSubject, sid: string) {
+/** An ID token; `authTime` (epoch seconds) is when the user authenticated, not when this is signed. */
+async function signId(svc: Services, scope: Scope, s: SessionSubject, sid: string, authTime: number) {
   const u = s.user;
   return signJwt(
     svc.keyring,
@@ -112,7 +113,7 @@ async function signId(svc: Services, scope: Scope, s: SessionSubject, sid: strin
       ...(u?.firstName ? { given_name: u.firstName } : {}),
       ...(u?.lastName ? { family_name: u.lastName } : {}),
       roles: s.roles,
-      auth_time: Math.floor(Date.now() / 1000),
+      auth_time: authTime,
     },
     { kind: "id", issuer: tenantIssuer(scope.tenant.id, scope.settings), audience: tenantAudience(scope.tenant.id), subject: s.sub, ttlSeconds: scope.settings.idTokenTtlSeconds },
   );
@@ -128,6 +129,7 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
   const carry: Record<string, unknown> = { ...(opts.extraClaims ?? {}) };
   if (opts.amr) carry.amr = opts.amr;
   if (opts.act) carry.act = opts.act;
+  const authTime = Math.floor((opts.authenticatedAt ?? now) / 1000);
 
   let refreshToken: string | undefined;
   let refreshHash: string | null = null;
@@ -147,6 +149,7 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
       idToken: opts.idToken,
       expiresAt: absoluteExpiresAt,
       carry,
+      authTime,
     };
     pending.push(putSessionRecord(svc, fresh.sessionKey, rec, now));
   }
@@ -155,7 +158,7 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
   if (!opts.stateless) pending.push(svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt));
   const [accessToken, idToken] = await Promise.all([
     signAccess(svc, scope, s, sid, ttl, carry),
-    opts.idToken ? signId(svc, scope, s, sid) : Promise.resolve(undefined),
+    opts.idToken ? signId(svc, scope, s, sid, authTime) : Promise.resolve(undefined),
     ...pending,
   ]);
   return { accessToken, ...(idToken ? { idToken } : {}), ...(refreshToken ? { refreshToken } : {}), expiresIn: ttl, sessionId: sid };
@@ -223,7 +226,7 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, o
   const ttl = scope.settings.accessTokenTtlSeconds;
   const [accessToken, idToken] = await Promise.all([
     signAccess(svc, scope, subject, rec.familyId, ttl, rec.carry),
-    rec.idToken ? signId(svc, scope, subject, rec.familyId) : Promise.resolve(undefined),
+    rec.idToken ? signId(svc, scope, subject, rec.familyId, rec.authTime ?? Math.floor(now / 1000)) : Promise.resolve(undefined),
   ]);
   return { accessToken, ...(idToken ? { idToken } : {}), ...(refreshToken ? { refreshToken } : {}), expiresIn: ttl, sessionId: rec.familyId, user };
 }
