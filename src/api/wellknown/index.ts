@@ -2,6 +2,8 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../http/types";
 import { resolveTenantByHost } from "../../http/tenant";
 import { tenantIssuer } from "../../core/tenants/settings";
+import { publicOrigin } from "../../core/tenants/public-origin";
+import { requestAddress } from "../../http/request-address";
 
 /**
  * Standard endpoints shared by all surfaces. The JWKS is per deployment (every tenant's tokens
@@ -15,9 +17,11 @@ wellknown.get("/jwks.json", async (c) => {
   return c.json(jwks);
 });
 
-wellknown.get("/openid-configuration", resolveTenantByHost, (c) => {
+wellknown.get("/openid-configuration", resolveTenantByHost, async (c) => {
   const scope = c.get("scope");
-  const origin = new URL(c.req.url).origin;
+  // From the tenant's bound hostnames, never the Host header (core/tenants/public-origin.ts).
+  const origin = await publicOrigin(c.get("services"), scope.tenant.id, requestAddress(c));
+  if (!origin) return c.json({ error: "not_configured", message: "the tenant has no bound hostname to publish its keys under" }, 404);
   return c.json({
     issuer: tenantIssuer(scope.tenant.id, scope.settings),
     jwks_uri: `${origin}/.well-known/jwks.json`,
