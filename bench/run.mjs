@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --duration 5 --rounds 1 --connections 10 --only ping,login --json out.json --probe]`
+// `npm run bench [-- --duration 5 --rounds 1 --connections 10 --only ping,login --json out.json --probe --samples 100]`
 //
 // Starts a throwaway Worker with the e2e harness (wrangler dev, its own persist dir, seeded
 // demo tenant plus one benchmark user per connection), then runs every scenario in
@@ -25,9 +25,10 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT, randomSecret, startLocalWorker } from "../scripts/lib/worker.mjs";
+import { measureTiming } from "./lib/timing.mjs";
 
 function parseArgs(argv) {
-  const o = { duration: 5, warmup: 1, rounds: 1, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3 };
+  const o = { duration: 5, warmup: 1, rounds: 1, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3, samples: 100 };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i].split("=", 2);
     const v = () => inline ?? argv[++i];
@@ -39,6 +40,7 @@ function parseArgs(argv) {
     else if (k === "--json") o.json = v();
     else if (k === "--log") o.log = true;
     else if (k === "--probe") o.probe = true;
+    else if (k === "--samples") o.samples = Math.max(30, Number(v()));
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return o;
@@ -72,7 +74,6 @@ async function cannon(url, prepared, connections, duration) {
   const r = await autocannon(opts);
   return {
     rps: r.requests.average,
-    mean: r.latency.mean,
     p50: r.latency.p50,
     p99: r.latency.p99,
     total: r.requests.total,
@@ -124,6 +125,7 @@ async function main() {
   const started = Date.now();
   const results = [];
   const pairs = [];
+  const timings = [];
   let probes = null;
   try {
     const fetchJson = async (method, path, body, headers = {}) => {
@@ -155,7 +157,7 @@ async function main() {
     const runs = new Map(); // scenario name -> [{ r, b }] per round (b: the adjacent baseline run)
     for (let round = 1; round <= o.rounds; round++) {
       if (o.rounds > 1) console.log(`  round ${round} of ${o.rounds}`);
-      for (const s of scenarios.filter((x) => !x.baseline && !x.pairOnly)) {
+      for (const s of scenarios.filter((x) => !x.baseline && !x.timing)) {
         const connections = s.connections ?? o.connections;
         process.stdout.write(`  ${pad(s.name, 20)} `);
         try {
@@ -198,14 +200,6 @@ async function main() {
     }
     // Latency pairs at one connection: no queueing, so the difference is the extra work.
     // Alternated over the rounds; the median overhead is reported.
-    // Pair-only scenarios (timing comparisons, no throughput row) are prepared here.
-    for (const s of scenarios.filter((x) => x.pairOnly && !prepared.has(x.name))) {
-      try {
-        prepared.set(s.name, await s.prepare(ctx));
-      } catch (e) {
-        results.push({ scenario: s, skipped: e instanceof Error ? e.message : String(e) });
-      }
-    }
     for (const s of scenarios.filter((x) => x.compareLatencyWith && prepared.has(x.name) && prepared.has(x.compareLatencyWith))) {
       const other = s.compareLatencyWith;
       const ab = [];
@@ -214,10 +208,22 @@ async function main() {
         const a = await cannon(w.url, prepared.get(s.name), 1, o.duration);
         const b = await cannon(w.url, prepared.get(other), 1, o.duration);
         ab.push({ a, b });
-        console.log(`p50 ${a.p50} ms vs ${b.p50} ms (mean ${fmt(a.mean, 2)} vs ${fmt(b.mean, 2)}; ${a.total} and ${b.total} requests${a.non2xx || b.non2xx ? `, non-2xx ${a.non2xx} and ${b.non2xx}` : ""})`);
+        console.log(`p50 ${a.p50} ms vs ${b.p50} ms`);
       }
-      const pick = (k) => ({ p50: median(ab.map((x) => x[k].p50)), p99: median(ab.map((x) => x[k].p99)), mean: median(ab.map((x) => x[k].mean)), total: ab.reduce((n, x) => n + x[k].total, 0) });
-      pairs.push({ scenario: s, other, a: pick("a"), b: pick("b"), overhead: median(ab.map((x) => (x.b.p50 ? (x.a.p50 - x.b.p50) / x.b.p50 : null))), diffMs: median(ab.map((x) => x.a.p50 - x.b.p50)) });
+      const pick = (k) => ({ p50: median(ab.map((x) => x[k].p50)), p99: median(ab.map((x) => x[k].p99)) });
+      pairs.push({ scenario: s, other, a: pick("a"), b: pick("b"), overhead: median(ab.map((x) => (x.b.p50 ? (x.a.p50 - x.b.p50) / x.b.p50 : null))) });
+    }
+    // Timing scenarios: two kinds of request on one route, one connection (bench/lib/timing.mjs).
+    for (const s of scenarios.filter((x) => x.timing)) {
+      process.stdout.write(`  ${pad(s.name, 20)} (timing, ${o.samples} of each kind per phase) `);
+      try {
+        const t = await measureTiming(w.url, await s.prepare(ctx), { samples: o.samples });
+        timings.push({ scenario: s, ...t });
+        console.log(`interleaved p50 ${fmt(t.interleaved.a.p50, 2)} vs ${fmt(t.interleaved.b.p50, 2)} ms; blocks ${fmt(t.blocks.a.p50, 2)} vs ${fmt(t.blocks.b.p50, 2)} ms`);
+      } catch (e) {
+        results.push({ scenario: s, skipped: e instanceof Error ? e.message : String(e) });
+        console.log(`skipped: ${e instanceof Error ? e.message : e}`);
+      }
     }
     if (o.probe) probes = await probe(w.url, o.probeSeconds);
   } finally {
@@ -247,14 +253,23 @@ async function main() {
   for (const p of pairs) {
     const overhead = p.overhead;
     const max = p.scenario.budget?.maxOverhead;
-    const maxDiff = p.scenario.budget?.maxDiffMs;
-    let verdict = max !== undefined && overhead !== null ? `${overhead <= max ? "ok" : "MISSED"} (<= ${Math.round(max * 100)}%)` : "";
-    // An absolute budget (timing that must not tell two cases apart): |p50 difference| in ms.
-    if (maxDiff !== undefined && p.diffMs !== null) verdict = `${Math.abs(p.diffMs) <= maxDiff ? "ok" : "MISSED"} (|p50 difference| ${fmt(p.diffMs, 1)} ms, <= ${maxDiff} ms)`;
-    pairRows.push({ name: p.scenario.name, other: p.other, p50: p.a.p50, p99: p.a.p99, mean: p.a.mean, otherP50: p.b.p50, otherP99: p.b.p99, otherMean: p.b.mean, requests: p.a.total, otherRequests: p.b.total, overhead, diffMs: p.diffMs, budget: verdict });
+    const verdict = max !== undefined && overhead !== null ? `${overhead <= max ? "ok" : "MISSED"} (<= ${Math.round(max * 100)}%)` : "";
+    pairRows.push({ name: p.scenario.name, other: p.other, p50: p.a.p50, p99: p.a.p99, otherP50: p.b.p50, otherP99: p.b.p99, overhead, budget: verdict });
     console.log(
       `\n${p.scenario.name} beside ${p.other}, one connection: p50 ${p.a.p50} ms vs ${p.b.p50} ms, p99 ${p.a.p99} ms vs ${p.b.p99} ms; ` +
         `(p50 difference) / ${p.other} p50 = ${fmt(overhead === null ? null : overhead * 100, 0)}%  ${verdict}`,
+    );
+  }
+  const timingRows = [];
+  for (const t of timings) {
+    const max = t.scenario.budget?.maxDiffMs;
+    const d = t.interleaved.diffMs;
+    const verdict = max !== undefined ? `${Math.abs(d) <= max ? "ok" : "MISSED"} (|difference| <= ${max} ms)` : "";
+    timingRows.push({ name: t.scenario.name, labels: t.labels, interleaved: t.interleaved, blocks: t.blocks, budget: verdict });
+    console.log(
+      `\n${t.scenario.label ?? t.scenario.name}, one connection, medians of ${t.interleaved.a.n}: ${t.labels.a} ${fmt(t.interleaved.a.p50, 2)} ms, ${t.labels.b} ${fmt(t.interleaved.b.p50, 2)} ms ` +
+        `(interleaved), difference ${fmt(d, 2)} ms  ${verdict}; median of the pairs' differences ${fmt(t.interleaved.pairedDiffMs, 2)} ms; in blocks ${fmt(t.blocks.a.p50, 2)} vs ${fmt(t.blocks.b.p50, 2)} ms (work left behind included)` +
+        `; statuses ${JSON.stringify(t.interleaved.a.statuses)} / ${JSON.stringify(t.interleaved.b.statuses)}`,
     );
   }
   if (probes) {
@@ -263,7 +278,7 @@ async function main() {
   }
   console.log(`\n(${Math.round((Date.now() - started) / 1000)} s of load)`);
   if (o.json) {
-    await writeFile(o.json, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, options: o, results: rows, pairs: pairRows, probes }, null, 2));
+    await writeFile(o.json, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, options: o, results: rows, pairs: pairRows, timings: timingRows, probes }, null, 2));
     console.log(`wrote ${o.json}`);
   }
 }
