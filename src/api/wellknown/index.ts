@@ -1,15 +1,24 @@
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../../http/types";
 import { resolveTenantByHost } from "../../http/tenant";
 import { tenantIssuer } from "../../core/tenants/settings";
 import { publicOrigin } from "../../core/tenants/public-origin";
 import { requestAddress } from "../../http/request-address";
+import { AuthError } from "../../core/errors";
+import { DEFAULT_STATUS } from "../../http/errors";
 
 /**
  * Standard endpoints shared by all surfaces. The JWKS is per deployment (every tenant's tokens
  * are signed by the deployment's keyring); discovery is per tenant (its issuer).
  */
 export const wellknown = new Hono<AppEnv>();
+
+// A Host bound to no tenant (tenant resolution throws) is a 404, not the app's generic 500.
+wellknown.onError((err, c) => {
+  if (err instanceof AuthError) return c.json({ error: err.code, message: err.message }, DEFAULT_STATUS[err.code] as ContentfulStatusCode);
+  throw err;
+});
 
 wellknown.get("/jwks.json", async (c) => {
   const jwks = await c.get("services").keyring.jwks();

@@ -109,6 +109,14 @@ describe("GET /.well-known/openid-configuration: jwks_uri", () => {
   });
 });
 
+describe("discovery on a host bound to no tenant, with no default tenant", () => {
+  it("answers 404, not 5xx, and names no host", async () => {
+    const r = await send("attacker.example", "GET", "/.well-known/openid-configuration", undefined, env as unknown as Env);
+    expect(r.status).toBe(404);
+    expect(JSON.stringify(r.body)).not.toContain("jwks_uri");
+  });
+});
+
 describe("GET /authn/sd", () => {
   it("with Host: attacker.example lists the surfaces on the primary hostname", async () => {
     const r = await send("attacker.example", "GET", "/authn/sd");
