@@ -19,6 +19,8 @@ export default defineConfig(async () => {
             // The pool also reads a developer's .dev.vars (npm run dev writes DEFAULT_TENANT=demo
             // there); pin it so tests behave the same with or without that file.
             DEFAULT_TENANT: "",
+            // Failed queue jobs retry at once here, so a test sees the dead-letter queue in ms.
+            JOB_RETRY_BASE_SECONDS: "0",
             KEY_ENCRYPTION_SECRET: "test-key-encryption-secret-0123456789abcdef",
             PASSWORD_PEPPER: "test-password-pepper-0123456789abcdef0123",
             BOOTSTRAP_SYSTEM_LICENSE: "test-bootstrap-system-license-0123456789",

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --duration 5 --rounds 1 --connections 10 --only ping,login --json out.json --probe]`
+// `npm run bench [-- --duration 5 --rounds 1 --connections 10 --only ping,login --json out.json --probe --samples 100]`
 //
 // Starts a throwaway Worker with the e2e harness (wrangler dev, its own persist dir, seeded
 // demo tenant plus one benchmark user per connection), then runs every scenario in
@@ -25,9 +25,10 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT, randomSecret, startLocalWorker } from "../scripts/lib/worker.mjs";
+import { measureTiming } from "./lib/timing.mjs";
 
 function parseArgs(argv) {
-  const o = { duration: 5, warmup: 1, rounds: 1, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3 };
+  const o = { duration: 5, warmup: 1, rounds: 1, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3, samples: 100 };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i].split("=", 2);
     const v = () => inline ?? argv[++i];
@@ -39,6 +40,7 @@ function parseArgs(argv) {
     else if (k === "--json") o.json = v();
     else if (k === "--log") o.log = true;
     else if (k === "--probe") o.probe = true;
+    else if (k === "--samples") o.samples = Math.max(30, Number(v()));
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return o;
@@ -50,7 +52,8 @@ async function loadScenarios(only) {
   const all = [];
   for (const f of files) {
     const mod = await import(pathToFileURL(join(dir, f)).href);
-    all.push(mod.default);
+    // A module may export one scenario or several (a family measured side by side).
+    all.push(...[mod.default].flat());
   }
   const wanted = (s) => !only || s.baseline || only.includes(s.name) || all.some((x) => only.includes(x.name) && x.compareLatencyWith === s.name);
   return all.filter(wanted);
@@ -119,10 +122,13 @@ async function main() {
   // The bootstrap system license is known to the run, so a scenario may change the demo
   // tenant's settings through the Authn management API (bench/lib/refresh-mode.mjs).
   const vars = { BOOTSTRAP_SYSTEM_LICENSE: randomSecret(32) };
-  const w = await startLocalWorker({ extraUsers: benchUsers, log: o.log, vars });
+  // Tenant settings a scenario needs (e.g. mail rate limits high enough to measure the 200 path).
+  const settings = Object.assign({}, ...scenarios.map((s) => s.tenantSettings ?? {}));
+  const w = await startLocalWorker({ extraUsers: benchUsers, log: o.log, vars, ...(Object.keys(settings).length ? { settings } : {}) });
   const started = Date.now();
   const results = [];
   const pairs = [];
+  const timings = [];
   let probes = null;
   try {
     const fetchJson = async (method, path, body, headers = {}) => {
@@ -154,7 +160,7 @@ async function main() {
     const runs = new Map(); // scenario name -> [{ r, b }] per round (b: the adjacent baseline run)
     for (let round = 1; round <= o.rounds; round++) {
       if (o.rounds > 1) console.log(`  round ${round} of ${o.rounds}`);
-      for (const s of scenarios.filter((x) => !x.baseline)) {
+      for (const s of scenarios.filter((x) => !x.baseline && !x.timing)) {
         const connections = s.connections ?? o.connections;
         process.stdout.write(`  ${pad(s.name, 20)} `);
         try {
@@ -210,6 +216,18 @@ async function main() {
       const pick = (k) => ({ p50: median(ab.map((x) => x[k].p50)), p99: median(ab.map((x) => x[k].p99)) });
       pairs.push({ scenario: s, other, a: pick("a"), b: pick("b"), overhead: median(ab.map((x) => (x.b.p50 ? (x.a.p50 - x.b.p50) / x.b.p50 : null))) });
     }
+    // Timing scenarios: two kinds of request on one route, one connection (bench/lib/timing.mjs).
+    for (const s of scenarios.filter((x) => x.timing)) {
+      process.stdout.write(`  ${pad(s.name, 20)} (timing, ${o.samples} of each kind per phase) `);
+      try {
+        const t = await measureTiming(w.url, await s.prepare(ctx), { samples: o.samples });
+        timings.push({ scenario: s, ...t });
+        console.log(`interleaved p50 ${fmt(t.interleaved.a.p50, 2)} vs ${fmt(t.interleaved.b.p50, 2)} ms; blocks ${fmt(t.blocks.a.p50, 2)} vs ${fmt(t.blocks.b.p50, 2)} ms`);
+      } catch (e) {
+        results.push({ scenario: s, skipped: e instanceof Error ? e.message : String(e) });
+        console.log(`skipped: ${e instanceof Error ? e.message : e}`);
+      }
+    }
     if (o.probe) probes = await probe(w.url, o.probeSeconds);
   } finally {
     await w.stop();
@@ -245,13 +263,25 @@ async function main() {
         `(p50 difference) / ${p.other} p50 = ${fmt(overhead === null ? null : overhead * 100, 0)}%  ${verdict}`,
     );
   }
+  const timingRows = [];
+  for (const t of timings) {
+    const max = t.scenario.budget?.maxDiffMs;
+    const d = t.interleaved.diffMs;
+    const verdict = max !== undefined ? `${Math.abs(d) <= max ? "ok" : "MISSED"} (|difference| <= ${max} ms)` : "";
+    timingRows.push({ name: t.scenario.name, labels: t.labels, interleaved: t.interleaved, blocks: t.blocks, budget: verdict });
+    console.log(
+      `\n${t.scenario.label ?? t.scenario.name}, one connection, medians of ${t.interleaved.a.n}: ${t.labels.a} ${fmt(t.interleaved.a.p50, 2)} ms, ${t.labels.b} ${fmt(t.interleaved.b.p50, 2)} ms ` +
+        `(interleaved), difference ${fmt(d, 2)} ms  ${verdict}; median of the pairs' differences ${fmt(t.interleaved.pairedDiffMs, 2)} ms; in blocks ${fmt(t.blocks.a.p50, 2)} vs ${fmt(t.blocks.b.p50, 2)} ms (work left behind included)` +
+        `; statuses ${JSON.stringify(t.interleaved.a.statuses)} / ${JSON.stringify(t.interleaved.b.statuses)}`,
+    );
+  }
   if (probes) {
     console.log("\nCost of one primitive (ms, mean, one connection):");
     for (const p of probes) console.log(`  ${pad(p.op, 10)} ${lpad(p.ms < 0.05 ? "< 0.05" : fmt(p.ms, 2), 7)}`);
   }
   console.log(`\n(${Math.round((Date.now() - started) / 1000)} s of load)`);
   if (o.json) {
-    await writeFile(o.json, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, options: o, results: rows, pairs: pairRows, probes }, null, 2));
+    await writeFile(o.json, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, options: o, results: rows, pairs: pairRows, timings: timingRows, probes }, null, 2));
     console.log(`wrote ${o.json}`);
   }
 }

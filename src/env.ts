@@ -1,6 +1,7 @@
 import type { TokenAuthority } from "./durable/token-authority";
 import type { RateLimiter } from "./durable/rate-limiter";
 import type { ReplayGuard } from "./durable/replay-guard";
+import type { Job } from "./core/jobs/types";
 
 /** The Worker's bindings, as declared in wrangler.toml, plus its secrets. */
 export interface Env {
@@ -9,6 +10,8 @@ export interface Env {
   TOKEN_AUTHORITY: DurableObjectNamespace<TokenAuthority>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
+  /** Background jobs (mail and the look-ups behind it): producer of the queue this Worker consumes. */
+  JOBS: Queue<Job>;
   SEND_EMAIL?: SendEmail;
   ENVIRONMENT?: string;
   DEFAULT_TENANT?: string;
@@ -16,6 +19,8 @@ export interface Env {
   MAIL_FROM?: string;
   MAIL_API_URL?: string;
   EC_CURVE_NAME?: string;
+  /** First retry delay of a failed job, in seconds (doubles per attempt, capped at 300). */
+  JOB_RETRY_BASE_SECONDS?: string;
   /** Authn GET /sd: configured peers, a JSON object of name -> URL (merged with our surfaces). */
   SERVICE_DIRECTORY?: string;
   /** Build stamp (`<tag>.<commit>.<dob>`), injected by the build; see scripts/version.mjs. */
@@ -40,6 +45,8 @@ export interface Config {
   ecCurve: "secp256k1" | "P-256";
   authnPreview: boolean;
   buildVersion: string;
+  /** First retry delay of a failed background job (seconds). */
+  jobRetryBaseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -82,9 +89,17 @@ export function loadConfig(env: Env): Config {
     // Plaintext Authn requests are for development only and never on in production.
     authnPreview: !production && env.AUTHN_PREVIEW !== "false",
     buildVersion: env.BUILD_VERSION ?? "dev",
+    jobRetryBaseSeconds: retryBase(env.JOB_RETRY_BASE_SECONDS),
   };
   configCache.set(env, config);
   return config;
+}
+
+function retryBase(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 10;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 300) throw new ConfigError(`JOB_RETRY_BASE_SECONDS must be an integer from 0 to 300, not ${raw}`);
+  return n;
 }
 
 function requireSecret(value: string | undefined, name: string): string {

@@ -6,6 +6,7 @@ import type { AuditLog, ClientStore, Community, MailStore, SecretStore, Tenant, 
 import type { SsoConnectionStore, TermsLogStore } from "../storage/ports";
 import type { AppStateStore } from "../storage/ports";
 import type { Mailer } from "./mail/mailer";
+import type { JobQueue } from "./jobs/types";
 import type { SessionAuthority } from "./sessions/authority";
 import type { Limiter } from "./limits/limiter";
 import type { OnceGuard } from "./limits/once";
@@ -23,6 +24,8 @@ export interface Services {
   audit: AuditLog;
   mailStore: MailStore;
   mailer: Mailer;
+  /** Background jobs (core/jobs): mail and the look-ups behind answers that must not tell. */
+  jobs: JobQueue;
   secrets: SecretStore;
   keyring: Keyring;
   authority: SessionAuthority;

@@ -5,6 +5,7 @@ import type { Services } from "../core/context";
 import { Limiter } from "../core/limits/limiter";
 import { OnceGuard } from "../core/limits/once";
 import { HttpMailer, SendEmailMailer, StoreMailer, type Mailer } from "../core/mail/mailer";
+import { QueueJobs } from "../core/jobs/queue";
 import { SessionAuthority } from "../core/sessions/authority";
 import { D1AppStateStore } from "../storage/d1/app-state-store";
 import { D1AuditLog } from "../storage/d1/audit-log";
@@ -42,6 +43,16 @@ export function setOutboundFetch(f: typeof fetch | null): void {
   outboundFetch = f ?? ((input, init) => fetch(input, init));
 }
 
+let mailerOverride: Mailer | null = null;
+
+/**
+ * Replaces mail delivery for every service built in this isolate, the queue consumer's
+ * included (in-workerd tests make delivery fail to see retries and the dead-letter queue).
+ */
+export function setMailerOverride(m: Mailer | null): void {
+  mailerOverride = m;
+}
+
 export function buildShared(env: Env): Shared {
   let s = shared.get(env);
   if (s) return s;
@@ -52,6 +63,8 @@ export function buildShared(env: Env): Shared {
   if (config.mail.transport === "send_email" && env.SEND_EMAIL) mailer = SendEmailMailer(env.SEND_EMAIL, config.mail.from);
   else if (config.mail.transport === "http") mailer = HttpMailer(config.mail, callOutbound);
   else mailer = StoreMailer(mailStore);
+  const configured = mailer;
+  mailer = { send: (m) => (mailerOverride ?? configured).send(m) };
   s = {
     config,
     tenants: D1TenantStore(env.DB),
@@ -60,6 +73,7 @@ export function buildShared(env: Env): Shared {
     audit: D1AuditLog(env.DB),
     mailStore,
     mailer,
+    jobs: QueueJobs(env.JOBS),
     secrets: KvSecretStore(env.TOKENS),
     keyring: new Keyring(D1SigningKeyStore(env.DB), config.keyEncryptionSecret),
     authority: new SessionAuthority(env.TOKEN_AUTHORITY),

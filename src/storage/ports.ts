@@ -77,6 +77,8 @@ export interface TenantStore {
   findCommunity(tenantId: string, idOrName: string): Promise<Community | null>;
   listCommunities(tenantId: string): Promise<Community[]>;
   domain(hostname: string): Promise<DomainBinding | null>;
+  /** The tenant's bound hostnames, oldest binding first (core/tenants/public-origin.ts). */
+  hostnames(tenantId: string): Promise<string[]>;
   createTenant(t: { id?: string; name: string; settings?: Record<string, unknown> }): Promise<Tenant>;
   /**
    * Creates a tenant, its first community and its hostnames in one D1 batch (all or nothing).

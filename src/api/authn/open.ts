@@ -6,6 +6,8 @@ import { decryptEnvelope, deriveSharedKey, EnvelopeError, encryptEnvelope } from
 import { authnGuard } from "../../http/authn-guard";
 import { clientIp } from "../../http/client-ip";
 import { scopeFor } from "../../http/tenant";
+import { requestAddress } from "../../http/request-address";
+import { publicOriginForHost } from "../../core/tenants/public-origin";
 import type { AppEnv } from "../../http/types";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { errorResponse, openErrors } from "./schemas";
@@ -113,8 +115,10 @@ export function registerOpenRoutes(app: OpenAPIHono<AppEnv>): void {
     return c.json({ EC_CURVE_NAME: config.ecCurve, ENVIRONMENT: config.production ? "production" : "development", PREVIEW: config.authnPreview, VERSION: config.buildVersion }, 200);
   });
 
-  app.openapi(sdRoute, (c) => {
-    const origin = new URL(c.req.url).origin;
+  app.openapi(sdRoute, async (c) => {
+    // The tenant's bound hostname (the Host's if bound, else its primary), never the Host itself.
+    const origin = await publicOriginForHost(c.get("services"), requestAddress(c));
+    if (!origin) throw new AuthError("tenant_not_found", "no tenant with a bound hostname serves this host");
     const dir: Record<string, string> = {};
     for (const [name, path] of Object.entries(SURFACES)) dir[name] = origin + path;
     return c.json({ ...dir, ...peers(c.env.SERVICE_DIRECTORY) }, 200);

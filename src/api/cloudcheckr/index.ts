@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { Scope, Services } from "../../core/context";
 import { loadAppState, saveAppState, type StateApp } from "../../core/apps/app-state";
 import { passwordLogin } from "../../core/auth/login";
-import { requestPasswordResetByEmail, resetPasswordWithToken, type ResetMailComposer } from "../../core/auth/reset-token";
+import { requestPasswordResetByEmail, resetPasswordWithToken } from "../../core/auth/reset-token";
 import { AuthError } from "../../core/errors";
 import { issueUserBearer, refreshUserBearer } from "../../core/auth/bearer-session";
 import { verifyAccessToken } from "../../core/sessions/tokens";
@@ -90,22 +90,9 @@ cloudcheckr.openapi(r.putStateRoute, async (c) => {
   return c.json(stateResponse(app, await saveAppState(svc, scope, claims.sub, app, state)), 200);
 });
 
-/** The reset mail: names the user and how to use the token (the document's PUT route). */
-const composeResetMail: ResetMailComposer = ({ user, token, ttlSeconds }) => ({
-  subject: "Your password reset token",
-  text: [
-    `A password reset was requested for the user "${user.username}".`,
-    "",
-    `Reset token: ${token}`,
-    "",
-    `It can be used once, within ${Math.round(ttlSeconds / 60)} minutes: send it with your username, a new password`,
-    "and its confirmation to PUT /v1/auth/resetpassword. If you did not ask for this, ignore this message.",
-  ].join("\n"),
-});
-
 cloudcheckr.openapi(r.resetRequestRoute, async (c) => {
   const { email_address } = c.req.valid("json");
-  await requestPasswordResetByEmail(c.get("services"), c.get("scope"), email_address, composeResetMail);
+  await requestPasswordResetByEmail(c.get("services"), c.get("scope"), email_address);
   return c.json({ message: "If the address is registered, a password reset token has been sent to it." }, 200);
 });
 

@@ -19,6 +19,8 @@ import { setAssociatedAccountPassword } from "../../core/users/associated-accoun
 import { bearerToken } from "../../http/bearer";
 import { openApiDocument, surfaceApp } from "../../http/openapi";
 import { resolveTenantByHost } from "../../http/tenant";
+import { requestAddress } from "../../http/request-address";
+import { publicOrigin } from "../../core/tenants/public-origin";
 import type { AppEnv } from "../../http/types";
 import { renderSentinelError } from "./errors";
 import * as r from "./routes";
@@ -125,7 +127,11 @@ sentinel.openapi(r.passwordSetRoute, async (c) => {
 
 sentinel.openapi(r.passwordResetRoute, async (c) => {
   const { username, corpId } = c.req.valid("json");
-  await requestResetLink(c.get("services"), c.get("scope"), { username, corpId, defaultPage: `${origin(c)}/reset-password` });
+  const svc = c.get("services");
+  const scope = c.get("scope");
+  // The link's origin comes from the tenant's bound hostnames, never from the Host header.
+  const linkOrigin = await publicOrigin(svc, scope.tenant.id, requestAddress(c));
+  await requestResetLink(svc, scope, { username, corpId, linkOrigin });
   return c.json({ message: "If the user exists, a password reset link has been sent to its email address" }, 200);
 });
 

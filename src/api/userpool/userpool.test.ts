@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestTenant, PASSWORD, services, type TestTenant } from "../../../test/helpers/tenant";
-import { claimsOf, headerOf, lastMailId, loginTokens, mailTo, post, requestCode, resetCodeDigest, scopeOf, sleep } from "./testing";
+import { claimsOf, eventually, headerOf, lastMailId, loginTokens, mailTo, post, requestCode, resetCodeDigest, scopeOf, sleep } from "./testing";
 import { sha256Hex } from "../../crypto/hash";
 import { verifyAccessToken } from "../../core/sessions/tokens";
 
@@ -219,6 +219,8 @@ describe("POST /v1/forgot-password and /v1/forgot-password-confirm", () => {
     expect(missing.body).toEqual(existing.body);
     expect(existing.body).toEqual({ message: expect.any(String), status: 200 });
     expect(existing.headers.get("content-type")).toBe(missing.headers.get("content-type"));
+    // The queue consumer delivers within about a second (wrangler.toml max_batch_timeout).
+    await eventually(async () => (await mailTo(t, `admin@${t.host}`, before))[0]);
     await sleep(200);
     expect((await mailTo(t, `admin@${t.host}`, before)).length).toBe(1);
     expect((await services().mailStore.list({ tenantId: t.tenant.id, to: `no-such-user@${t.host}` })).length).toBe(0);

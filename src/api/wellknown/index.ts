@@ -1,7 +1,12 @@
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../../http/types";
 import { resolveTenantByHost } from "../../http/tenant";
 import { tenantIssuer } from "../../core/tenants/settings";
+import { publicOrigin } from "../../core/tenants/public-origin";
+import { requestAddress } from "../../http/request-address";
+import { AuthError } from "../../core/errors";
+import { DEFAULT_STATUS } from "../../http/errors";
 
 /**
  * Standard endpoints shared by all surfaces. The JWKS is per deployment (every tenant's tokens
@@ -9,15 +14,23 @@ import { tenantIssuer } from "../../core/tenants/settings";
  */
 export const wellknown = new Hono<AppEnv>();
 
+// A Host bound to no tenant (tenant resolution throws) is a 404, not the app's generic 500.
+wellknown.onError((err, c) => {
+  if (err instanceof AuthError) return c.json({ error: err.code, message: err.message }, DEFAULT_STATUS[err.code] as ContentfulStatusCode);
+  throw err;
+});
+
 wellknown.get("/jwks.json", async (c) => {
   const jwks = await c.get("services").keyring.jwks();
   c.header("cache-control", "public, max-age=300");
   return c.json(jwks);
 });
 
-wellknown.get("/openid-configuration", resolveTenantByHost, (c) => {
+wellknown.get("/openid-configuration", resolveTenantByHost, async (c) => {
   const scope = c.get("scope");
-  const origin = new URL(c.req.url).origin;
+  // From the tenant's bound hostnames, never the Host header (core/tenants/public-origin.ts).
+  const origin = await publicOrigin(c.get("services"), scope.tenant.id, requestAddress(c));
+  if (!origin) return c.json({ error: "not_configured", message: "the tenant has no bound hostname to publish its keys under" }, 404);
   return c.json({
     issuer: tenantIssuer(scope.tenant.id, scope.settings),
     jwks_uri: `${origin}/.well-known/jwks.json`,

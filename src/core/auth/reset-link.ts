@@ -3,6 +3,7 @@ import type { User } from "../../storage/ports";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
+import { enqueueJob } from "../jobs/queue";
 import { tenantAudience, verifyAccessToken, verifyTokenOfKind, type AccessClaims } from "../sessions/tokens";
 import { tenantIssuer } from "../tenants/settings";
 import { findOrganisation } from "../tenants/organisation";
@@ -39,39 +40,54 @@ export async function issueResetToken(svc: Services, scope: Scope, user: User): 
 }
 
 /** The link a reset mail carries: the tenant's page with `{token}` filled in, or `#token=` appended. */
-export function resetLinkFor(scope: Scope, defaultPage: string, token: string): string {
+export function resetLinkFor(scope: Scope, defaultPage: string | null, token: string): string | null {
   const page = scope.settings.resetLink?.url ?? defaultPage;
+  if (!page) return null;
   const enc = encodeURIComponent(token);
   return page.includes("{token}") ? page.replace("{token}", enc) : `${page}#token=${enc}`;
 }
 
 /**
- * Mails a reset link to the user named `username` in the organisation `corpId` (default: the
- * request's), if that user exists, is enabled and has an email. Rate limited per username and
- * per client IP whether or not the user exists; the lookup and the mail happen after the
- * response, so the answer and its timing are the same either way.
+ * Reset link request (Sentinel POST /passwordReset): rate limited per username and per client
+ * IP whether or not the user exists, then handed to the job queue; the organisation and user
+ * look-ups and the mail happen in the consumer (sendResetLink), so the answer and its timing
+ * are the same either way. `linkOrigin` comes from the tenant's bound hostnames
+ * (core/tenants/public-origin.ts), never from the request's Host.
  */
-export async function requestResetLink(svc: Services, scope: Scope, input: { username: string; corpId?: string | undefined; defaultPage: string }): Promise<void> {
+export async function requestResetLink(svc: Services, scope: Scope, input: { username: string; corpId?: string | undefined; linkOrigin: string | null }): Promise<void> {
   const name = String(input.username ?? "").trim().toLowerCase();
   await svc.limiter.limit(`${scope.tenant.id}:reset-link:${name}`, scope.settings.mailPerHour, 3600);
   await svc.limiter.limit(`${scope.tenant.id}:reset-link-ip:${scope.ip}`, scope.settings.mailPerHour * 20, 3600);
-  svc.defer(
-    (async () => {
-      if (!name || name.length > 256) return;
-      const org = await findOrganisation(svc, scope, input.corpId);
-      if (!org) return;
-      const user = await svc.users.byUsername(org.id, name);
-      if (!user || user.disabled || !user.email) return;
-      const { token, expiresIn } = await issueResetToken(svc, scope, user);
-      await svc.mailer.send({
-        tenantId: scope.tenant.id,
-        to: user.email,
-        subject: "Reset your password",
-        text: `Open this link to choose a new password for ${user.username}:\n\n${resetLinkFor(scope, input.defaultPage, token)}\n\nThe link works once and expires in ${Math.round(expiresIn / 60)} minutes. If you did not ask for it, ignore this message.`,
-      });
-      recordAudit(svc, scope, "password_reset_requested", { userId: user.uid, detail: { via: "link" } });
-    })().catch((e: unknown) => console.error("reset link mail failed", e instanceof Error ? e.message : e)),
-  );
+  await enqueueJob(svc, scope, { kind: "reset_link", username: name.slice(0, 512), corpId: input.corpId ? input.corpId.slice(0, 256) : null, linkOrigin: input.linkOrigin });
+}
+
+/**
+ * The job: mails a reset link to the user named `username` in the organisation `corpId`
+ * (default: the request's), if that user exists, is enabled and has an email. The page is
+ * the tenant's `resetLink.url`, else `<linkOrigin>/reset-password`; with neither (a tenant with
+ * no bound hostname and no page configured) no link can be built and nothing is sent.
+ */
+export async function sendResetLink(svc: Services, scope: Scope, input: { username: string; corpId: string | null; linkOrigin: string | null }): Promise<void> {
+  const name = input.username;
+  if (!name || name.length > 256) return;
+  const org = await findOrganisation(svc, scope, input.corpId);
+  if (!org) return;
+  const user = await svc.users.byUsername(org.id, name);
+  if (!user || user.disabled || !user.email) return;
+  const defaultPage = input.linkOrigin ? `${input.linkOrigin}/reset-password` : null;
+  if (!scope.settings.resetLink?.url && !defaultPage) {
+    console.error(`tenant ${scope.tenant.id} has no bound hostname and no resetLink.url: no reset link can be mailed`);
+    return;
+  }
+  const { token, expiresIn } = await issueResetToken(svc, scope, user);
+  const link = resetLinkFor(scope, defaultPage, token)!;
+  await svc.mailer.send({
+    tenantId: scope.tenant.id,
+    to: user.email,
+    subject: "Reset your password",
+    text: `Open this link to choose a new password for ${user.username}:\n\n${link}\n\nThe link works once and expires in ${Math.round(expiresIn / 60)} minutes. If you did not ask for it, ignore this message.`,
+  });
+  recordAudit(svc, scope, "password_reset_requested", { userId: user.uid, detail: { via: "link" } });
 }
 
 export interface ResetGrant {

@@ -5,6 +5,7 @@ import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { FieldError } from "../field-error";
 import { recordAudit } from "../audit/audit";
+import { enqueueJob } from "../jobs/queue";
 import { checkPasswordPolicy, setUserPassword } from "../users/passwords";
 
 /**
@@ -45,8 +46,24 @@ export class ResetTokenError extends AuthError {
   }
 }
 
-/** What the surface puts in the mail: it knows its own routes and wording. */
-export type ResetMailComposer = (m: { user: User; token: string; ttlSeconds: number }) => { subject: string; text: string };
+/**
+ * The reset mail: names the user and how to use the token (the CloudCheckr document's
+ * PUT /v1/auth/resetpassword). It lives in core because the queue consumer, not the route,
+ * sends it.
+ */
+export function resetTokenMail(m: { user: User; token: string; ttlSeconds: number }): { subject: string; text: string } {
+  return {
+    subject: "Your password reset token",
+    text: [
+      `A password reset was requested for the user "${m.user.username}".`,
+      "",
+      `Reset token: ${m.token}`,
+      "",
+      `It can be used once, within ${Math.round(m.ttlSeconds / 60)} minutes: send it with your username, a new password`,
+      "and its confirmation to PUT /v1/auth/resetpassword. If you did not ask for this, ignore this message.",
+    ].join("\n"),
+  };
+}
 
 const onceScope = (tenantId: string) => `reset-token:${tenantId}`;
 
@@ -73,25 +90,28 @@ export async function findResetRecipients(svc: Services, scope: Scope, email: st
 }
 
 /**
- * Mails a reset token to every user the address reaches (see findResetRecipients). Rate
- * limited per address and per client IP whether or not the address exists; the lookup and
- * mail are deferred so the answer takes the same time either way.
+ * Reset by email (CloudCheckr POST /v1/auth/resetpassword): the address's shape is checked,
+ * the request rate limited per address and per client IP whether or not the address exists,
+ * then handed to the job queue; the look-up and the mail happen in the consumer
+ * (sendResetTokens), so the answer and its timing are the same either way.
  */
-export async function requestPasswordResetByEmail(svc: Services, scope: Scope, emailAddress: string, compose: ResetMailComposer): Promise<void> {
+export async function requestPasswordResetByEmail(svc: Services, scope: Scope, emailAddress: string): Promise<void> {
   const email = String(emailAddress ?? "").trim().toLowerCase();
   if (!EMAIL_SHAPE.test(email)) throw new FieldError("invalid_request", "email_address", "email_address must be an email address");
   await svc.limiter.limit(`${scope.tenant.id}:reset-mail-email:${email}`, scope.settings.mailPerHour, 3600);
   await svc.limiter.limit(`${scope.tenant.id}:reset-mail-ip:${scope.ip}`, scope.settings.mailPerHour * 10, 3600);
-  svc.defer(
-    (async () => {
-      for (const user of await findResetRecipients(svc, scope, email)) {
-        const { token } = await mintResetToken(svc, scope, user);
-        const mail = compose({ user, token, ttlSeconds: scope.settings.resetCodeTtlSeconds });
-        await svc.mailer.send({ tenantId: scope.tenant.id, to: user.email!, subject: mail.subject, text: mail.text });
-        recordAudit(svc, scope, "password_reset_requested", { userId: user.uid, detail: { via: "email_token" } });
-      }
-    })().catch((e: unknown) => console.error("reset mail failed", e instanceof Error ? e.message : e)),
-  );
+  await enqueueJob(svc, scope, { kind: "reset_token", email });
+}
+
+/** The job: mails a reset token to every user the address reaches (see findResetRecipients). */
+export async function sendResetTokens(svc: Services, scope: Scope, email: string): Promise<void> {
+  if (!EMAIL_SHAPE.test(email)) return;
+  for (const user of await findResetRecipients(svc, scope, email)) {
+    const { token } = await mintResetToken(svc, scope, user);
+    const mail = resetTokenMail({ user, token, ttlSeconds: scope.settings.resetCodeTtlSeconds });
+    await svc.mailer.send({ tenantId: scope.tenant.id, to: user.email!, subject: mail.subject, text: mail.text });
+    recordAudit(svc, scope, "password_reset_requested", { userId: user.uid, detail: { via: "email_token" } });
+  }
 }
 
 export interface TokenResetInput {

@@ -5,6 +5,7 @@ import type { User } from "../../storage/ports";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
+import { enqueueJob } from "../jobs/queue";
 import { checkPasswordPolicy, setUserPassword } from "../users/passwords";
 
 /**
@@ -40,36 +41,40 @@ async function findUser(svc: Services, scope: Scope, username: string): Promise<
 }
 
 /**
- * Emails a confirmation code to the user, if the user exists, is enabled and has an email.
- * Rate limited per username whether or not it exists; the work is deferred so the response
- * takes the same time either way.
+ * Forgot-password (userpool POST /v1/forgot-password): rate limited per username whether or
+ * not it exists, then handed to the job queue. Nothing here depends on the user existing, so
+ * the answer and its timing are the same either way; sendResetCode runs in the consumer.
  */
 export async function requestResetCode(svc: Services, scope: Scope, username: string): Promise<void> {
   const name = String(username ?? "").toLowerCase();
   await svc.limiter.limit(`${scope.tenant.id}:reset-mail:${name}`, scope.settings.mailPerHour, 3600);
-  svc.defer(
-    (async () => {
-      const user = await findUser(svc, scope, name);
-      if (!user || user.disabled || !user.email) return;
-      const code = randomCode(8, CODE_ALPHABET);
-      const ttl = scope.settings.resetCodeTtlSeconds;
-      const digest = await codeDigest(scope.tenant.id, user.uid, code);
-      const rec: CodeRecord = { tenantId: scope.tenant.id, uid: user.uid, expiresAt: Date.now() + ttl * 1000, issuedAt: Date.now() };
-      await Promise.all([
-        svc.secrets.put(CODE_PREFIX, digest, rec, ttl),
-        svc.secrets.put(LATEST_PREFIX, await latestDigest(scope.tenant.id, user.uid), { digest }, ttl),
-        // A fresh code gets a fresh set of attempts.
-        svc.limiter.success(scope, "reset", user.username),
-      ]);
-      await svc.mailer.send({
-        tenantId: scope.tenant.id,
-        to: user.email,
-        subject: "Your password reset code",
-        text: `Your password reset code is ${code}\n\nIt expires in ${Math.round(ttl / 60)} minutes. If you did not ask for it, ignore this message.`,
-      });
-      recordAudit(svc, scope, "password_reset_requested", { userId: user.uid });
-    })().catch((e: unknown) => console.error("reset mail failed", e instanceof Error ? e.message : e)),
-  );
+  await enqueueJob(svc, scope, { kind: "reset_code", username: name.slice(0, 512) });
+}
+
+/**
+ * The job: emails a confirmation code to the user, if the user exists, is enabled and has an
+ * email. Throws when storage or delivery fails, so the queue retries it.
+ */
+export async function sendResetCode(svc: Services, scope: Scope, username: string): Promise<void> {
+  const user = await findUser(svc, scope, username);
+  if (!user || user.disabled || !user.email) return;
+  const code = randomCode(8, CODE_ALPHABET);
+  const ttl = scope.settings.resetCodeTtlSeconds;
+  const digest = await codeDigest(scope.tenant.id, user.uid, code);
+  const rec: CodeRecord = { tenantId: scope.tenant.id, uid: user.uid, expiresAt: Date.now() + ttl * 1000, issuedAt: Date.now() };
+  await Promise.all([
+    svc.secrets.put(CODE_PREFIX, digest, rec, ttl),
+    svc.secrets.put(LATEST_PREFIX, await latestDigest(scope.tenant.id, user.uid), { digest }, ttl),
+    // A fresh code gets a fresh set of attempts.
+    svc.limiter.success(scope, "reset", user.username),
+  ]);
+  await svc.mailer.send({
+    tenantId: scope.tenant.id,
+    to: user.email,
+    subject: "Your password reset code",
+    text: `Your password reset code is ${code}\n\nIt expires in ${Math.round(ttl / 60)} minutes. If you did not ask for it, ignore this message.`,
+  });
+  recordAudit(svc, scope, "password_reset_requested", { userId: user.uid });
 }
 
 /**

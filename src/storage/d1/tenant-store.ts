@@ -1,4 +1,4 @@
-import { and, eq, or } from "drizzle-orm";
+import { and, asc, eq, or, sql } from "drizzle-orm";
 import type { Community, DomainBinding, Tenant, TenantStore } from "../ports";
 import { database, isUniqueViolation, parseJson } from "./db";
 import { DuplicateKeyError } from "../ports-authn";
@@ -36,6 +36,11 @@ export function D1TenantStore(d1: D1Database): TenantStore {
     async domain(hostname) {
       const r = await db.select().from(domains).where(eq(domains.hostname, hostname.toLowerCase())).get();
       return r ?? null;
+    },
+    async hostnames(tenantId) {
+      // rowid is insertion order; a rebinding (upsert) keeps its row, so "first bound" is stable.
+      const rows = await db.select({ hostname: domains.hostname }).from(domains).where(eq(domains.tenantId, tenantId)).orderBy(asc(sql`rowid`)).all();
+      return rows.map((r) => r.hostname);
     },
     async createTenant(t) {
       const row: TenantRow = {
