@@ -12,7 +12,10 @@ import { authnRoute, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-ki
  */
 const Text = z.string().max(256);
 const Module = z
-  .object({ id: z.string().min(1).max(128), type: Text.optional(), method: Text.optional(), name: Text.optional(), criteria: Text.optional() })
+  .object({
+    id: z.string().min(1).max(128).optional().openapi({ description: "Unique within the scheme; generated (24 hex characters) when left out, as in the document's `modules: [{}]` example" }),
+    type: Text.optional(), method: Text.optional(), name: Text.optional(), criteria: Text.optional(),
+  })
   .catchall(z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
   .openapi("AuthSchemeModule");
 
