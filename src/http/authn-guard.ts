@@ -98,11 +98,21 @@ function parseRequestId(plain: string): RequestId {
   return { ts: r.ts, uuid: r.uuid, appid: typeof r.appid === "string" ? r.appid : "" };
 }
 
-function forwardedIp(c: Context<AppEnv>): string | null {
+/**
+ * The first X-Forwarded-For entry as sent (trimmed, lower-cased), or null without the header.
+ * It is the end user's address as the nearest service names it; whether to believe it is the
+ * caller's decision (see forwardedIp and the verify endpoints).
+ */
+export function firstForwardedFor(c: Context): string | null {
   const xff = c.req.header("x-forwarded-for");
-  if (!xff) return null;
-  const first = xff.split(",")[0]!.trim();
-  return first && first.length <= 64 && /^[0-9A-Fa-f:.]+$/.test(first) ? first : null;
+  if (xff === undefined || xff === "") return null;
+  return xff.split(",")[0]!.trim().toLowerCase();
+}
+
+/** The first X-Forwarded-For entry when it looks like an IP address (bounded), else null. */
+function forwardedIp(c: Context<AppEnv>): string | null {
+  const first = firstForwardedFor(c);
+  return first && first.length <= 64 && /^[0-9a-f:.]+$/.test(first) ? first : null;
 }
 
 async function readBody(c: Context<AppEnv>): Promise<unknown> {
