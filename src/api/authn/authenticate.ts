@@ -107,6 +107,7 @@ export const KtokenMintPayload = z
   .openapi("KtokenMintPayload");
 
 export const authenticateRoute = authnRoute({
+  operationId: "authenticateUsers",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/authenticate",
   summary: "Authenticate users",
@@ -122,6 +123,7 @@ export const authenticateRoute = authnRoute({
 });
 
 export const proofRoute = authnRoute({
+  operationId: "getProofOfAuthentication",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/request/proof_of_authentication",
   summary: "Gets jwt proof of authentication",
@@ -138,6 +140,7 @@ export const proofRoute = authnRoute({
 });
 
 export const ktokenAuthRoute = authnRoute({
+  operationId: "authenticateUsersWithKtoken",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/authenticate_with_ktoken",
   summary: "Authenticate users with ktoken",
@@ -152,6 +155,7 @@ export const ktokenAuthRoute = authnRoute({
 });
 
 export const ktokenMintRoute = authnRoute({
+  operationId: "createKtoken",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/ktoken",
   summary: "Mint a ktoken for an authenticated user (extension)",

@@ -29,14 +29,15 @@ const EcdsaMethod = z.object({ method: z.enum(["encrypt", "decrypt"]).openapi({ 
 const TokenBody = z.object({ token: z.string().min(1).max(8192) });
 const Decoded = z.record(z.string(), z.unknown()).openapi({ description: "The decoded (verified) token claims" });
 
-export const healthzRoute = createRoute({ method: "get", path: "/healthz", summary: "Health, service public key and build version", responses: { 200: json(Healthz, "Healthz object; version = <git-tag>.<commit>.<dob> or <commit>.<dob>") } });
-export const publicKeysRoute = createRoute({ method: "get", path: "/publickeys", summary: "The service's public key (no authorization)", responses: { 200: json(PublicKey, "Public key object") } });
-export const environmentRoute = createRoute({ method: "get", path: "/environment", summary: "Details of this environment (EC_CURVE_NAME, ...)", responses: { 200: json(Environment, "Environment object") } });
-export const sdRoute = createRoute({ method: "get", path: "/sd", summary: "Service directory: this deployment's surfaces and configured peers", responses: { 200: json(ServiceDirectory, "name -> URL") } });
+export const healthzRoute = createRoute({ operationId: "getHealthz", method: "get", path: "/healthz", summary: "Health, service public key and build version", responses: { 200: json(Healthz, "Healthz object; version = <git-tag>.<commit>.<dob> or <commit>.<dob>") } });
+export const publicKeysRoute = createRoute({ operationId: "getSystemPublicKey", method: "get", path: "/publickeys", summary: "The service's public key (no authorization)", responses: { 200: json(PublicKey, "Public key object") } });
+export const environmentRoute = createRoute({ operationId: "getEnvironment", method: "get", path: "/environment", summary: "Details of this environment (EC_CURVE_NAME, ...)", responses: { 200: json(Environment, "Environment object") } });
+export const sdRoute = createRoute({ operationId: "getServiceDirectories", method: "get", path: "/sd", summary: "Service directory: this deployment's surfaces and configured peers", responses: { 200: json(ServiceDirectory, "name -> URL") } });
 const ecdsaRequest = { body: { required: true, content: { "application/json": { schema: EcdsaBody } } } };
 const ecdsaResponses = { 200: json(z.object({ data: z.string() }), "The encrypted or decrypted string"), ...openErrors };
-export const ecdsaDefaultRoute = createRoute({ method: "post", path: "/ecdsa_helper", summary: "Encrypt dataStr (the default method)", request: ecdsaRequest, responses: ecdsaResponses });
+export const ecdsaDefaultRoute = createRoute({ operationId: "encryptDataString", method: "post", path: "/ecdsa_helper", summary: "Encrypt dataStr (the default method)", request: ecdsaRequest, responses: ecdsaResponses });
 export const ecdsaRoute = createRoute({
+  operationId: "encryptAndDecryptDataString",
   method: "post",
   path: "/ecdsa_helper/{method}",
   summary: "Encrypt or decrypt dataStr with the ECDH key of privateKey and publicKey",
@@ -50,6 +51,7 @@ const xff = z.object({
   }),
 });
 export const verifyTokenRoute = createRoute({
+  operationId: "verifyToken",
   method: "post",
   path: "/jwt/verifyToken",
   summary: "Verify a JWT issued by this service; revoked tokens fail",
@@ -57,6 +59,7 @@ export const verifyTokenRoute = createRoute({
   responses: verifyResponses,
 });
 export const verifyTokenV2Route = createRoute({
+  operationId: "verifyTokenV2",
   method: "post",
   path: "/v2/jwt/verifyToken",
   summary: "Verify a JWT and that the caller's IP is the one recorded in it",

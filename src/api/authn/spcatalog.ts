@@ -25,6 +25,8 @@ export const CatalogItem = z
 const NameParams = z.object({ name: z.string().max(128).openapi({ param: { name: "name", in: "path" }, description: "Name of the item" }) });
 
 export const listCatalogRoute = authnRoute({
+  operationId: "getServiceProviderCatalogItems",
+  form: "plain",
   method: "get",
   path: "/spcatalog/list",
   summary: "Get list of service provider catalog items",
@@ -34,6 +36,8 @@ export const listCatalogRoute = authnRoute({
   answer: z.record(z.string(), CatalogItem),
 });
 export const putCatalogRoute = authnRoute({
+  operationId: "createOrUpdateServiceProviderCatalogItem",
+  form: "plain",
   method: "put",
   path: "/spcatalog/item",
   summary: "Create or update Service Provider Catalog item",
@@ -45,6 +49,8 @@ export const putCatalogRoute = authnRoute({
   answer: z.record(z.string(), CatalogItem),
 });
 export const deleteCatalogRoute = authnRoute({
+  operationId: "deleteServiceProviderCatalogItem",
+  form: "plain",
   method: "delete",
   path: "/spcatalog/item/{name}",
   summary: "Delete Service Provider Catalog item",
