@@ -218,7 +218,8 @@ export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
     const svc = c.get("services");
     const { payload, answer } = await readPayload(c, opts.form ?? "envelope", sharedKey, svc.config.authnPreview);
     if (opts.payload) {
-      const r = opts.payload.safeParse(payload ?? {});
+      // No body reads as {} (all-optional payloads); a body of `null` is a payload, and wrong.
+      const r = opts.payload.safeParse(payload === undefined ? {} : payload);
       if (!r.success) throw new AuthError("invalid_request", describeZodError(r.error));
     }
 
@@ -246,7 +247,8 @@ export function authnContext(c: Context<AppEnv>): AuthnContext {
 
 /** Validates the decrypted payload against the route's schema; a mismatch is a 400. */
 export function authnPayload<T>(c: Context<AppEnv>, schema: ZodType<T>): T {
-  const r = schema.safeParse(authnContext(c).payload ?? {});
+  const payload = authnContext(c).payload;
+  const r = schema.safeParse(payload === undefined ? {} : payload);
   if (!r.success) throw new AuthError("invalid_request", describeZodError(r.error));
   return r.data;
 }
