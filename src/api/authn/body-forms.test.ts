@@ -201,5 +201,15 @@ describe("OpenAPI shows the document's form first", () => {
     const authReq = auth.requestBody!.content["application/json"]!.schema as { properties: Record<string, unknown> };
     expect(Object.keys(authReq.properties)).toEqual(["data"]);
   });
-});
 
+  it("every Authn operation has a unique camelCase operationId", async () => {
+    const { SELF } = await import("cloudflare:test");
+    const doc = (await (await SELF.fetch("http://authn.test/openapi/authn.json")).json()) as { paths: Record<string, Record<string, { operationId?: string }>> };
+    const ids = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ at: `${method} ${path}`, id: op.operationId })));
+    expect(ids.length).toBeGreaterThan(20);
+    for (const { at, id } of ids) expect(id, at).toMatch(/^[a-z][A-Za-z0-9]*$/);
+    expect(new Set(ids.map((x) => x.id)).size).toBe(ids.length);
+    expect(doc.paths["/tenant/{tenantId}/community/{communityId}/scheme/fetch"]!.post!.operationId).toBe("getAuthSchemesList");
+    expect(doc.paths["/v2/jwt/verifyToken"]!.post!.operationId).toBe("verifyTokenV2");
+  });
+});
