@@ -64,8 +64,6 @@ export interface AuthnGuardOptions {
   levels: LicenseLevel[] | "any";
   /** The license must be authorized for the path's :communityId. */
   community: boolean;
-  /** Without credential headers the request passes unlicensed (open endpoints that may be licensed). */
-  optional?: boolean;
   /** The body form the endpoint's document shows (default "envelope"). */
   form?: AuthnBodyForm;
   /**
@@ -189,7 +187,6 @@ export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
     const publicKey = header(c, "publickey");
     const licenseCipher = header(c, "licensekey");
     const requestCipher = header(c, "requestid");
-    if (opts.optional && !publicKey && !licenseCipher && !requestCipher) return next();
     if (!publicKey) throw unauthorized("publickey header is required");
     if (!licenseCipher) throw unauthorized("licensekey header is required");
     if (!requestCipher) throw unauthorized("requestid header is required");
