@@ -95,25 +95,30 @@ export class AuthnClient {
 
   /**
    * Calls a licensed endpoint. `path` is under the base URL (e.g. "/authn/manage/tenant");
-   * `payload` (any JSON value) is sent as `{data: enc(JSON)}`; undefined sends no body.
+   * `payload` (any JSON value) is sent as `{data: enc(JSON)}`, which every endpoint accepts,
+   * or as it is with `{plain: true}` (the form the document shows for schemes, the SP catalog,
+   * user_consent and auth_policy); undefined sends no body. A plain answer (the endpoint's
+   * document form, e.g. to a request without a body) is returned as `data` unchanged.
    */
-  async call<T = unknown>(method: string, path: string, payload?: unknown): Promise<AuthnAnswer<T>> {
+  async call<T = unknown>(method: string, path: string, payload?: unknown, opts: { plain?: boolean } = {}): Promise<AuthnAnswer<T>> {
     const { sharedKey, servicePublicKey, curve } = await this.ready();
     const headers: Record<string, string> = { ...(this.opts.headers ?? {}), ...(await this.envelopeHeaders()) };
     let body: string | undefined;
     if (payload !== undefined) {
       headers["content-type"] = "application/json";
-      body = JSON.stringify({ data: await encryptEnvelope(JSON.stringify(payload), sharedKey) });
+      body = opts.plain ? JSON.stringify(payload) : JSON.stringify({ data: await encryptEnvelope(JSON.stringify(payload), sharedKey) });
     }
     const res = await this.doFetch(`${this.opts.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
     const text = await res.text();
     let json: Record<string, unknown>;
     try {
-      json = JSON.parse(text) as Record<string, unknown>;
+      json = text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
     } catch {
       json = { raw: text };
     }
-    if (!res.ok || typeof json.data !== "string") return { status: res.status, ok: res.ok, data: (res.ok ? json.data : json) as T, body: json };
+    if (!res.ok) return { status: res.status, ok: false, data: json as T, body: json };
+    // An enveloped answer always names the service key; anything else is the plain answer.
+    if (typeof json.data !== "string" || typeof json.publicKey !== "string") return { status: res.status, ok: true, data: (json.publicKey !== undefined ? json.data : json) as T, body: json };
     const data = JSON.parse(await decryptEnvelope(json.data, sharedKey)) as T;
     const answer: AuthnAnswer<T> = { status: res.status, ok: true, data, body: json };
     if (typeof json.signature_token === "string") answer.signatureValid = verifyDataSignature(json.data, json.signature_token, servicePublicKey, curve);

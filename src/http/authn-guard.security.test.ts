@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LICENSE_CACHE_MS } from "../core/licenses/licenses";
 import { decryptEnvelope, encryptEnvelope, generateKeyPair } from "../crypto/envelope";
@@ -30,6 +30,9 @@ function guardedApp() {
   surface.post("/tenant/:tenantId/community/:communityId/service", ...echo({ levels: ["system", "service", "service_ext"], community: true }));
   surface.post("/system", ...echo({ levels: ["system"], community: false }));
   surface.get("/any", ...echo({ levels: "any", community: false }));
+  surface.post("/plain", ...echo({ levels: "any", community: false, form: "plain" }));
+  surface.post("/plain-typed", ...echo({ levels: "any", community: false, form: "plain", payload: z.object({ n: z.number().int() }) }));
+  surface.post("/plain-optional", ...echo({ levels: "any", community: false, form: "plain", payload: z.object({ n: z.number().int().optional() }) }));
   app.route("/authn", surface);
   return app;
 }
@@ -251,6 +254,56 @@ describe("authn guard: bodies", () => {
     expect(prod.status).toBe(400);
     const enc = await send(caller, communityPath(), { hi: 1 }, { env: productionEnv });
     expect(enc.status).toBe(200);
+  });
+});
+
+describe("authn guard: the plain form (endpoints whose document shows plain JSON)", () => {
+  it("takes a plain body as the payload and answers the JSON itself, preview off as in production", async () => {
+    const r = await send(caller, "/authn/plain", undefined, { raw: JSON.stringify({ hi: 1 }), env: productionEnv });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ payload: { hi: 1 }, level: "app" });
+    expect(r.body).not.toHaveProperty("publicKey");
+    expect(r.body).not.toHaveProperty("signature_token");
+  });
+
+  it("takes the envelope too and answers it enveloped (signed where the route signs)", async () => {
+    const r = await send(caller, "/authn/plain", { hi: 2 }, { env: productionEnv });
+    expect(r.status).toBe(200);
+    expect(typeof r.body.data).toBe("string");
+    expect(typeof r.body.signature_token).toBe("string");
+    expect(JSON.parse(await decryptEnvelope(r.body.data as string, caller.sharedKey))).toMatchObject({ payload: { hi: 2 } });
+  });
+
+  it("refuses, in production: {data: <object>} (the preview's shape), data that does not decrypt, non-JSON; never 5xx", async () => {
+    for (const raw of [JSON.stringify({ data: { hi: 1 } }), JSON.stringify({ data: "AAAA" }), JSON.stringify({ data: 5 }), "{oops", "\u0000"]) {
+      const r = await send(caller, "/authn/plain", undefined, { raw, env: productionEnv });
+      expect(r.status, raw).toBe(400);
+      expect(r.body).toMatchObject({ statusCode: 400, error: "Bad Request" });
+    }
+  });
+
+  it("validates the payload in the guard: 400 naming the field, for null, arrays and wrong types; the uuid is not burnt", async () => {
+    for (const raw of ["null", "[]", "7", JSON.stringify({ n: "7" }), JSON.stringify({ n: 1.5 }), JSON.stringify({ data: await encryptEnvelope("null", caller.sharedKey) })]) {
+      const r = await send(caller, "/authn/plain-typed", undefined, { raw, env: productionEnv });
+      expect(r.status, raw).toBe(400);
+    }
+    // No body is {} for an all-optional payload; a body of null is not.
+    expect((await send(caller, "/authn/plain-optional", undefined, { env: productionEnv })).status).toBe(200);
+    expect((await send(caller, "/authn/plain-optional", undefined, { raw: "null", env: productionEnv })).status).toBe(400);
+    const named = await send(caller, "/authn/plain-typed", undefined, { raw: JSON.stringify({ n: "7" }), env: productionEnv });
+    expect(String(named.body.message)).toMatch(/^n: /);
+    const uuid = crypto.randomUUID();
+    expect((await send(caller, "/authn/plain-typed", undefined, { raw: JSON.stringify({ n: "x" }), rawHeaders: await caller.headers({ uuid }), env: productionEnv })).status).toBe(400);
+    expect((await send(caller, "/authn/plain-typed", undefined, { raw: JSON.stringify({ n: 1 }), rawHeaders: await caller.headers({ uuid }), env: productionEnv })).status).toBe(200);
+    expect((await send(caller, "/authn/plain-typed", undefined, { raw: JSON.stringify({ n: 1 }), rawHeaders: await caller.headers({ uuid }), env: productionEnv })).status).toBe(401);
+  });
+
+  it("still requires every licensed header", async () => {
+    for (const drop of ["publickey", "licensekey", "requestid"]) {
+      const headers = { ...(await caller.headers()), [drop]: "" };
+      const r = await send(caller, "/authn/plain", undefined, { raw: "{}", rawHeaders: headers, env: productionEnv });
+      expect(r.status).toBe(401);
+    }
   });
 });
 

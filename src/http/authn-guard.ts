@@ -18,19 +18,36 @@ import type { AppEnv } from "./types";
  *  2. checks |now - ts| <= 60 s (ts in epoch seconds, a number),
  *  3. looks the license up by its hash and refuses disabled or expired ones (401), levels the
  *     endpoint does not accept and other tenants or communities (403),
- *  4. decrypts `{"data": "<enc JSON>"}` into `authn.payload` (plaintext bodies only in
- *     preview mode, which is never on in production),
- *  5. claims the uuid in the ReplayGuard Durable Object of the caller's public key (a uuid
+ *  4. reads the body in the form the endpoint's document shows (`form`): `{"data": "<enc
+ *     JSON>"}` is decrypted into `authn.payload` on every endpoint; a plain JSON body is the
+ *     payload itself on endpoints the document shows plain (schemes, SP catalog, ...), and
+ *     elsewhere only in preview mode, which is never on in production. The answer goes back
+ *     in the form the request came in (`authn.answer`),
+ *  5. validates the payload against the route's schema (400 naming the field),
+ *  6. claims the uuid in the ReplayGuard Durable Object of the caller's public key (a uuid
  *     already used: 401), exactly once however many requests race.
  */
 export type { LicenseLevel };
 
+/**
+ * The body form an endpoint's document shows: "envelope" (`{"data": "<encrypted JSON>"}`, the
+ * login and federation endpoints) or "plain" (the JSON payload itself, answered as plain
+ * JSON: schemes, SP catalog, user_consent, auth_policy). Both accept the envelope.
+ */
+export type AuthnBodyForm = "envelope" | "plain";
+
+/**
+ * How the answer is written: "envelope" `{data: enc(JSON), publicKey}`; "plain" the JSON
+ * itself; "preview" `{data: <plain JSON>, publicKey}` (development only).
+ */
+export type AuthnAnswerForm = "envelope" | "plain" | "preview";
+
 export interface AuthnContext {
   license: License;
   callerPublicKey: string;
-  /** The request came as plaintext (preview mode): the response goes back as plaintext. */
-  preview: boolean;
-  /** Decrypted JSON of body.data (or the plaintext body in preview); undefined without a body. */
+  /** The form of the answer: the request's form, or the document's when there was no body. */
+  answer: AuthnAnswerForm;
+  /** Decrypted JSON of body.data, the plain body, or the preview payload; undefined without a body. */
   payload: unknown;
   /** The request id's appid and uuid. */
   appid: string;
@@ -47,10 +64,13 @@ export interface AuthnGuardOptions {
   levels: LicenseLevel[] | "any";
   /** The license must be authorized for the path's :communityId. */
   community: boolean;
-  /** Without credential headers the request passes unlicensed (open endpoints that may be licensed). */
-  optional?: boolean;
-  /** The body is an envelope `{data}` (default true); false leaves a plain body to the route. */
-  envelopeBody?: boolean;
+  /** The body form the endpoint's document shows (default "envelope"). */
+  form?: AuthnBodyForm;
+  /**
+   * The payload's schema, checked here (400 naming the field) before the uuid is claimed, so
+   * a refused payload does not burn it; the route still parses with it for typed values.
+   */
+  payload?: ZodType;
 }
 
 /** |now - ts| allowed for a request id, seconds (seed 004: "not more or less than 60 seconds"). */
@@ -98,11 +118,21 @@ function parseRequestId(plain: string): RequestId {
   return { ts: r.ts, uuid: r.uuid, appid: typeof r.appid === "string" ? r.appid : "" };
 }
 
-function forwardedIp(c: Context<AppEnv>): string | null {
+/**
+ * The first X-Forwarded-For entry as sent (trimmed, lower-cased), or null without the header.
+ * It is the end user's address as the nearest service names it; whether to believe it is the
+ * caller's decision (see forwardedIp and the verify endpoints).
+ */
+export function firstForwardedFor(c: Context): string | null {
   const xff = c.req.header("x-forwarded-for");
-  if (!xff) return null;
-  const first = xff.split(",")[0]!.trim();
-  return first && first.length <= 64 && /^[0-9A-Fa-f:.]+$/.test(first) ? first : null;
+  if (xff === undefined || xff === "") return null;
+  return xff.split(",")[0]!.trim().toLowerCase();
+}
+
+/** The first X-Forwarded-For entry when it looks like an IP address (bounded), else null. */
+function forwardedIp(c: Context<AppEnv>): string | null {
+  const first = firstForwardedFor(c);
+  return first && first.length <= 64 && /^[0-9a-f:.]+$/.test(first) ? first : null;
 }
 
 async function readBody(c: Context<AppEnv>): Promise<unknown> {
@@ -116,6 +146,38 @@ async function readBody(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The payload and the answer form of a request, by the one rule of the surface:
+ *  - `{"data": "<string>"}` is the envelope on every endpoint: decrypted, answered enveloped;
+ *  - on a plain endpoint, a body without `data` is the payload itself, answered plain;
+ *  - `{"data": <not a string>}`, or a bare body on an envelope endpoint, is the development
+ *    preview (answered `{data: <plain>}`), refused when preview is off (production);
+ *  - no body: the payload is undefined and the answer takes the document's form.
+ */
+async function readPayload(c: Context<AppEnv>, form: AuthnBodyForm, sharedKey: Uint8Array, previewOn: boolean): Promise<{ payload: unknown; answer: AuthnAnswerForm }> {
+  const body = await readBody(c);
+  if (body === undefined) return { payload: undefined, answer: form };
+  const data = isObject(body) ? body.data : undefined;
+  if (typeof data === "string") {
+    const plain = await open(data, sharedKey, "data").catch((e: unknown) => {
+      throw e instanceof AuthError ? new AuthError("invalid_request", e.message) : e;
+    });
+    try {
+      return { payload: JSON.parse(plain) as unknown, answer: "envelope" };
+    } catch {
+      throw new AuthError("invalid_request", "data does not decrypt to JSON");
+    }
+  }
+  if (form === "plain" && data === undefined) return { payload: body, answer: "plain" };
+  if (previewOn) return { payload: data !== undefined ? data : body, answer: "preview" };
+  throw new AuthError(
+    "invalid_request",
+    form === "plain" ? 'body must be the JSON payload, or {"data": "<encrypted JSON>"}' : 'body must be {"data": "<encrypted JSON>"}',
+  );
+}
+
 /**
  * The guard middleware of a licensed Authn endpoint; sets `authn` (and `scope` on
  * /tenant/:tenantId/community/:communityId paths).
@@ -125,7 +187,6 @@ export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
     const publicKey = header(c, "publickey");
     const licenseCipher = header(c, "licensekey");
     const requestCipher = header(c, "requestid");
-    if (opts.optional && !publicKey && !licenseCipher && !requestCipher) return next();
     if (!publicKey) throw unauthorized("publickey header is required");
     if (!licenseCipher) throw unauthorized("licensekey header is required");
     if (!requestCipher) throw unauthorized("requestid header is required");
@@ -152,26 +213,11 @@ export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
     authorizeLicense(license, { levels: opts.levels, tenantId, communityId: opts.community ? communityId : null, now: nowMs });
 
     const svc = c.get("services");
-    const body = opts.envelopeBody === false ? undefined : await readBody(c);
-    let payload: unknown = undefined;
-    let preview = false;
-    if (body !== undefined) {
-      const data = body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>).data : undefined;
-      if (typeof data === "string") {
-        const plain = await open(data, sharedKey, "data").catch((e: unknown) => {
-          throw e instanceof AuthError ? new AuthError("invalid_request", e.message) : e;
-        });
-        try {
-          payload = JSON.parse(plain) as unknown;
-        } catch {
-          throw new AuthError("invalid_request", "data does not decrypt to JSON");
-        }
-      } else if (svc.config.authnPreview) {
-        preview = true;
-        payload = data !== undefined ? data : body;
-      } else {
-        throw new AuthError("invalid_request", 'body must be {"data": "<encrypted JSON>"}');
-      }
+    const { payload, answer } = await readPayload(c, opts.form ?? "envelope", sharedKey, svc.config.authnPreview);
+    if (opts.payload) {
+      // No body reads as {} (all-optional payloads); a body of `null` is a payload, and wrong.
+      const r = opts.payload.safeParse(payload === undefined ? {} : payload);
+      if (!r.success) throw new AuthError("invalid_request", describeZodError(r.error));
     }
 
     const ip = (FORWARDING_LEVELS.includes(license.authLevel) ? forwardedIp(c) : null) ?? clientIp(c);
@@ -183,7 +229,7 @@ export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
     const fresh = await svc.once.claim(`authn-request:${publicKey.trim()}`, rid.uuid, rid.ts * 1000 + 2 * REQUEST_WINDOW_SECONDS * 1000);
     if (!fresh) throw unauthorized("requestid.uuid has already been used");
 
-    c.set("authn", { license, callerPublicKey: publicKey.trim(), preview, payload, appid: rid.appid, requestUuid: rid.uuid, clientIp: ip, sharedKey });
+    c.set("authn", { license, callerPublicKey: publicKey.trim(), answer, payload, appid: rid.appid, requestUuid: rid.uuid, clientIp: ip, sharedKey });
     if (scope) c.set("scope", { ...scope, ip });
     await next();
   };
@@ -198,7 +244,8 @@ export function authnContext(c: Context<AppEnv>): AuthnContext {
 
 /** Validates the decrypted payload against the route's schema; a mismatch is a 400. */
 export function authnPayload<T>(c: Context<AppEnv>, schema: ZodType<T>): T {
-  const r = schema.safeParse(authnContext(c).payload ?? {});
+  const payload = authnContext(c).payload;
+  const r = schema.safeParse(payload === undefined ? {} : payload);
   if (!r.success) throw new AuthError("invalid_request", describeZodError(r.error));
   return r.data;
 }
@@ -209,24 +256,28 @@ export interface AuthnRespondOptions {
   signed?: boolean;
 }
 
-/**
- * Answers `{"data": enc(JSON), "publicKey": <service key>}` (+ `signature_token` when signed);
- * in preview (the request was plaintext) `data` is the plain JSON value.
- */
-/** The wire shape of a licensed response (typed so zod-openapi handlers may return it). */
+/** The wire shape of an enveloped answer (typed so zod-openapi handlers may return it). */
 export interface AuthnWire {
   data: string;
   publicKey: string;
   signature_token?: string;
 }
 
+/**
+ * Answers in the request's form (AuthnContext.answer): `{"data": enc(JSON), "publicKey":
+ * <service key>}` (+ `signature_token` when signed); in preview `data` is the plain JSON value;
+ * on a plain endpoint asked in plain JSON, the JSON itself (the document's answer).
+ */
 export async function authnRespond(c: Context<AppEnv>, data: unknown, opts: AuthnRespondOptions = {}): Promise<TypedResponse<AuthnWire, 200, "json">> {
   const a = authnContext(c);
+  const status = (opts.status ?? 200) as 200;
+  // The plain answer is the document's JSON; the type names the enveloped form for handlers.
+  if (a.answer === "plain") return c.json((data ?? null) as unknown as AuthnWire, status);
   const keyring = c.get("services").authn.keyring;
   const { publicKey } = await keyring.serviceKey();
-  const wireData = a.preview ? data : await encryptEnvelope(JSON.stringify(data ?? null), a.sharedKey);
+  const wireData = a.answer === "preview" ? data : await encryptEnvelope(JSON.stringify(data ?? null), a.sharedKey);
   const body: Record<string, unknown> = { data: wireData, publicKey };
   if (opts.signed) body.signature_token = await keyring.sign(typeof wireData === "string" ? wireData : JSON.stringify(wireData ?? null));
   // In preview `data` is the plain value; the type names the production (encrypted) form.
-  return c.json(body as unknown as AuthnWire, (opts.status ?? 200) as 200);
+  return c.json(body as unknown as AuthnWire, status);
 }

@@ -16,7 +16,8 @@ const exec = promisify(execFile);
 let w: StartedWorker;
 
 beforeAll(async () => {
-  w = await startWorker({ vars: { BOOTSTRAP_SYSTEM_LICENSE: BOOT } });
+  // Preview off, as in production: plain bodies below are the document's form, not the preview.
+  w = await startWorker({ vars: { BOOTSTRAP_SYSTEM_LICENSE: BOOT, AUTHN_PREVIEW: "false" } });
 });
 afterAll(async () => {
   await w?.stop();
@@ -155,16 +156,17 @@ describe("CLI (npm run admin) against wrangler dev", () => {
     expect(list.data.licenses.map((x: { id: string }) => x.id)).toEqual([l.data.license.id]);
     expect(JSON.stringify(list)).not.toContain(l.data.licenseKey);
 
-    // The new service license calls the v2 verify endpoint (licensed, open) through the Node client.
+    // The new service license calls scheme/fetch in the document's plain form through the Node client.
     const svc = new NodeEnvelopeClient(w.url, l.data.licenseKey);
     await svc.init();
-    const ok = await fetch(`${w.url}/authn/v2/jwt/verifyToken`, { method: "POST", headers: { ...svc.headers(), "content-type": "application/json" }, body: JSON.stringify({ token: "a.b.c" }) });
-    expect(ok.status).toBe(401);
-    expect(((await ok.json()) as { message: string }).message).not.toContain("license");
+    const fetchPath = `/authn/tenant/${id}/community/${id}-main/scheme/fetch`;
+    const ok = await fetch(`${w.url}${fetchPath}`, { method: "POST", headers: { ...svc.headers(), "content-type": "application/json" }, body: JSON.stringify({ default: true, fetchModules: false }) });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual([]);
 
     const d = await admin("disable-license", "--id", l.data.license.id);
     expect(d.data.license.disabled).toBe(true);
-    const after = await fetch(`${w.url}/authn/v2/jwt/verifyToken`, { method: "POST", headers: { ...svc.headers(), "content-type": "application/json" }, body: JSON.stringify({ token: "a.b.c" }) });
+    const after = await fetch(`${w.url}${fetchPath}`, { method: "POST", headers: { ...svc.headers(), "content-type": "application/json" }, body: JSON.stringify({ default: true }) });
     expect(after.status).toBe(401);
     expect(((await after.json()) as { message: string }).message).toContain("disabled");
   });
@@ -236,5 +238,70 @@ describe("Authn login endpoints over HTTP with the independent Node client", () 
     expect(redeemed.status).toBe(200);
     expect(redeemed.data.user).toEqual({ uid: w.demo.user.uid, username: w.demo.user.username });
     expect((await c.call("POST", `${base}/authenticate_with_ktoken`, { ktoken: k.data.ktoken })).status).toBe(401);
+  });
+});
+
+describe("Authn as its document shows it, over HTTP (preview off)", () => {
+  const demo = () => w.demo.authn as { licenseKey: string; privateKey: string; publicKey: string };
+  const base = () => `/authn/tenant/${w.demo.tenantId}/community/${w.demo.communityId}`;
+  async function client(): Promise<NodeEnvelopeClient> {
+    const c = new NodeEnvelopeClient(w.url, demo().licenseKey, { privateKey: demo().privateKey, publicKey: demo().publicKey });
+    await c.init();
+    return c;
+  }
+
+  it("schemes and the SP catalog take the document's plain bodies and answer plain; the envelope is answered enveloped", async () => {
+    const c = await client();
+    const plain = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${w.url}${path}`, { method, headers: { ...c.headers(), ...(body !== undefined ? { "content-type": "application/json" } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as Record<string, unknown>) };
+    };
+    const tag = `e2e-${randomBytes(3).toString("hex")}`;
+    // The document's PUT scheme example, verbatim but for the tag.
+    const created = await plain("PUT", `${base()}/scheme`, { tag, enabled: true, isDefault: false, dbModule: { id: "id123456", type: "Example type", method: "Example type", name: "Example name", criteria: "required" }, modules: [{}] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ tag, __v: 0 });
+    expect(created.body).not.toHaveProperty("publicKey");
+    const list = await plain("POST", `${base()}/scheme/fetch`, { default: false, fetchModules: false });
+    expect(list.status).toBe(200);
+    expect((list.body as unknown as { tag: string }[]).map((s) => s.tag)).toContain(tag);
+    const enveloped = await c.call("POST", `${base()}/scheme/fetch`, {});
+    expect(typeof enveloped.body.data).toBe("string");
+    expect((enveloped.data as { tag: string }[]).map((s) => s.tag)).toContain(tag);
+    expect((await plain("DELETE", `${base()}/scheme/${created.body!._id as string}`)).status).toBe(204);
+
+    const item = { name: `sp-${tag}`, logo: "logo", sso_url: "http://sso.test", template: "template", type: "salesforce", description: "string" };
+    const put = await plain("PUT", "/authn/spcatalog/item", item);
+    expect(put).toEqual({ status: 200, body: { [`sp_catalog.sp-${tag}`]: item } });
+    const catalog = await plain("GET", "/authn/spcatalog/list");
+    expect(catalog.body).toMatchObject({ [`sp-${tag}`]: item });
+    // Without the licensed headers: 401, plain body or not.
+    const bare = await fetch(`${w.url}/authn/spcatalog/item`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(item) });
+    expect(bare.status).toBe(401);
+    // A login endpoint keeps the envelope: a bare body is refused outside preview.
+    const login = await plain("POST", `${base()}/authenticate`, { credentials: { username: w.demo.user.username, password: w.demo.user.password } });
+    expect(login.status).toBe(400);
+  });
+
+  it("the user object has the document's shape, and v2 verifyToken takes the document's call (x-forwarded-for, no license)", async () => {
+    const c = await client();
+    // The demo license is a system license: its x-forwarded-for is the end user's address in the proof.
+    const r = await c.call("POST", `${base()}/authenticate`, { credentials: { username: w.demo.user.username, password: w.demo.user.password } }, { "x-forwarded-for": "198.51.100.77" });
+    expect(r.status).toBe(200);
+    const user = r.data.user as Record<string, unknown> & { address: Record<string, unknown> };
+    expect(user.type).toBe("basic");
+    for (const k of ["firstname", "middlename", "lastname", "email", "phone"]) expect(typeof user[k], k).toBe("string");
+    expect(Object.keys(user.address).sort()).toEqual(["city", "country", "house", "streetname", "zip"]);
+    expect(typeof user.address.city).toBe("string");
+
+    const proof = r.data.proof_of_authentication_jwt as string;
+    const verify = (xff: string) =>
+      fetch(`${w.url}/authn/v2/jwt/verifyToken`, { method: "POST", headers: { "x-forwarded-for": xff, "content-type": "application/json" }, body: JSON.stringify({ token: proof }) });
+    const ok = await verify("198.51.100.77");
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ sub: w.demo.user.uid, ip: "198.51.100.77" });
+    const wrong = await verify("198.51.100.78");
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ statusCode: 401, error: "Unauthorized" });
   });
 });

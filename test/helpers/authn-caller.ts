@@ -4,6 +4,7 @@ import { decryptEnvelope, deriveSharedKey, encryptEnvelope, generateKeyPair, ver
 import { servicesFor } from "../../src/http/services";
 import type { Env } from "../../src/env";
 import type { LicenseLevel } from "../../src/storage/ports-licenses";
+import { app } from "../../src/app";
 import { call } from "./http";
 
 /**
@@ -54,8 +55,12 @@ export interface AuthnCallOptions {
   headers?: Record<string, string>;
   /** Send the payload as plaintext `{data: payload}` (preview mode). */
   preview?: boolean;
+  /** Send the payload as it is, as the document shows plain-JSON endpoints (no envelope). */
+  plain?: boolean;
   /** Raw body to send instead of the envelope of `payload`. */
   rawBody?: string;
+  /** Serve the request from the app with this env (e.g. preview off, as in production) instead of SELF. */
+  env?: Env;
 }
 
 /** Calls a licensed Authn endpoint with a fresh request id. */
@@ -76,8 +81,12 @@ export async function authnCall<T = Record<string, unknown>>(
   };
   let body: string | undefined;
   if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (payload !== undefined && opts.plain) body = JSON.stringify(payload);
   else if (payload !== undefined) body = opts.preview ? JSON.stringify({ data: payload }) : JSON.stringify({ data: await encryptEnvelope(JSON.stringify(payload), caller.sharedKey) });
-  const res = await call(method, `/authn${path}`, body, { host: opts.host ?? "authn.test", headers, ...(opts.ip ? { ip: opts.ip } : {}) });
+  const host = opts.host ?? "authn.test";
+  const res = opts.env
+    ? await app.request(`http://${host}/authn${path}`, { method, headers: { ...headers, "cf-connecting-ip": opts.ip ?? "203.0.113.7" }, ...(body !== undefined ? { body } : {}) }, opts.env)
+    : await call(method, `/authn${path}`, body, { host, headers, ...(opts.ip ? { ip: opts.ip } : {}) });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {

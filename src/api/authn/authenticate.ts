@@ -38,26 +38,30 @@ export const AuthenticatePayload = z
   })
   .openapi("AuthenticatePayload");
 
+const AuthnAddress = z
+  .object({ house: z.string(), streetname: z.string(), city: z.string(), country: z.string(), zip: z.string() })
+  .openapi("AuthnAddress", { description: "Empty strings for what is not known; never null" });
+
 const UserObject = z
   .object({
-    type: z.string(),
+    type: z.string().openapi({ example: "basic" }),
     email_verified: z.boolean(),
     disabled: z.boolean(),
     username: z.string(),
-    status: z.string(),
-    firstname: z.string().nullable(),
-    middlename: z.string().nullable(),
-    lastname: z.string().nullable(),
-    email: z.string().nullable(),
-    phone: z.string().nullable(),
+    status: z.string().openapi({ example: "active" }),
+    firstname: z.string(),
+    middlename: z.string().openapi({ description: "Always empty: the identity model holds no middle name" }),
+    lastname: z.string(),
+    email: z.string(),
+    phone: z.string(),
     phone_verified: z.boolean(),
-    address: z.record(z.string(), z.unknown()).nullable(),
+    address: AuthnAddress,
     address_verified: z.boolean(),
     uid: z.string(),
     dguid: z.string(),
     tenantId: z.string(),
     communityId: z.string(),
-    roleValue: z.string(),
+    roleValue: z.string().openapi({ example: "none" }),
   })
   .openapi("AuthnUser");
 
@@ -103,6 +107,7 @@ export const KtokenMintPayload = z
   .openapi("KtokenMintPayload");
 
 export const authenticateRoute = authnRoute({
+  operationId: "authenticateUsers",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/authenticate",
   summary: "Authenticate users",
@@ -118,6 +123,7 @@ export const authenticateRoute = authnRoute({
 });
 
 export const proofRoute = authnRoute({
+  operationId: "getProofOfAuthentication",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/request/proof_of_authentication",
   summary: "Gets jwt proof of authentication",
@@ -134,6 +140,7 @@ export const proofRoute = authnRoute({
 });
 
 export const ktokenAuthRoute = authnRoute({
+  operationId: "authenticateUsersWithKtoken",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/authenticate_with_ktoken",
   summary: "Authenticate users with ktoken",
@@ -148,6 +155,7 @@ export const ktokenAuthRoute = authnRoute({
 });
 
 export const ktokenMintRoute = authnRoute({
+  operationId: "createKtoken",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/ktoken",
   summary: "Mint a ktoken for an authenticated user (extension)",

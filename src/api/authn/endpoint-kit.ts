@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { authnGuard, type LicenseLevel } from "../../http/authn-guard";
+import { authnGuard, type AuthnBodyForm, type LicenseLevel } from "../../http/authn-guard";
 import type { AppEnv } from "../../http/types";
-import { EnvelopeHeaders, envelopeBody, envelopeResponse, licensedErrors } from "./schemas";
+import { EnvelopeHeaders, envelopeBody, envelopeResponse, licensedErrors, plainBody, plainResponse } from "./schemas";
 
 /**
  * Shared pieces of the Authn login and utility endpoints: the license levels the document
@@ -22,6 +22,14 @@ export const SERVICE_LEVELS: LicenseLevel[] = ["system", "service", "service_ext
 interface RouteSpec<P extends z.ZodType | undefined, R extends z.ZodType | undefined> {
   method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
+  /** camelCase, after the document's operation name. */
+  operationId: string;
+  /**
+   * The body form the document shows for this endpoint (default "envelope"): "plain" where it
+   * shows a bare JSON body and answer ("Request body is unencrypted"). Either accepts the
+   * envelope and answers in the form it was asked (the guard decides, in one place).
+   */
+  form?: AuthnBodyForm;
   summary: string;
   description?: string;
   tag: string;
@@ -41,22 +49,32 @@ interface RouteSpec<P extends z.ZodType | undefined, R extends z.ZodType | undef
 
 export function authnRoute<P extends z.ZodType | undefined, R extends z.ZodType | undefined>(spec: RouteSpec<P, R>) {
   const status = spec.status ?? 200;
-  const middleware: MiddlewareHandler<AppEnv>[] = [authnGuard({ levels: spec.levels, community: spec.community })];
+  const form = spec.form ?? "envelope";
+  const middleware: MiddlewareHandler<AppEnv>[] = [
+    authnGuard({ levels: spec.levels, community: spec.community, form, ...(spec.payload ? { payload: spec.payload } : {}) }),
+  ];
   const levels = spec.levels === "any" ? "any valid license" : `license level ${spec.levels.join(", ")}`;
+  const bodyForm =
+    form === "plain"
+      ? 'Body and answer are plain JSON, as the document shows; the envelope {"data": enc(JSON)} is accepted too and answered enveloped. The licensed headers are required either way.'
+      : 'Body {"data": enc(JSON payload)}, answered {"data": enc(JSON answer), "publicKey"}.';
+  const answer = (a: z.ZodType) =>
+    form === "plain" ? plainResponse(a, "The document's answer (or its envelope, when asked enveloped)") : envelopeResponse(a, "Decrypted answer shown as the second branch of data", spec.signed ?? false);
   return createRoute({
     method: spec.method,
     path: spec.path,
+    operationId: spec.operationId,
     summary: spec.summary,
-    description: `${spec.description ? `${spec.description}\n\n` : ""}Requires ${levels}${spec.community ? " authorized for the community" : ""}.`,
+    description: `${spec.description ? `${spec.description}\n\n` : ""}Requires ${levels}${spec.community ? " authorized for the community" : ""}. ${bodyForm}`,
     tags: [spec.tag],
     middleware,
     request: {
       headers: spec.forwardedFor ? EnvelopeHeaders.extend({ "x-forwarded-for": ForwardedFor }) : EnvelopeHeaders,
       ...(spec.params ? { params: spec.params } : {}),
-      ...(spec.payload ? { body: { ...envelopeBody(spec.payload), required: !spec.payloadOptional } } : {}),
+      ...(spec.payload ? { body: { ...(form === "plain" ? plainBody(spec.payload) : envelopeBody(spec.payload)), required: !spec.payloadOptional } } : {}),
     },
     responses: {
-      [status]: spec.answer ? envelopeResponse(spec.answer, "Decrypted answer shown as the second branch of data", spec.signed ?? false) : { description: "No content" },
+      [status]: spec.answer ? answer(spec.answer) : { description: "No content" },
       ...licensedErrors,
     },
   });

@@ -19,6 +19,7 @@ const PinPayload = z.object({ jwt: Jwt, pin: z.string().min(1).max(64).openapi({
 const common = { tag: "Factors (extensions)", levels: "any", community: true, params: TenantCommunityParams } as const;
 
 export const totpEnrolRoute = authnRoute({
+  operationId: "enrollTotp",
   ...common,
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/totp/enroll",
@@ -28,6 +29,7 @@ export const totpEnrolRoute = authnRoute({
   answer: z.object({ secret: z.string(), otpauth_uri: z.string(), algorithm: z.string(), digits: z.number(), period: z.number(), expires_in: z.number() }),
 });
 export const totpConfirmRoute = authnRoute({
+  operationId: "confirmTotp",
   ...common,
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/totp/confirm",
@@ -36,6 +38,7 @@ export const totpConfirmRoute = authnRoute({
   answer: z.object({ enrolled: z.boolean() }),
 });
 export const pinSetRoute = authnRoute({
+  operationId: "setPin",
   ...common,
   method: "put",
   path: "/tenant/{tenantId}/community/{communityId}/pin",

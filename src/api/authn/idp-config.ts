@@ -47,8 +47,9 @@ const IdpConfigView = z
 
 const common = { tag: "IdP Config", levels: SYSTEM_SERVICE, community: true, params: TenantCommunityParams, answer: IdpConfigView } as const;
 
-export const getIdpConfigRoute = authnRoute({ ...common, method: "get", path: "/tenant/{tenantId}/community/{communityId}/idp_config", summary: "Get IDP Config" });
+export const getIdpConfigRoute = authnRoute({ ...common, operationId: "getIdpConfig", method: "get", path: "/tenant/{tenantId}/community/{communityId}/idp_config", summary: "Get IDP Config" });
 export const putIdpConfigRoute = authnRoute({
+  operationId: "setIdpConfig",
   ...common,
   method: "put",
   path: "/tenant/{tenantId}/community/{communityId}/idp_config",

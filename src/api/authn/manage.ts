@@ -79,8 +79,9 @@ const HostnameOut = z.object({ hostname: z.string(), tenantId: z.string(), commu
 const TenantParams = z.object({ tenantId: Id.openapi({ param: { name: "tenantId", in: "path" } }) });
 const LicenseParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
 
-const route = <P extends z.ZodType, R extends z.ZodType>(method: "put" | "post" | "patch" | "delete", path: string, summary: string, payload: P, out: R, params?: z.ZodObject) =>
+const route = <P extends z.ZodType, R extends z.ZodType>(operationId: string, method: "put" | "post" | "patch" | "delete", path: string, summary: string, payload: P, out: R, params?: z.ZodObject) =>
   createRoute({
+    operationId,
     method,
     path,
     summary,
@@ -90,18 +91,20 @@ const route = <P extends z.ZodType, R extends z.ZodType>(method: "put" | "post" 
     responses: { 200: envelopeResponse(out, "Decrypted response shown as the second branch of data; signed", true), ...licensedErrors, 409: licensedErrors[400] },
   });
 
-export const createTenantRoute = route("put", "/manage/tenant", "Create a tenant with its first community (system license)", TenantPayload, z.object({ tenant: TenantOut, community: CommunityOut }));
-export const createCommunityRoute = route("put", "/manage/tenant/{tenantId}/community", "Add a community to a tenant (system license)", CommunityPayload, z.object({ community: CommunityOut }), TenantParams);
+export const createTenantRoute = route("createTenant", "put", "/manage/tenant", "Create a tenant with its first community (system license)", TenantPayload, z.object({ tenant: TenantOut, community: CommunityOut }));
+export const createCommunityRoute = route("createCommunity", "put", "/manage/tenant/{tenantId}/community", "Add a community to a tenant (system license)", CommunityPayload, z.object({ community: CommunityOut }), TenantParams);
 export const createLicenseRoute = route(
+  "createLicense",
   "put",
   "/manage/license",
   "Issue a license; the key is answered once and only its hash is stored (system license)",
   LicensePayload,
   z.object({ license: LicenseOut, licenseKey: z.string() }),
 );
-export const listLicensesRoute = route("post", "/manage/license/list", "List a tenant's licenses, or the deployment-wide ones (system license)", ListPayload, z.object({ licenses: z.array(LicenseOut) }));
-export const disableLicenseRoute = route("patch", "/manage/license/{id}", "Disable or re-enable a license (system license)", DisablePayload, z.object({ license: LicenseOut }), LicenseParams);
+export const listLicensesRoute = route("listLicenses", "post", "/manage/license/list", "List a tenant's licenses, or the deployment-wide ones (system license)", ListPayload, z.object({ licenses: z.array(LicenseOut) }));
+export const disableLicenseRoute = route("setLicenseDisabled", "patch", "/manage/license/{id}", "Disable or re-enable a license (system license)", DisablePayload, z.object({ license: LicenseOut }), LicenseParams);
 export const fetchSettingsRoute = route(
+  "getTenantSettings",
   "post",
   "/manage/tenant/{tenantId}/settings/fetch",
   "A tenant's effective settings, secrets shown only as present (system license)",
@@ -110,6 +113,7 @@ export const fetchSettingsRoute = route(
   TenantParams,
 );
 export const patchSettingsRoute = route(
+  "patchTenantSettings",
   "patch",
   "/manage/tenant/{tenantId}/settings",
   "Change a tenant's settings with a JSON merge patch; the result is validated before it is stored (system license)",
@@ -117,8 +121,8 @@ export const patchSettingsRoute = route(
   SettingsChangeOut,
   TenantParams,
 );
-export const bindHostnameRoute = route("put", "/manage/tenant/{tenantId}/hostname", "Bind a custom hostname to a tenant; 409 when another tenant has it (system license)", HostnamePayload, z.object({ binding: HostnameOut }), TenantParams);
-export const unbindHostnameRoute = route("delete", "/manage/tenant/{tenantId}/hostname", "Unbind a tenant's custom hostname (system license)", UnbindPayload, z.object({ unbound: z.string() }), TenantParams);
+export const bindHostnameRoute = route("bindHostname", "put", "/manage/tenant/{tenantId}/hostname", "Bind a custom hostname to a tenant; 409 when another tenant has it (system license)", HostnamePayload, z.object({ binding: HostnameOut }), TenantParams);
+export const unbindHostnameRoute = route("unbindHostname", "delete", "/manage/tenant/{tenantId}/hostname", "Unbind a tenant's custom hostname (system license)", UnbindPayload, z.object({ unbound: z.string() }), TenantParams);
 
 const actor = (c: Context<AppEnv>): Actor => {
   const a = authnContext(c);

@@ -133,28 +133,70 @@ describe("POST /jwt/verifyToken", () => {
 });
 
 describe("POST /v2/jwt/verifyToken", () => {
-  it("200 only when the caller's connecting IP is the IP recorded in the token", async () => {
+  it("the document's call: a plain POST with x-forwarded-for naming the end user's address and no license", async () => {
+    const token = await accessToken({ ip: "198.51.100.20" });
+    // The relying service connects from its own address and names the end user's.
+    const ok = await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "10.1.1.1", headers: { "x-forwarded-for": "198.51.100.20" } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ sub: t.alice.uid, ip: "198.51.100.20" });
+    // The first entry is the end user's; later ones are proxies on the way.
+    const chain = await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "10.1.1.1", headers: { "x-forwarded-for": "198.51.100.20, 10.0.0.2, 10.0.0.3" } });
+    expect(chain.status).toBe(200);
+  });
+
+  it("a wrong address fails: another first entry, the right address only later in the chain, or not an address at all", async () => {
+    const token = await accessToken({ ip: "198.51.100.20" });
+    for (const xff of ["198.51.100.21", "192.0.2.1, 198.51.100.20", "not-an-ip", ",198.51.100.20"]) {
+      const r = await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "198.51.100.20", headers: { "x-forwarded-for": xff } });
+      expect(r, xff).toMatchObject({ status: 401, body: { statusCode: 401, error: "Unauthorized" } });
+    }
+  });
+
+  it("without x-forwarded-for, the connecting address is compared", async () => {
     const token = await accessToken({ ip: "198.51.100.20" });
     expect((await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "198.51.100.20" })).status).toBe(200);
     expect((await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "198.51.100.21" })).status).toBe(401);
-    // An unlicensed caller's X-Forwarded-For is not believed.
-    const spoof = await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "198.51.100.21", headers: { "x-forwarded-for": "198.51.100.20" } });
-    expect(spoof.status).toBe(401);
-    // A token without a recorded IP fails v2.
-    expect((await callJson("POST", "/authn/v2/jwt/verifyToken", { token: await accessToken() }, { host: t.host, ip: "198.51.100.20" })).status).toBe(401);
   });
 
-  it("believes X-Forwarded-For from a licensed service caller, not from an app", async () => {
+  it("x-forwarded-for never makes a bad token pass: revoked, forged, or without a recorded address", async () => {
+    const noIp = await accessToken();
+    expect((await callJson("POST", "/authn/v2/jwt/verifyToken", { token: noIp }, { host: t.host, ip: "198.51.100.20", headers: { "x-forwarded-for": "198.51.100.20" } })).status).toBe(401);
+    const token = await accessToken({ ip: "198.51.100.20" });
+    const [h, p, sig] = token.split(".");
+    const payload = JSON.parse(fromUtf8(fromBase64Url(p!)));
+    payload.ip = "192.0.2.66";
+    const forged = `${h}.${toBase64Url(utf8(JSON.stringify(payload)))}.${sig}`;
+    expect((await callJson("POST", "/authn/v2/jwt/verifyToken", { token: forged }, { host: t.host, headers: { "x-forwarded-for": "192.0.2.66" } })).status).toBe(401);
+    const claims = (await verifyAccessToken(services(), scope, token)) as AccessClaims;
+    await revokeAccessSession(services(), scope, claims);
+    expect((await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, headers: { "x-forwarded-for": "198.51.100.20" } })).status).toBe(401);
+  });
+
+  it("license headers are not needed and change nothing: any caller's x-forwarded-for is the address compared", async () => {
     const token = await accessToken({ ip: "192.0.2.80" });
-    const service = await authnCaller(t.host, (await issueTestLicense(t.tenant.id, "service", [t.community.id])).licenseKey);
-    const ok = await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "10.1.1.1", headers: { ...(await service.headers()), "x-forwarded-for": "192.0.2.80, 10.0.0.2" } });
-    expect(ok.status).toBe(200);
     const app = await authnCaller(t.host, (await issueTestLicense(t.tenant.id, "app", [t.community.id])).licenseKey);
-    const no = await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "10.1.1.1", headers: { ...(await app.headers()), "x-forwarded-for": "192.0.2.80" } });
-    expect(no.status).toBe(401);
-    // Broken credentials are refused rather than ignored.
-    const broken = await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "10.1.1.1", headers: { ...(await service.headers()), licensekey: "AAAA", "x-forwarded-for": "192.0.2.80" } });
-    expect(broken.status).toBe(401);
+    const withApp = await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "10.1.1.1", headers: { ...(await app.headers()), "x-forwarded-for": "192.0.2.80" } });
+    expect(withApp.status).toBe(200);
+    const broken = await callJson("POST", "/authn/v2/jwt/verifyToken", { token }, { host: t.host, ip: "10.1.1.1", headers: { licensekey: "AAAA", publickey: "AAAA", requestid: "AAAA", "x-forwarded-for": "192.0.2.80" } });
+    expect(broken.status).toBe(200);
+  });
+
+  it("hostile bodies are 400, never 5xx", async () => {
+    for (const body of [{}, { token: 5 }, { token: "" }, [], "x"]) {
+      const r = await callJson("POST", "/authn/v2/jwt/verifyToken", body, { host: t.host, headers: { "x-forwarded-for": "192.0.2.80" } });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+    }
+    const oversized = await callJson("POST", "/authn/v2/jwt/verifyToken", { token: "a.b.c" }, { host: t.host, headers: { "x-forwarded-for": "1".repeat(5000) } });
+    expect(oversized.status).toBe(401);
+  });
+});
+
+describe("POST /jwt/verifyToken with x-forwarded-for", () => {
+  it("the document's call (x-forwarded-for, no license) verifies the token; v1 compares no address", async () => {
+    const token = await accessToken({ ip: "198.51.100.20" });
+    const r = await callJson("POST", "/authn/jwt/verifyToken", { token }, { host: t.host, ip: "10.1.1.1", headers: { "x-forwarded-for": "203.0.113.200" } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ sub: t.alice.uid });
   });
 });
 

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { AuthError } from "../../core/errors";
 import { peekTokenAddress, recordedIp, verifyIssuedToken } from "../../core/sessions/verify-issued";
 import { decryptEnvelope, deriveSharedKey, EnvelopeError, encryptEnvelope } from "../../crypto/envelope";
-import { authnGuard } from "../../http/authn-guard";
+import { firstForwardedFor } from "../../http/authn-guard";
 import { clientIp } from "../../http/client-ip";
 import { scopeFor } from "../../http/tenant";
 import { requestAddress } from "../../http/request-address";
@@ -31,14 +31,15 @@ const EcdsaMethod = z.object({ method: z.enum(["encrypt", "decrypt"]).openapi({ 
 const TokenBody = z.object({ token: z.string().min(1).max(8192) });
 const Decoded = z.record(z.string(), z.unknown()).openapi({ description: "The decoded (verified) token claims" });
 
-export const healthzRoute = createRoute({ method: "get", path: "/healthz", summary: "Health, service public key and build version", responses: { 200: json(Healthz, "Healthz object; version = <git-tag>.<commit>.<dob> or <commit>.<dob>") } });
-export const publicKeysRoute = createRoute({ method: "get", path: "/publickeys", summary: "The service's public key (no authorization)", responses: { 200: json(PublicKey, "Public key object") } });
-export const environmentRoute = createRoute({ method: "get", path: "/environment", summary: "Details of this environment (EC_CURVE_NAME, ...)", responses: { 200: json(Environment, "Environment object") } });
-export const sdRoute = createRoute({ method: "get", path: "/sd", summary: "Service directory: this deployment's surfaces and configured peers", responses: { 200: json(ServiceDirectory, "name -> URL") } });
+export const healthzRoute = createRoute({ operationId: "getHealthz", method: "get", path: "/healthz", summary: "Health, service public key and build version", responses: { 200: json(Healthz, "Healthz object; version = <git-tag>.<commit>.<dob> or <commit>.<dob>") } });
+export const publicKeysRoute = createRoute({ operationId: "getSystemPublicKey", method: "get", path: "/publickeys", summary: "The service's public key (no authorization)", responses: { 200: json(PublicKey, "Public key object") } });
+export const environmentRoute = createRoute({ operationId: "getEnvironment", method: "get", path: "/environment", summary: "Details of this environment (EC_CURVE_NAME, ...)", responses: { 200: json(Environment, "Environment object") } });
+export const sdRoute = createRoute({ operationId: "getServiceDirectories", method: "get", path: "/sd", summary: "Service directory: this deployment's surfaces and configured peers", responses: { 200: json(ServiceDirectory, "name -> URL") } });
 const ecdsaRequest = { body: { required: true, content: { "application/json": { schema: EcdsaBody } } } };
 const ecdsaResponses = { 200: json(z.object({ data: z.string() }), "The encrypted or decrypted string"), ...openErrors };
-export const ecdsaDefaultRoute = createRoute({ method: "post", path: "/ecdsa_helper", summary: "Encrypt dataStr (the default method)", request: ecdsaRequest, responses: ecdsaResponses });
+export const ecdsaDefaultRoute = createRoute({ operationId: "encryptDataString", method: "post", path: "/ecdsa_helper", summary: "Encrypt dataStr (the default method)", request: ecdsaRequest, responses: ecdsaResponses });
 export const ecdsaRoute = createRoute({
+  operationId: "encryptAndDecryptDataString",
   method: "post",
   path: "/ecdsa_helper/{method}",
   summary: "Encrypt or decrypt dataStr with the ECDH key of privateKey and publicKey",
@@ -46,8 +47,13 @@ export const ecdsaRoute = createRoute({
   responses: ecdsaResponses,
 });
 const verifyResponses = { 200: json(Decoded, "Decoded token"), ...openErrors, 401: errorResponse("Invalid, expired or revoked token (v2: or another IP)") };
-const xff = z.object({ "x-forwarded-for": z.string().optional().openapi({ description: "Client IP forwarded through service layers (believed only from a licensed service caller on v2)" }) });
+const xff = z.object({
+  "x-forwarded-for": z.string().optional().openapi({
+    description: "client ip address that can be forwarded through n service layers: the first entry is the end user's address (v2 compares it with the token's; else the connecting address)",
+  }),
+});
 export const verifyTokenRoute = createRoute({
+  operationId: "verifyToken",
   method: "post",
   path: "/jwt/verifyToken",
   summary: "Verify a JWT issued by this service; revoked tokens fail",
@@ -55,12 +61,12 @@ export const verifyTokenRoute = createRoute({
   responses: verifyResponses,
 });
 export const verifyTokenV2Route = createRoute({
+  operationId: "verifyTokenV2",
   method: "post",
   path: "/v2/jwt/verifyToken",
   summary: "Verify a JWT and that the caller's IP is the one recorded in it",
   description:
-    "The caller's IP is the first X-Forwarded-For entry when the request carries a valid service-level license (system, service, service_ext) in the usual envelope headers; otherwise the connecting IP.",
-  middleware: [authnGuard({ levels: "any", community: false, optional: true, envelopeBody: false })],
+    "No license (seed 004: the caller is the relying service, naming the end user's address). The address compared with the token's `ip` is the first X-Forwarded-For entry, else the connecting address. The header can only make a verification fail (docs/security.md).",
   request: { headers: xff, body: { required: true, content: { "application/json": { schema: TokenBody } } } },
   responses: verifyResponses,
 });
@@ -84,6 +90,16 @@ function peers(raw: string | undefined): Record<string, string> {
   } catch {
     return {};
   }
+}
+
+/**
+ * The end user's address on the verify endpoints: the first X-Forwarded-For entry, else the
+ * connecting address. Believed from anyone because it is only ever compared with the address
+ * a valid token records: it can make a verification fail, never pass (docs/security.md
+ * "Authn verification and x-forwarded-for"). It is never the rate-limit or audit address.
+ */
+function endUserAddress(c: Context<AppEnv>): string {
+  return firstForwardedFor(c) ?? clientIp(c).toLowerCase();
 }
 
 async function verifyFor(c: Context<AppEnv>, token: string) {
@@ -142,9 +158,9 @@ export function registerOpenRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(verifyTokenV2Route, async (c) => {
     const claims = await verifyFor(c, c.req.valid("json").token);
-    const callerIp = c.get("authn")?.clientIp ?? clientIp(c);
+    const endUser = endUserAddress(c);
     const recorded = recordedIp(claims);
-    if (!recorded || recorded !== callerIp) throw new AuthError("invalid_token", "token was not issued to this IP address");
+    if (!recorded || recorded.toLowerCase() !== endUser) throw new AuthError("invalid_token", "token was not issued to this IP address");
     return c.json(claims, 200);
   });
 }

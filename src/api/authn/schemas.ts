@@ -1,9 +1,10 @@
 import { z } from "@hono/zod-openapi";
 
 /**
- * Shared schemas of the Authn surface. On licensed routes the wire body is the envelope
- * `{"data": "<encrypted JSON>"}`; what the route validates (authnPayload) is the decrypted
- * payload, and its declaration documents that payload as the second branch of `data`.
+ * Shared schemas of the Authn surface. Each licensed route's declaration shows its document's
+ * body form first: the envelope `{"data": "<encrypted JSON>"}` (login and federation; the
+ * decrypted payload is the second branch of `data`) or the plain payload (schemes, SP
+ * catalog; the envelope is the second branch). What the route validates is the payload.
  */
 export const ErrorResponse = z
   .object({ statusCode: z.number().int(), error: z.string(), message: z.string() })
@@ -25,6 +26,30 @@ export function envelopeBody<T extends z.ZodType>(payload: T, description = "Env
     description: `${description}. Plaintext payloads are accepted only in preview mode (development).`,
     content: { "application/json": { schema: z.object({ data: z.union([z.string().openapi({ description: "enc(JSON payload)" }), payload]) }) } },
   };
+}
+
+/**
+ * Request body of a route whose document shows a plain JSON body (schemes, SP catalog, ...):
+ * the payload itself first, the envelope (for clients that encrypt everything) second.
+ */
+export function plainBody<T extends z.ZodType>(payload: T) {
+  return {
+    required: true,
+    description: 'The JSON payload as the document shows it; or the envelope {"data": enc(JSON payload)}, answered enveloped.',
+    content: {
+      "application/json": {
+        schema: z.union([payload, z.object({ data: z.union([z.string().openapi({ description: "enc(JSON payload)" }), payload]) }).openapi({ description: "Envelope form" })]),
+      },
+    },
+  };
+}
+
+/** Response of a plain route: the document's answer first; the envelope when asked enveloped. */
+export function plainResponse<T extends z.ZodType>(answer: T, description: string) {
+  const envelope = z
+    .object({ data: z.string().openapi({ description: "enc(JSON answer)" }), publicKey: z.string().openapi({ description: "The service's public key (GET /publickeys)" }) })
+    .openapi({ description: "Envelope form: the answer to an enveloped request" });
+  return { description, content: { "application/json": { schema: z.union([answer, envelope]) } } };
 }
 
 /** Response of a licensed route: `{data: enc(JSON), publicKey, signature_token?}`. */

@@ -54,13 +54,38 @@ describe("schemes", () => {
     expect((await authnCall(wide, "PUT", `/tenant/${t.tenant.id}/community/${c2.id}/scheme`, scheme("dup"))).status).toBe(201);
   });
 
-  it("rule 2: module ids must be present and unique (400, nothing stored)", async () => {
+  it("rule 2: module ids must be unique (400, nothing stored)", async () => {
     const dup = await authnCall(svcCaller, "PUT", `${base}/scheme`, scheme("mods", { modules: [{ id: "x" }, { id: "x" }] }));
-    const noId = await authnCall(svcCaller, "PUT", `${base}/scheme`, scheme("mods", { modules: [{}] }));
+    const emptyId = await authnCall(svcCaller, "PUT", `${base}/scheme`, scheme("mods", { modules: [{ id: "" }] }));
     expect(dup.status).toBe(400);
-    expect(noId.status).toBe(400);
+    expect(emptyId.status).toBe(400);
     const list = await authnCall<Scheme[]>(svcCaller, "POST", `${base}/scheme/fetch`, {});
     expect(list.data.some((s) => s.tag === "mods")).toBe(false);
+  });
+
+  it("the document's own PUT example (modules: [{}]) is created: the module id is generated", async () => {
+    const example = {
+      tag: "ExampleTag",
+      enabled: true,
+      isDefault: false,
+      dbModule: { id: "id123456", type: "Example type", method: "Example type", name: "Example name", criteria: "required" },
+      modules: [{}],
+    };
+    const r = await authnCall<Scheme>(svcCaller, "PUT", `${base}/scheme`, example);
+    expect(r.status).toBe(201);
+    expect(r.data).toMatchObject({ tag: "ExampleTag", dbModule: example.dbModule, __v: 0 });
+    expect(r.data.modules).toHaveLength(1);
+    expect(r.data.modules![0]!.id).toMatch(/^[0-9a-f]{24}$/);
+    // Two id-less modules get two ids; given ids are kept.
+    const two = await authnCall<Scheme>(svcCaller, "PATCH", `${base}/scheme/${r.data._id}`, { ...example, modules: [{}, { type: "otp" }, { id: "kept" }] });
+    expect(two.status).toBe(200);
+    const ids = two.data.modules!.map((m) => m.id);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids[2]).toBe("kept");
+    // A scheme whose dbModule has no id gets one too.
+    const noDbId = await authnCall<Scheme>(svcCaller, "PUT", `${base}/scheme`, { ...example, tag: "ExampleTag-2", dbModule: { type: "db" } });
+    expect(noDbId.status).toBe(201);
+    expect((noDbId.data.dbModule as { id: string }).id).toMatch(/^[0-9a-f]{24}$/);
   });
 
   it("rule 3: one default per community; a new default clears the old (create and PATCH)", async () => {

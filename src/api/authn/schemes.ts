@@ -12,7 +12,10 @@ import { authnRoute, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-ki
  */
 const Text = z.string().max(256);
 const Module = z
-  .object({ id: z.string().min(1).max(128), type: Text.optional(), method: Text.optional(), name: Text.optional(), criteria: Text.optional() })
+  .object({
+    id: z.string().min(1).max(128).optional().openapi({ description: "Unique within the scheme; generated (24 hex characters) when left out, as in the document's `modules: [{}]` example" }),
+    type: Text.optional(), method: Text.optional(), name: Text.optional(), criteria: Text.optional(),
+  })
   .catchall(z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
   .openapi("AuthSchemeModule");
 
@@ -48,10 +51,12 @@ const Scheme = z
 
 const IdParams = TenantCommunityParams.extend({ id: z.string().max(64).openapi({ param: { name: "id", in: "path" }, description: "Id of the scheme" }) });
 
-const common = { tag: "Schemes", levels: SYSTEM_SERVICE, community: true } as const;
+// The document shows plain JSON bodies and answers for every scheme route.
+const common = { tag: "Schemes", levels: SYSTEM_SERVICE, community: true, form: "plain" } as const;
 
 export const fetchSchemesRoute = authnRoute({
   ...common,
+  operationId: "getAuthSchemesList",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/scheme/fetch",
   summary: "Get Auth Schemes list",
@@ -62,6 +67,7 @@ export const fetchSchemesRoute = authnRoute({
 });
 export const createSchemeRoute = authnRoute({
   ...common,
+  operationId: "createAuthScheme",
   method: "put",
   path: "/tenant/{tenantId}/community/{communityId}/scheme",
   summary: "Create Auth Scheme",
@@ -73,6 +79,7 @@ export const createSchemeRoute = authnRoute({
 });
 export const updateSchemeRoute = authnRoute({
   ...common,
+  operationId: "updateAuthScheme",
   method: "patch",
   path: "/tenant/{tenantId}/community/{communityId}/scheme/{id}",
   summary: "Update Auth Scheme (full object)",
@@ -83,6 +90,7 @@ export const updateSchemeRoute = authnRoute({
 });
 export const deleteSchemeRoute = authnRoute({
   ...common,
+  operationId: "deleteAuthScheme",
   method: "delete",
   path: "/tenant/{tenantId}/community/{communityId}/scheme/{id}",
   summary: "Delete Auth Scheme",

@@ -54,9 +54,36 @@ describe("SP catalog", () => {
     expect(still.data).toHaveProperty("theirOnly");
   });
 
-  it("a deployment-wide system license has no catalog (403)", async () => {
+  it("the document allows system: a deployment-wide system license works on the catalog of the tenant its Host names", async () => {
     const wide = await authnCaller({ tenantId: null, level: "system", communities: ["*"] });
-    expect((await authnCall(wide, "GET", "/spcatalog/list", undefined)).status).toBe(403);
+    const tt = await createTestTenant();
+    const theirs = await authnCaller({ tenantId: tt.tenant.id, level: "service", communities: [tt.community.id] });
+    const put = await authnCall(wide, "PUT", "/spcatalog/item", item("fromOperator"), { host: tt.host });
+    expect(put.status).toBe(200);
+    // It is that tenant's item: its own licenses see it; another tenant's do not.
+    const seen = await authnCall<Record<string, unknown>>(theirs, "GET", "/spcatalog/list", undefined);
+    expect(Object.keys(seen.data)).toEqual(["fromOperator"]);
+    const notMine = await authnCall<Record<string, unknown>>(service, "GET", "/spcatalog/list", undefined);
+    expect(notMine.data).not.toHaveProperty("fromOperator");
+    const list = await authnCall<Record<string, unknown>>(wide, "GET", "/spcatalog/list", undefined, { host: tt.host });
+    expect(list.status).toBe(200);
+    expect(Object.keys(list.data)).toEqual(["fromOperator"]);
+    expect((await authnCall(wide, "DELETE", "/spcatalog/item/fromOperator", undefined, { host: tt.host })).status).toBe(204);
+    expect((await authnCall(wide, "GET", "/spcatalog/list", undefined, { host: tt.host })).data).toEqual({});
+  });
+
+  it("a deployment-wide system license on a host that names no tenant is 404 (no default tenant here), and stores nothing", async () => {
+    const wide = await authnCaller({ tenantId: null, level: "system", communities: ["*"] });
+    const r = await authnCall(wide, "PUT", "/spcatalog/item", item("nowhere"), { host: "unbound.example" });
+    expect(r).toMatchObject({ status: 404, body: { statusCode: 404, error: "Not Found" } });
+    expect((await authnCall(wide, "GET", "/spcatalog/list", undefined, { host: "unbound.example" })).status).toBe(404);
+  });
+
+  it("a tenant's own system license uses its tenant whatever the Host says", async () => {
+    const sys = await authnCaller({ tenantId: t.tenant.id, level: "system", communities: [t.community.id] });
+    const r = await authnCall<Record<string, unknown>>(sys, "GET", "/spcatalog/list", undefined, { host: other.host });
+    expect(r.status).toBe(200);
+    expect(r.data).toHaveProperty("spCatalogItemOne");
   });
 
   it("hostile payloads are 400 and store nothing", async () => {

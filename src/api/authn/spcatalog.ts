@@ -1,15 +1,18 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteCatalogItem, listCatalog, putCatalogItem } from "../../core/authn/spcatalog";
-import { AuthError } from "../../core/errors";
 import { authnContext, authnPayload, authnRespond } from "../../http/authn-guard";
+import { resolveTenantByHost } from "../../http/tenant";
 import type { AppEnv } from "../../http/types";
 import { authnRoute, SYSTEM_SERVICE } from "./endpoint-kit";
 
 /**
  * Service Provider Catalog (seed 004): list, create or update an item, delete one. The paths
- * name no tenant: items belong to the calling license's tenant. A deployment-wide system
- * license (no tenant) has no catalog of its own and is refused with 403.
+ * name no tenant: items belong to the calling license's tenant. The document allows `system`
+ * on all three routes, so a deployment-wide system license (no tenant) is accepted too and
+ * works on the tenant the request's Host names (a bound domain, else DEFAULT_TENANT), the
+ * way every tenant-less path finds its tenant (DESIGN.md); no tenant there: 404. The
+ * document shows plain JSON bodies and answers here.
  */
 export const CatalogItem = z
   .object({
@@ -25,6 +28,8 @@ export const CatalogItem = z
 const NameParams = z.object({ name: z.string().max(128).openapi({ param: { name: "name", in: "path" }, description: "Name of the item" }) });
 
 export const listCatalogRoute = authnRoute({
+  operationId: "getServiceProviderCatalogItems",
+  form: "plain",
   method: "get",
   path: "/spcatalog/list",
   summary: "Get list of service provider catalog items",
@@ -34,6 +39,8 @@ export const listCatalogRoute = authnRoute({
   answer: z.record(z.string(), CatalogItem),
 });
 export const putCatalogRoute = authnRoute({
+  operationId: "createOrUpdateServiceProviderCatalogItem",
+  form: "plain",
   method: "put",
   path: "/spcatalog/item",
   summary: "Create or update Service Provider Catalog item",
@@ -45,6 +52,8 @@ export const putCatalogRoute = authnRoute({
   answer: z.record(z.string(), CatalogItem),
 });
 export const deleteCatalogRoute = authnRoute({
+  operationId: "deleteServiceProviderCatalogItem",
+  form: "plain",
   method: "delete",
   path: "/spcatalog/item/{name}",
   summary: "Delete Service Provider Catalog item",
@@ -55,14 +64,18 @@ export const deleteCatalogRoute = authnRoute({
   status: 204,
 });
 
-function licenseTenant(c: Context<AppEnv>): string {
-  const t = authnContext(c).license.tenantId;
-  if (!t) throw new AuthError("forbidden", "the SP catalog belongs to a tenant: use a license of that tenant");
-  return t;
+/** The tenant whose catalog this request addresses: the license's, or for a deployment-wide license the Host's. */
+async function catalogTenant(c: Context<AppEnv>): Promise<string> {
+  const own = authnContext(c).license.tenantId;
+  if (own) return own;
+  // resolveTenantByHost sets `scope` from the Host (domains table, then DEFAULT_TENANT) or
+  // throws tenant_not_found (404).
+  await resolveTenantByHost(c, async () => {});
+  return c.get("scope").tenant.id;
 }
 
 export function registerSpCatalogRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(listCatalogRoute, async (c) => authnRespond(c, await listCatalog(c.get("services").authnConfig.spCatalog, licenseTenant(c))) as never);
+  app.openapi(listCatalogRoute, async (c) => authnRespond(c, await listCatalog(c.get("services").authnConfig.spCatalog, await catalogTenant(c))) as never);
 
   app.openapi(putCatalogRoute, async (c) => {
     const p = authnPayload(c, CatalogItem);
@@ -74,11 +87,11 @@ export function registerSpCatalogRoutes(app: OpenAPIHono<AppEnv>): void {
       ...(p.type !== undefined ? { type: p.type } : {}),
       ...(p.description !== undefined ? { description: p.description } : {}),
     };
-    return authnRespond(c, await putCatalogItem(c.get("services").authnConfig.spCatalog, licenseTenant(c), item)) as never;
+    return authnRespond(c, await putCatalogItem(c.get("services").authnConfig.spCatalog, await catalogTenant(c), item)) as never;
   });
 
   app.openapi(deleteCatalogRoute, async (c) => {
-    await deleteCatalogItem(c.get("services").authnConfig.spCatalog, licenseTenant(c), c.req.param("name") ?? "");
+    await deleteCatalogItem(c.get("services").authnConfig.spCatalog, await catalogTenant(c), c.req.param("name") ?? "");
     return c.body(null, 204) as never;
   });
 }

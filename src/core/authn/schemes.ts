@@ -2,11 +2,14 @@ import { DuplicateKeyError, type AuthScheme, type AuthSchemeInput, type AuthSche
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
+import { toHex } from "../../crypto/encoding";
+import { randomBytes } from "../../crypto/random";
 
 /**
  * Authentication schemes (seed 004, "Schemes"), with the document's three rules:
  *  1. no second scheme with the same (tag, communityId);
- *  2. the modules array has a unique `id` for each module;
+ *  2. the modules array has a unique `id` for each module (a module sent without one, as in
+ *     the document's own example `modules: [{}]`, is given a new 24-hex id);
  *  3. one default per community: saving a scheme with isDefault true makes the previous
  *     default not default (the same transaction; a partial unique index backs it).
  * PATCH replaces the whole object ("Only full object can be updated").
@@ -38,15 +41,27 @@ export function schemeView(s: AuthScheme, withModules = true): SchemeView {
 
 const ID_PATTERN = /^[0-9a-f]{24}$/;
 
-/** Rule 2: each module names an id, and no id repeats. */
-function checkModules(input: AuthSchemeInput): void {
+/** A new module id in the shape of the document's ObjectIds (24 hex characters, 96 random bits). */
+function newModuleId(): string {
+  return toHex(randomBytes(12));
+}
+
+/**
+ * Rule 2: every module (and the dbModule) has an id, and no id repeats. Modules without one
+ * get a generated id: the document's own PUT example sends `modules: [{}]`. Random 96-bit ids
+ * cannot meet a given id or each other in practice; a repeated given id is refused.
+ */
+function withModuleIds(input: AuthSchemeInput): AuthSchemeInput {
   const seen = new Set<string>();
-  for (const [i, m] of input.modules.entries()) {
-    const id = m.id;
-    if (typeof id !== "string" || id.length === 0) throw new AuthError("invalid_request", `modules.${i}.id is required`);
+  const modules = input.modules.map((m, i) => {
+    const id = m.id === undefined ? newModuleId() : m.id;
+    if (typeof id !== "string" || id.length === 0) throw new AuthError("invalid_request", `modules.${i}.id must be a non-empty string`);
     if (seen.has(id)) throw new AuthError("invalid_request", `modules: duplicate module id "${id}"`);
     seen.add(id);
-  }
+    return { ...m, id };
+  });
+  const dbModule = input.dbModule && input.dbModule.id === undefined ? { ...input.dbModule, id: newModuleId() } : input.dbModule;
+  return { ...input, dbModule, modules };
 }
 
 function duplicateTag(e: unknown, tag: string): never {
@@ -63,16 +78,16 @@ export async function fetchSchemes(store: AuthSchemeStore, scope: Scope, opts: {
 }
 
 /** Creates a scheme in the scope's community (rules 1 to 3). */
-export async function createScheme(svc: Services, store: AuthSchemeStore, scope: Scope, input: AuthSchemeInput): Promise<SchemeView> {
-  checkModules(input);
+export async function createScheme(svc: Services, store: AuthSchemeStore, scope: Scope, given: AuthSchemeInput): Promise<SchemeView> {
+  const input = withModuleIds(given);
   const created = await store.create(scope.tenant.id, scope.community.id, input).catch((e: unknown) => duplicateTag(e, input.tag));
   recordAudit(svc, scope, "auth_scheme_created", { detail: { id: created.id, tag: created.tag } });
   return schemeView(created);
 }
 
 /** Replaces a scheme of the scope's community as a whole; not_found for any other id. */
-export async function replaceScheme(svc: Services, store: AuthSchemeStore, scope: Scope, id: string, input: AuthSchemeInput): Promise<SchemeView> {
-  checkModules(input);
+export async function replaceScheme(svc: Services, store: AuthSchemeStore, scope: Scope, id: string, given: AuthSchemeInput): Promise<SchemeView> {
+  const input = withModuleIds(given);
   if (!ID_PATTERN.test(id)) throw new AuthError("not_found", "auth scheme not found");
   const updated = await store.replace(scope.tenant.id, scope.community.id, id, input).catch((e: unknown) => duplicateTag(e, input.tag));
   if (!updated) throw new AuthError("not_found", "auth scheme not found");
