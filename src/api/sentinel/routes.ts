@@ -1,4 +1,5 @@
 import { createRoute, type z } from "@hono/zod-openapi";
+import * as g from "./guards";
 import * as s from "./schemas";
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
@@ -11,6 +12,7 @@ const authed = { ...common, 401: err("Missing, invalid, expired or revoked beare
 export const tokenRoute = createRoute({
   method: "post",
   path: "/token",
+  operationId: "getToken",
   summary: "Get an authentication token (JWT) for username and password",
   request: { body: json(s.UserCredential) },
   responses: { 200: ok(s.TokenResponse, "The token"), ...common, 401: err("Incorrect username or password"), 403: err("User disabled") },
@@ -19,6 +21,8 @@ export const tokenRoute = createRoute({
 export const refreshRoute = createRoute({
   method: "get",
   path: "/refreshToken",
+  operationId: "refreshToken",
+  middleware: g.bearer,
   summary: "Get a new token with a later expiry (within the session's maximum age)",
   security: bearer,
   responses: { 200: ok(s.TokenResponse, "The new token"), ...authed },
@@ -27,6 +31,8 @@ export const refreshRoute = createRoute({
 export const loginAsRoute = createRoute({
   method: "post",
   path: "/loginAs",
+  operationId: "loginAs",
+  middleware: g.impersonator,
   summary: "Get a token for another user (impersonation; LOGIN_AS or SYSTEM_ADMIN role)",
   security: bearer,
   request: { body: json(s.SwitchUserRequest) },
@@ -36,6 +42,7 @@ export const loginAsRoute = createRoute({
 export const clientTokenRoute = createRoute({
   method: "post",
   path: "/clientToken",
+  operationId: "getClientToken",
   summary: "Get a token for a trusted client's API user",
   request: { body: json(s.ClientCredentials) },
   responses: { 200: ok(s.TokenResponse, "A token for the client's API user"), ...common, 401: err("Client authentication failed"), 403: err("Client not allowed, or its user disabled") },
@@ -44,6 +51,7 @@ export const clientTokenRoute = createRoute({
 export const enrichTokenRoute = createRoute({
   method: "post",
   path: "/enrichToken",
+  operationId: "enrichOktaToken",
   summary: "Okta token inline hook: add this service's roles and organisation to Okta's tokens",
   description: "Authenticated by the shared secret in the header configured for the tenant (settings.oktaTokenHook; default `Authorization`).",
   request: { body: json(s.OktaToken) },
@@ -53,6 +61,8 @@ export const enrichTokenRoute = createRoute({
 export const passwordCheckRoute = createRoute({
   method: "get",
   path: "/password",
+  operationId: "checkPasswordToken",
+  middleware: g.resetToken,
   summary: "Validate a CHANGE_PASSWORD token (from a reset link)",
   security: bearer,
   responses: { 200: ok(s.PasswordAuthorization, "The token may set the password"), ...authed, 403: err("Not a CHANGE_PASSWORD token") },
@@ -61,6 +71,8 @@ export const passwordCheckRoute = createRoute({
 export const passwordSetRoute = createRoute({
   method: "post",
   path: "/password",
+  operationId: "setPassword",
+  middleware: g.resetToken,
   summary: "Set a forgotten password with a CHANGE_PASSWORD token; the token dies and every session ends",
   security: bearer,
   request: { body: json(s.PasswordRequestBody) },
@@ -70,6 +82,7 @@ export const passwordSetRoute = createRoute({
 export const passwordResetRoute = createRoute({
   method: "post",
   path: "/passwordReset",
+  operationId: "requestPasswordReset",
   summary: "Mail a password reset link (same answer whether or not the user exists)",
   request: { body: json(s.PasswordResetRequest) },
   responses: { 200: ok(s.MessageResponse, "Accepted"), ...common },
@@ -78,6 +91,8 @@ export const passwordResetRoute = createRoute({
 export const setAssociatedRoute = createRoute({
   method: "post",
   path: "/setAssociatedAccountPassword",
+  operationId: "setAssociatedAccountPassword",
+  middleware: g.ownUser,
   summary: "Enable one of the caller's associated accounts and replace its default password",
   security: bearer,
   request: { body: json(s.AssociatedAccountPassword) },
@@ -87,6 +102,7 @@ export const setAssociatedRoute = createRoute({
 export const ssoInitiateRoute = createRoute({
   method: "post",
   path: "/sso/initiate",
+  operationId: "initiateSso",
   summary: "Start SP-initiated SSO for an email: the authorization URL of the domain's connection",
   request: { body: json(s.SsoInitiateRequest) },
   responses: { 200: ok(s.SsoInitiateResponse, "Send the browser to authorizationUrl"), ...common, 404: err("No SSO connection for this email domain"), 502: err("The identity provider's discovery failed") },
@@ -95,6 +111,7 @@ export const ssoInitiateRoute = createRoute({
 export const ssoCallbackRoute = createRoute({
   method: "get",
   path: "/sso/callback",
+  operationId: "ssoCallback",
   summary: "OIDC redirect URI: exchanges the code and redirects to the app with the token in the fragment",
   request: { query: s.SsoCallbackQuery },
   responses: {
@@ -106,6 +123,8 @@ export const ssoCallbackRoute = createRoute({
 export const ssoCreateConnectionRoute = createRoute({
   method: "post",
   path: "/sso/connections",
+  operationId: "createSsoConnection",
+  middleware: g.systemAdmin,
   summary: "Extension: create an OIDC SSO connection (SYSTEM_ADMIN)",
   security: bearer,
   request: { body: json(s.NewSsoConnection) },
@@ -115,6 +134,8 @@ export const ssoCreateConnectionRoute = createRoute({
 export const ssoListConnectionsRoute = createRoute({
   method: "get",
   path: "/sso/connections",
+  operationId: "listSsoConnections",
+  middleware: g.systemAdmin,
   summary: "Extension: list the tenant's SSO connections (SYSTEM_ADMIN)",
   security: bearer,
   responses: { 200: ok(s.SsoConnectionView.array(), "Connections (secrets never shown)"), ...authed, 403: err("SYSTEM_ADMIN required") },
@@ -125,6 +146,8 @@ const connectionId = { params: s.SsoConnectionIdParam };
 export const ssoGetConnectionRoute = createRoute({
   method: "get",
   path: "/sso/connections/{id}",
+  operationId: "getSsoConnection",
+  middleware: g.systemAdmin,
   summary: "Extension: one SSO connection of the tenant (SYSTEM_ADMIN)",
   security: bearer,
   request: connectionId,
@@ -134,6 +157,8 @@ export const ssoGetConnectionRoute = createRoute({
 export const ssoUpdateConnectionRoute = createRoute({
   method: "patch",
   path: "/sso/connections/{id}",
+  operationId: "updateSsoConnection",
+  middleware: g.systemAdmin,
   summary: "Extension: change an SSO connection: rename, move domains, rotate or remove the client secret, enable or disable (SYSTEM_ADMIN)",
   security: bearer,
   request: { ...connectionId, body: json(s.SsoConnectionPatch) },
@@ -149,6 +174,8 @@ export const ssoUpdateConnectionRoute = createRoute({
 export const ssoDeleteConnectionRoute = createRoute({
   method: "delete",
   path: "/sso/connections/{id}",
+  operationId: "deleteSsoConnection",
+  middleware: g.systemAdmin,
   summary: "Extension: delete an SSO connection and free its domains; its unfinished logins fail at the callback (SYSTEM_ADMIN)",
   security: bearer,
   request: connectionId,
@@ -158,6 +185,8 @@ export const ssoDeleteConnectionRoute = createRoute({
 export const termsRoute = createRoute({
   method: "post",
   path: "/termsAndConditions",
+  operationId: "acceptCurrentTerms",
+  middleware: g.ownUser,
   summary: "Record the current user's acceptance of the current terms version",
   security: bearer,
   responses: { 200: ok(s.TermsAccepted, "Accepted"), ...authed, 403: err("Impersonation or client token") },
@@ -166,6 +195,8 @@ export const termsRoute = createRoute({
 export const acceptTermsRoute = createRoute({
   method: "post",
   path: "/acceptTermsAndConditions",
+  operationId: "acceptTermsAndConditions",
+  middleware: g.ownUser,
   summary: "Log an acceptance of terms and conditions (organisation, version)",
   security: bearer,
   request: { body: json(s.TCAcceptanceLog) },
@@ -175,6 +206,7 @@ export const acceptTermsRoute = createRoute({
 export const usernameRequestRoute = createRoute({
   method: "post",
   path: "/usernameRequest",
+  operationId: "requestUsernameReminder",
   summary: "Mail the usernames registered to an email address (same answer whether or not it is known)",
   request: { body: json(s.UsernameRequest) },
   responses: { 200: ok(s.MessageResponse, "Accepted"), ...common },
