@@ -35,7 +35,7 @@ const put = (path: string, body: unknown, headers: Record<string, string> = {}) 
 
 describe("PUT /v1/auth/state: authentication, then the kind of token, then the input", () => {
   it("an anonymous or forged caller gets 401 for a bad body, a bad ?app= and a wrong media type", async () => {
-    for (const headers of [{}, { authorization: "Bearer a.b.c" }]) {
+    for (const headers of [{}, { authorization: "Bearer a.b.c" }] as Record<string, string>[]) {
       expectShape(await put("/state?app=glass", { nope: 1 }, headers), 401, "invalid_token");
       expectShape(await put("/state?app=bogus", { state: {} }, headers), 401, "invalid_token");
       expectShape(await put("/state?app=glass", "state=1", { ...headers, "content-type": "application/x-www-form-urlencoded" }), 401, "invalid_token");
