@@ -10,6 +10,7 @@ import { ConfigError } from "./env";
 import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
 import { requestId } from "./http/request-id";
+import { securityHeaders } from "./http/security-headers";
 import type { AppEnv } from "./http/types";
 
 /**
@@ -18,7 +19,8 @@ import type { AppEnv } from "./http/types";
  */
 export const app = new Hono<AppEnv>();
 
-app.use("*", requestId, provideServices);
+// Security headers first, so that every answer carries them: errors, 404s, a failed setup.
+app.use("*", securityHeaders, requestId, provideServices);
 
 /** A bare JSON route: the benchmark's baseline. */
 app.get("/ping", (c) => c.json({ ok: true }));
