@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { dev } from "./api/dev";
+import { docs } from "./api/docs";
 import { sentinel, sentinelOpenApi } from "./api/sentinel";
 import { authn, authnOpenApi } from "./api/authn";
 import { cloudcheckr, cloudcheckrOpenApi } from "./api/cloudcheckr";
@@ -45,6 +46,8 @@ app.route("/authn", authn);
 app.get("/openapi/sentinel.json", sentinelOpenApi);
 app.route("/v1.0/auth", sentinel);
 app.route("/dev", dev);
+// GET / and /docs: the surfaces and their rendered OpenAPI documents (api/docs).
+app.route("/", docs);
 
 app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 app.onError((err, c) => {

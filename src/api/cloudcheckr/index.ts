@@ -27,7 +27,6 @@ const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
 export const cloudcheckr = new OpenAPIHono<AppEnv>({ defaultHook });
 cloudcheckr.onError(cloudCheckrErrorHandler());
 cloudcheckr.use("*", limitBody(renderCloudCheckrError), noStore);
-cloudcheckr.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 
 /** `?app=` is "" or absent for no state. */
 function stateApp(app: string | undefined): StateApp | null {

@@ -20,8 +20,6 @@ import * as r from "./routes";
  */
 export const croit = surfaceApp(renderCroitError);
 croit.use("*", resolveTenantByHost);
-croit.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
-croit.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
 
 /** RFC 6749 §3.2: a parameter sent without a value is treated as omitted. */
 const given = (v: string | undefined): string | undefined => (v === undefined || v === "" ? undefined : v);

@@ -28,7 +28,6 @@ import * as r from "./routes";
  */
 export const sentinel = surfaceApp(renderSentinelError);
 sentinel.use("*", resolveTenantByHost);
-sentinel.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 
 const requestOf = (c: Context) => ({ method: c.req.method, path: new URL(c.req.url).pathname });
 
