@@ -8,6 +8,8 @@ const ok = <T extends z.ZodType>(schema: T, description: string) => ({ descripti
 const bearer = [{ bearerAuth: [] }];
 const common = { 400: err("Invalid input"), 429: err("Too many requests (Retry-After says how long to wait)") };
 const authed = { ...common, 401: err("Missing, invalid, expired or revoked bearer token") };
+/** Routes with a JSON body: another media type, or none declared, is 415. */
+const jsonBody = { 415: err("Body is not application/json") };
 
 export const tokenRoute = createRoute({
   method: "post",
@@ -15,7 +17,7 @@ export const tokenRoute = createRoute({
   operationId: "getToken",
   summary: "Get an authentication token (JWT) for username and password",
   request: { body: json(s.UserCredential) },
-  responses: { 200: ok(s.TokenResponse, "The token"), ...common, 401: err("Incorrect username or password"), 403: err("User disabled") },
+  responses: { 200: ok(s.TokenResponse, "The token"), ...common, ...jsonBody, 401: err("Incorrect username or password"), 403: err("User disabled") },
 });
 
 export const refreshRoute = createRoute({
@@ -36,7 +38,7 @@ export const loginAsRoute = createRoute({
   summary: "Get a token for another user (impersonation; LOGIN_AS or SYSTEM_ADMIN role)",
   security: bearer,
   request: { body: json(s.SwitchUserRequest) },
-  responses: { 200: ok(s.TokenResponse, "A token for the user, carrying the caller in `act`"), ...authed, 403: err("Role missing, or this user cannot be impersonated by the caller") },
+  responses: { 200: ok(s.TokenResponse, "A token for the user, carrying the caller in `act`"), ...authed, ...jsonBody, 403: err("Role missing, or this user cannot be impersonated by the caller") },
 });
 
 export const clientTokenRoute = createRoute({
@@ -45,7 +47,7 @@ export const clientTokenRoute = createRoute({
   operationId: "getClientToken",
   summary: "Get a token for a trusted client's API user",
   request: { body: json(s.ClientCredentials) },
-  responses: { 200: ok(s.TokenResponse, "A token for the client's API user"), ...common, 401: err("Client authentication failed"), 403: err("Client not allowed, or its user disabled") },
+  responses: { 200: ok(s.TokenResponse, "A token for the client's API user"), ...common, ...jsonBody, 401: err("Client authentication failed"), 403: err("Client not allowed, or its user disabled") },
 });
 
 export const enrichTokenRoute = createRoute({
@@ -56,7 +58,7 @@ export const enrichTokenRoute = createRoute({
   summary: "Okta token inline hook: add this service's roles and organisation to Okta's tokens",
   description: "Authenticated by the shared secret in the header configured for the tenant (settings.oktaTokenHook; default `Authorization`).",
   request: { body: json(s.OktaToken) },
-  responses: { 200: ok(s.OktaCommands, "Okta commands (empty for an unknown user)"), ...common, 401: err("Hook secret missing or wrong") },
+  responses: { 200: ok(s.OktaCommands, "Okta commands (empty for an unknown user)"), ...common, ...jsonBody, 401: err("Hook secret missing or wrong") },
 });
 
 export const passwordCheckRoute = createRoute({
@@ -77,7 +79,7 @@ export const passwordSetRoute = createRoute({
   summary: "Set a forgotten password with a CHANGE_PASSWORD token; the token dies and every session ends",
   security: bearer,
   request: { body: json(s.PasswordRequestBody) },
-  responses: { 200: ok(s.MessageResponse, "Password updated"), ...authed, 403: err("Not a CHANGE_PASSWORD token") },
+  responses: { 200: ok(s.MessageResponse, "Password updated"), ...authed, ...jsonBody, 403: err("Not a CHANGE_PASSWORD token") },
 });
 
 export const passwordResetRoute = createRoute({
@@ -86,7 +88,7 @@ export const passwordResetRoute = createRoute({
   operationId: "requestPasswordReset",
   summary: "Mail a password reset link (same answer whether or not the user exists)",
   request: { body: json(s.PasswordResetRequest) },
-  responses: { 200: ok(s.MessageResponse, "Accepted"), ...common },
+  responses: { 200: ok(s.MessageResponse, "Accepted"), ...common, ...jsonBody },
 });
 
 export const setAssociatedRoute = createRoute({
@@ -97,7 +99,7 @@ export const setAssociatedRoute = createRoute({
   summary: "Enable one of the caller's associated accounts and replace its default password",
   security: bearer,
   request: { body: json(s.AssociatedAccountPassword) },
-  responses: { 200: ok(s.MessageResponse, "Account enabled, password set"), ...authed, 403: err("Impersonation or client token"), 404: err("No such associated account") },
+  responses: { 200: ok(s.MessageResponse, "Account enabled, password set"), ...authed, ...jsonBody, 403: err("Impersonation or client token"), 404: err("No such associated account") },
 });
 
 export const ssoInitiateRoute = createRoute({
@@ -106,7 +108,7 @@ export const ssoInitiateRoute = createRoute({
   operationId: "initiateSso",
   summary: "Start SP-initiated SSO for an email: the authorization URL of the domain's connection",
   request: { body: json(s.SsoInitiateRequest) },
-  responses: { 200: ok(s.SsoInitiateResponse, "Send the browser to authorizationUrl"), ...common, 404: err("No SSO connection for this email domain"), 502: err("The identity provider's discovery failed") },
+  responses: { 200: ok(s.SsoInitiateResponse, "Send the browser to authorizationUrl"), ...common, ...jsonBody, 404: err("No SSO connection for this email domain"), 502: err("The identity provider's discovery failed") },
 });
 
 export const ssoCallbackRoute = createRoute({
@@ -129,7 +131,7 @@ export const ssoCreateConnectionRoute = createRoute({
   summary: "Extension: create an OIDC SSO connection (SYSTEM_ADMIN)",
   security: bearer,
   request: { body: json(s.NewSsoConnection) },
-  responses: { 201: ok(s.SsoConnectionView, "Created"), ...authed, 403: err("SYSTEM_ADMIN required"), 409: err("A domain already has a connection") },
+  responses: { 201: ok(s.SsoConnectionView, "Created"), ...authed, ...jsonBody, 403: err("SYSTEM_ADMIN required"), 409: err("A domain already has a connection") },
 });
 
 export const ssoListConnectionsRoute = createRoute({
@@ -166,6 +168,7 @@ export const ssoUpdateConnectionRoute = createRoute({
   responses: {
     200: ok(s.SsoConnectionView, "The connection as changed"),
     ...authed,
+    ...jsonBody,
     403: err("SYSTEM_ADMIN required"),
     404: err("No such connection in this tenant"),
     409: err("A domain already has another connection"),
@@ -201,7 +204,7 @@ export const acceptTermsRoute = createRoute({
   summary: "Log an acceptance of terms and conditions (organisation, version)",
   security: bearer,
   request: { body: json(s.TCAcceptanceLog) },
-  responses: { 200: ok(s.TermsAccepted, "Accepted"), ...authed, 403: err("Another organisation, or an impersonation or client token") },
+  responses: { 200: ok(s.TermsAccepted, "Accepted"), ...authed, ...jsonBody, 403: err("Another organisation, or an impersonation or client token") },
 });
 
 export const usernameRequestRoute = createRoute({
@@ -210,5 +213,5 @@ export const usernameRequestRoute = createRoute({
   operationId: "requestUsernameReminder",
   summary: "Mail the usernames registered to an email address (same answer whether or not it is known)",
   request: { body: json(s.UsernameRequest) },
-  responses: { 200: ok(s.MessageResponse, "Accepted"), ...common },
+  responses: { 200: ok(s.MessageResponse, "Accepted"), ...common, ...jsonBody },
 });
