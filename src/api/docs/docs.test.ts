@@ -87,3 +87,37 @@ describe("GET /", () => {
     }
   });
 });
+
+describe("rendering is escaped", () => {
+  it("a description, a name or an example holding markup is shown as text", async () => {
+    const { renderDocsPage } = await import("./render-page");
+    const hostile = "<script>alert(1)</script>";
+    const page = String(
+      await renderDocsPage([
+        {
+          id: "x",
+          basePath: "/x",
+          reference: "docs/api/x.md",
+          document: () => ({
+            openapi: "3.1.0",
+            info: { title: hostile, version: "1", description: hostile },
+            paths: {
+              "/a": {
+                post: {
+                  operationId: "a",
+                  summary: hostile,
+                  security: [],
+                  parameters: [{ name: `"><img src=x onerror=alert(1)>`, in: "query", schema: { type: "string", pattern: hostile } }],
+                  responses: { 200: { description: hostile } },
+                } as never,
+              },
+            },
+          }),
+        },
+      ]),
+    );
+    expect(page).not.toContain("<script>");
+    expect(page).not.toContain("<img");
+    expect(page).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+  });
+});
