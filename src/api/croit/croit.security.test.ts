@@ -145,6 +145,33 @@ describe("login: client authentication failures", () => {
   });
 });
 
+describe("login: client authentication before the form (issue 7 item 5)", () => {
+  const badForms: [string, Record<string, string>][] = [
+    ["grant_type=client_credentials&grant_type=client_credentials", { "content-type": "application/x-www-form-urlencoded" }],
+    [`grant_type=${"x".repeat(2000)}`, { "content-type": "application/x-www-form-urlencoded" }],
+    ['{"grant_type":"client_credentials"}', { "content-type": "application/json" }],
+    ["grant_type=client_credentials", { "content-type": "text/plain" }],
+  ];
+
+  it("without valid client credentials every malformed form is 401 invalid_client", async () => {
+    // Its own tenant: the wrong secrets below count against its client, not the shared one.
+    const tt = await createTestTenant();
+    for (const auth of [undefined, basicRaw(`${tt.client.clientId}:wrong-secret`), basicRaw(`${other.client.clientId}:${other.clientSecret}`)]) {
+      for (const [body, headers] of badForms) expectInvalidClient(await clientLogin(auth, { body, headers, host: tt.host, ip: "198.51.100.77" }));
+    }
+  });
+
+  it("an authenticated client learns what is wrong with its form: 400 or 415", async () => {
+    const statuses = [];
+    for (const [body, headers] of badForms) {
+      const r = await clientLogin(goodBasic(), { body, headers });
+      expect(r.body.error).toBe("invalid_request");
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([400, 400, 415, 415]);
+  });
+});
+
 describe("login-form: hostile input", () => {
   const post = (body: string, type = "application/x-www-form-urlencoded", host = t.host) =>
     callJson("POST", "/api/auth/login-form", body, { host, headers: { "content-type": type } });

@@ -1,4 +1,5 @@
 import { createRoute, type z } from "@hono/zod-openapi";
+import * as g from "./guards";
 import { ClientCredentialsForm, ErrorResponse, OktaLoginBody, PasswordForm, SignInConfigResponse, TokenInfoResponse, TokenResponse } from "./schemas";
 
 /** Route declarations of the croit auth API (seed 003), relative to /api/auth. */
@@ -20,6 +21,7 @@ export const loginRoute = createRoute({
   method: "post",
   path: "/login",
   operationId: "clientCredentialsLogin",
+  middleware: g.basicClient,
   summary: "OAuth 2 client credentials grant with HTTP Basic client authentication (RFC 6749 §4.4, §2.3.1)",
   security: [{ basicAuth: [] }],
   request: { body: form(ClientCredentialsForm) },
