@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { inspectResetToken, type ResetGrant } from "../../core/auth/reset-link";
+import { authenticateOktaHook, oktaHookHeader } from "../../core/federation/okta-token-hook";
 import { requireOwnUserToken, requireRole, ROLE } from "../../core/auth/roles";
 import { verifyAccessToken, type AccessClaims } from "../../core/sessions/tokens";
 import { bearerToken } from "../../http/bearer";
@@ -40,3 +41,10 @@ export const systemAdmin = authenticated(verifyBearer, (claims) => requireRole(c
 
 /** A CHANGE_PASSWORD reset token (GET and POST /password). */
 export const resetToken = authenticated(verifyResetToken);
+
+/** The Okta inline hook's shared secret, in the header the tenant configured (POST /enrichToken). */
+export const oktaHook = authenticated(async (c: Context<AppEnv>) => {
+  const scope = c.get("scope");
+  await authenticateOktaHook(c.get("services"), scope, c.req.header(oktaHookHeader(scope)));
+  return { hook: "okta" as const };
+});

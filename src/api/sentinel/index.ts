@@ -8,7 +8,7 @@ import { authenticateClient } from "../../core/clients/client-credentials";
 import { issueClientSession } from "../../core/clients/client-session";
 import { AuthError } from "../../core/errors";
 import { completeOidcCallback } from "../../core/federation/oidc-connection";
-import { authenticateOktaHook, enrichOktaToken, oktaHookHeader } from "../../core/federation/okta-token-hook";
+import { enrichOktaToken } from "../../core/federation/okta-token-hook";
 import { initiateSso } from "../../core/federation/sso";
 import { createSsoConnection, deleteSsoConnection, getSsoConnection, updateSsoConnection, viewConnection } from "../../core/federation/sso-connections";
 import type { AccessClaims, IssuedSession } from "../../core/sessions/tokens";
@@ -88,10 +88,7 @@ sentinel.openapi(r.clientTokenRoute, async (c) => {
 });
 
 sentinel.openapi(r.enrichTokenRoute, async (c) => {
-  const svc = c.get("services");
-  const scope = c.get("scope");
-  await authenticateOktaHook(svc, scope, c.req.header(oktaHookHeader(scope)));
-  return c.json(await enrichOktaToken(svc, scope, c.req.valid("json")), 200);
+  return c.json(await enrichOktaToken(c.get("services"), c.get("scope"), c.req.valid("json")), 200);
 });
 
 sentinel.openapi(r.passwordCheckRoute, (c) => {

@@ -54,6 +54,7 @@ export const enrichTokenRoute = createRoute({
   method: "post",
   path: "/enrichToken",
   operationId: "enrichOktaToken",
+  middleware: g.oktaHook,
   security: [{ oktaHookSecret: [] }],
   summary: "Okta token inline hook: add this service's roles and organisation to Okta's tokens",
   description: "Authenticated by the shared secret in the header configured for the tenant (settings.oktaTokenHook; default `Authorization`).",
