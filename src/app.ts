@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { dev } from "./api/dev";
+import { docs } from "./api/docs";
 import { sentinel, sentinelOpenApi } from "./api/sentinel";
 import { authn, authnOpenApi } from "./api/authn";
 import { cloudcheckr, cloudcheckrOpenApi } from "./api/cloudcheckr";
@@ -10,6 +11,7 @@ import { ConfigError } from "./env";
 import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
 import { requestId } from "./http/request-id";
+import { securityHeaders } from "./http/security-headers";
 import type { AppEnv } from "./http/types";
 
 /**
@@ -18,7 +20,8 @@ import type { AppEnv } from "./http/types";
  */
 export const app = new Hono<AppEnv>();
 
-app.use("*", requestId, provideServices);
+// Security headers first, so that every answer carries them: errors, 404s, a failed setup.
+app.use("*", securityHeaders, requestId, provideServices);
 
 /** A bare JSON route: the benchmark's baseline. */
 app.get("/ping", (c) => c.json({ ok: true }));
@@ -43,6 +46,8 @@ app.route("/authn", authn);
 app.get("/openapi/sentinel.json", sentinelOpenApi);
 app.route("/v1.0/auth", sentinel);
 app.route("/dev", dev);
+// GET / and /docs: the surfaces and their rendered OpenAPI documents (api/docs).
+app.route("/", docs);
 
 app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 app.onError((err, c) => {

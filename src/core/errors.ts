@@ -18,6 +18,7 @@ export type AuthErrorCode =
   | "conflict"
   | "rate_limited"
   | "payload_too_large"
+  | "unsupported_media_type" // a body whose Content-Type the route does not accept
   | "tenant_not_found"
   | "not_configured" // a feature the tenant has not configured
   | "upstream_error" // an external IdP misbehaved

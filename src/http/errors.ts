@@ -22,6 +22,7 @@ export const DEFAULT_STATUS: Record<AuthErrorCode, number> = {
   conflict: 409,
   rate_limited: 429,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   tenant_not_found: 404,
   not_configured: 404,
   upstream_error: 502,
@@ -62,6 +63,24 @@ export function describeZodError(err: ZodError): string {
 }
 
 /**
+ * The core error a framework exception stands for. zod-openapi's media-type gate throws 415
+ * for a body whose Content-Type the route does not declare (RFC 9110 §15.5.16); that stays a
+ * 415 in the surface's own shape rather than a generic 400.
+ */
+export function authErrorOfHttpException(err: HTTPException): AuthError {
+  switch (err.status) {
+    case 413:
+      return new AuthError("payload_too_large", "request body too large");
+    case 415:
+      return new AuthError("unsupported_media_type", "unsupported Content-Type for this route");
+    case 401:
+      return new AuthError("invalid_token", err.message || "invalid request");
+    default:
+      return new AuthError("invalid_request", err.message || "invalid request");
+  }
+}
+
+/**
  * The error handler of a surface: core errors go to the surface's renderer; framework
  * exceptions (malformed JSON, body too large) become invalid_request or payload_too_large;
  * anything else is logged and answered as an internal error without details.
@@ -70,9 +89,7 @@ export function surfaceErrorHandler(render: ErrorRenderer): ErrorHandler<AppEnv>
   return (err, c) => {
     if (err instanceof AuthError) return withRetryAfter(render(c, err), err);
     if (err instanceof HTTPException) {
-      const code: AuthErrorCode = err.status === 413 ? "payload_too_large" : err.status === 401 ? "invalid_token" : "invalid_request";
-      const message = err.status === 413 ? "request body too large" : err.message || "invalid request";
-      return render(c, new AuthError(code, message));
+      return render(c, authErrorOfHttpException(err));
     }
     if (err instanceof ConfigError) {
       console.error("configuration error:", err.message);

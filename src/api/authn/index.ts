@@ -1,5 +1,5 @@
 import { AuthError } from "../../core/errors";
-import { openApiDocument, surfaceApp } from "../../http/openapi";
+import { AUTHN_ENVELOPE, openApiDocument, surfaceApp } from "../../http/openapi";
 import { renderAuthnError } from "./errors";
 import { registerManagementRoutes } from "./manage";
 import { registerOpenRoutes } from "./open";
@@ -35,6 +35,8 @@ export const authnOpenApi = openApiDocument(
     description: "1Kosmos-style Authn API (seed 004): ECDSA envelope, licenses, authentication, configuration. Licensed routes document the decrypted payload; the wire body is {data: enc(JSON)}.",
   },
   "/authn",
+  // Licensed routes carry the envelope headers; the others are public.
+  { defaultSecurity: (op) => (op.parameters?.some((p) => p.in === "header" && p.name === "licensekey" && p.required) ? AUTHN_ENVELOPE : []) },
 );
 
 // Keep at the very end of this file, after every registration: anything unmatched under /authn

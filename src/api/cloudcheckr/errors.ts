@@ -1,5 +1,4 @@
 import type { Context, ErrorHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { AuthError, type AuthErrorCode } from "../../core/errors";
 import { FieldError } from "../../core/field-error";
@@ -76,15 +75,9 @@ export function renderCloudCheckrError(c: Context, e: AuthError): Response {
 }
 
 /**
- * The surface's error handler: an unsupported Content-Type is a 415 in the CloudCheckr shape;
- * everything else goes through the shared handler (malformed bodies 400, oversized 413).
+ * The surface's error handler: the shared one (malformed bodies 400, oversized 413, an
+ * unsupported Content-Type 415 as `unsupported_media_type`), rendered in the CloudCheckr shape.
  */
 export function cloudCheckrErrorHandler(): ErrorHandler<AppEnv> {
-  const shared = surfaceErrorHandler(renderCloudCheckrError);
-  return (err, c) => {
-    if (err instanceof HTTPException && err.status === 415) {
-      return c.json({ error: "unsupported_media_type", message: "unsupported Content-Type for this route" } satisfies CloudCheckrErrorBody, 415);
-    }
-    return shared(err, c);
-  };
+  return surfaceErrorHandler(renderCloudCheckrError);
 }

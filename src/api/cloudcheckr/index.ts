@@ -6,8 +6,6 @@ import { passwordLogin } from "../../core/auth/login";
 import { requestPasswordResetByEmail, resetPasswordWithToken } from "../../core/auth/reset-token";
 import { AuthError } from "../../core/errors";
 import { issueUserBearer, refreshUserBearer } from "../../core/auth/bearer-session";
-import { verifyAccessToken } from "../../core/sessions/tokens";
-import { bearerToken } from "../../http/bearer";
 import { limitBody } from "../../http/body-limit";
 import { noStore } from "../../http/no-store";
 import { openApiDocument } from "../../http/openapi";
@@ -29,7 +27,6 @@ const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
 export const cloudcheckr = new OpenAPIHono<AppEnv>({ defaultHook });
 cloudcheckr.onError(cloudCheckrErrorHandler());
 cloudcheckr.use("*", limitBody(renderCloudCheckrError), noStore);
-cloudcheckr.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 
 /** `?app=` is "" or absent for no state. */
 function stateApp(app: string | undefined): StateApp | null {
@@ -64,7 +61,7 @@ cloudcheckr.openapi(r.refreshRoute, async (c) => {
   const app = stateApp(c.req.valid("query").app);
   const svc = c.get("services");
   const scope = c.get("scope");
-  const claims = await verifyAccessToken(svc, scope, bearerToken(c));
+  const claims = c.get("claims");
   const s = await refreshUserBearer(svc, scope, claims);
   return c.json(await tokenBody(svc, scope, s, claims.sub, app), 200);
 });
@@ -77,7 +74,7 @@ cloudcheckr.openapi(r.getStateRoute, async (c) => {
   const { app } = c.req.valid("query");
   const svc = c.get("services");
   const scope = c.get("scope");
-  const claims = await verifyAccessToken(svc, scope, bearerToken(c));
+  const claims = c.get("claims");
   return c.json(stateResponse(app, await loadAppState(svc, scope, claims.sub, app)), 200);
 });
 
@@ -86,7 +83,7 @@ cloudcheckr.openapi(r.putStateRoute, async (c) => {
   const { state } = c.req.valid("json");
   const svc = c.get("services");
   const scope = c.get("scope");
-  const claims = await verifyAccessToken(svc, scope, bearerToken(c));
+  const claims = c.get("claims");
   return c.json(stateResponse(app, await saveAppState(svc, scope, claims.sub, app, state)), 200);
 });
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { resolveTenantByHost } from "../../http/tenant";
+import * as g from "./guards";
 import { ErrorResponse, LoginForm, MessageResponse, ResetPerformBody, ResetRequestBody, StateBody, StateQuery, StateResponse, TokenQuery, TokenResponse } from "./schemas";
 
 const err = (description: string) => ({ description, content: { "application/json": { schema: ErrorResponse } } });
@@ -18,6 +19,7 @@ const tenant = resolveTenantByHost;
 export const loginRoute = createRoute({
   method: "post",
   path: "/token",
+  operationId: "generateToken",
   summary: "Generate token: a JWT for a username and password (form-encoded)",
   middleware: tenant,
   request: {
@@ -36,8 +38,9 @@ export const loginRoute = createRoute({
 export const refreshRoute = createRoute({
   method: "patch",
   path: "/token",
+  operationId: "refreshToken",
   summary: "Refresh token: a new JWT with a later expiry for the presented, valid one",
-  middleware: tenant,
+  middleware: [tenant, g.bearer] as const,
   security: bearer,
   request: { query: TokenQuery },
   responses: {
@@ -50,8 +53,9 @@ export const refreshRoute = createRoute({
 export const getStateRoute = createRoute({
   method: "get",
   path: "/state",
+  operationId: "getAppState",
   summary: "Extension: read the user's saved state of an app",
-  middleware: tenant,
+  middleware: [tenant, g.userBearer] as const,
   security: bearer,
   request: { query: StateQuery },
   responses: { 200: okJson(StateResponse, "The saved state (null when none)"), ...common, 401: err("Invalid token"), 403: err("Not a user's token") },
@@ -60,8 +64,9 @@ export const getStateRoute = createRoute({
 export const putStateRoute = createRoute({
   method: "put",
   path: "/state",
+  operationId: "putAppState",
   summary: "Extension: save (replace) the user's state of an app",
-  middleware: tenant,
+  middleware: [tenant, g.userBearer] as const,
   security: bearer,
   request: { query: StateQuery, body: { content: { "application/json": { schema: StateBody } }, required: true } },
   responses: {
@@ -76,6 +81,7 @@ export const putStateRoute = createRoute({
 export const resetRequestRoute = createRoute({
   method: "post",
   path: "/resetpassword",
+  operationId: "requestPasswordReset",
   summary: "Request a password reset: mails a reset token (same answer whether or not the address exists)",
   middleware: tenant,
   request: { body: { content: { "application/json": { schema: ResetRequestBody } }, required: true } },
@@ -85,6 +91,7 @@ export const resetRequestRoute = createRoute({
 export const resetPerformRoute = createRoute({
   method: "put",
   path: "/resetpassword",
+  operationId: "resetPassword",
   summary: "Perform a password reset with the token sent by email",
   middleware: tenant,
   request: { body: { content: { "application/json": { schema: ResetPerformBody } }, required: true } },
@@ -99,6 +106,7 @@ export const resetPerformRoute = createRoute({
 export const pingRoute = createRoute({
   method: "get",
   path: "/ping",
+  operationId: "ping",
   summary: "Play pong",
   responses: { 200: { description: "pong", content: { "text/plain": { schema: z.string().openapi({ example: "pong" }) } } } },
 });

@@ -123,11 +123,15 @@ describe("login: client authentication failures", () => {
     const dup = await clientLogin(goodBasic(), { body: "grant_type=client_credentials&grant_type=client_credentials", headers: { "content-type": "application/x-www-form-urlencoded" } });
     expect(dup.status).toBe(400);
     expect(dup.body.error).toBe("invalid_request");
-    for (const type of ["application/json", "multipart/form-data; boundary=x", "text/plain"]) {
+    // Issue 7 item 5: an undeclared media type is 415, still in the OAuth error shape.
+    for (const type of ["application/json", "text/plain"]) {
       const r = await clientLogin(goodBasic(), { body: "grant_type=client_credentials", headers: { "content-type": type } });
-      expect(r.status).toBe(400);
-      expect(r.body.error).toBe("invalid_request");
+      expect(r.status).toBe(415);
+      expect(r.body).toEqual({ error: "invalid_request", error_description: expect.any(String) });
     }
+    const multi = await clientLogin(goodBasic(), { body: "grant_type=client_credentials", headers: { "content-type": "multipart/form-data; boundary=x" } });
+    expect(multi.status).toBe(400);
+    expect(multi.body.error).toBe("invalid_request");
   });
 
   it("locks a client out after repeated wrong secrets (429 with Retry-After), even for the right secret", async () => {
@@ -138,6 +142,33 @@ describe("login: client authentication failures", () => {
     expect(r.status).toBe(429);
     expect(r.body).toEqual({ error: "too_many_requests", error_description: expect.any(String) });
     expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
+
+describe("login: client authentication before the form (issue 7 item 5)", () => {
+  const badForms: [string, Record<string, string>][] = [
+    ["grant_type=client_credentials&grant_type=client_credentials", { "content-type": "application/x-www-form-urlencoded" }],
+    [`grant_type=${"x".repeat(2000)}`, { "content-type": "application/x-www-form-urlencoded" }],
+    ['{"grant_type":"client_credentials"}', { "content-type": "application/json" }],
+    ["grant_type=client_credentials", { "content-type": "text/plain" }],
+  ];
+
+  it("without valid client credentials every malformed form is 401 invalid_client", async () => {
+    // Its own tenant: the wrong secrets below count against its client, not the shared one.
+    const tt = await createTestTenant();
+    for (const auth of [undefined, basicRaw(`${tt.client.clientId}:wrong-secret`), basicRaw(`${other.client.clientId}:${other.clientSecret}`)]) {
+      for (const [body, headers] of badForms) expectInvalidClient(await clientLogin(auth, { body, headers, host: tt.host, ip: "198.51.100.77" }));
+    }
+  });
+
+  it("an authenticated client learns what is wrong with its form: 400 or 415", async () => {
+    const statuses = [];
+    for (const [body, headers] of badForms) {
+      const r = await clientLogin(goodBasic(), { body, headers });
+      expect(r.body.error).toBe("invalid_request");
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([400, 400, 415, 415]);
   });
 });
 
@@ -161,14 +192,16 @@ describe("login-form: hostile input", () => {
     }
   });
 
-  it("JSON, multipart and text bodies answer invalid_request", async () => {
+  it("JSON and text bodies answer 415 invalid_request, multipart 400 invalid_request", async () => {
     const json = await post(JSON.stringify({ username: "alice", password: PASSWORD }), "application/json");
     const multi = await post("--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--x--\r\n", "multipart/form-data; boundary=x");
     const text = await post("username=alice", "text/plain");
-    for (const r of [json, multi, text]) {
-      expect(r.status).toBe(400);
+    for (const r of [json, text]) {
+      expect(r.status).toBe(415);
       expect(r.body.error).toBe("invalid_request");
     }
+    expect(multi.status).toBe(400);
+    expect(multi.body.error).toBe("invalid_request");
   });
 
   it("invalid input does not count as a failed login", async () => {

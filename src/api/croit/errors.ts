@@ -28,6 +28,8 @@ const MAP: Record<AuthErrorCode, { error: string; status: number }> = {
   tenant_not_found: { error: "not_found", status: 404 },
   conflict: { error: "conflict", status: 409 },
   payload_too_large: { error: "invalid_request", status: 413 },
+  // RFC 6749 §3.2 requires form-encoded token requests; any other Content-Type is malformed.
+  unsupported_media_type: { error: "invalid_request", status: 415 },
   rate_limited: { error: "too_many_requests", status: 429 },
   // The Okta JWKS could not be fetched: the IdP, not the caller, is at fault.
   upstream_error: { error: "temporarily_unavailable", status: 502 },

@@ -1,11 +1,9 @@
 import type { User } from "../../storage/ports";
 import { passwordLogin } from "../../core/auth/login";
-import { authenticateClient } from "../../core/clients/client-credentials";
 import { issueClientSession } from "../../core/clients/client-session";
 import { AuthError } from "../../core/errors";
 import { oktaLogin, oktaSignInConfig } from "../../core/federation/okta";
 import { issueSession, revokeAccessSession, verifyAccessToken, type AccessClaims, type IssuedSession } from "../../core/sessions/tokens";
-import { parseBasicAuth } from "../../http/basic-auth";
 import { bearerToken } from "../../http/bearer";
 import { openApiDocument, surfaceApp } from "../../http/openapi";
 import { resolveTenantByHost } from "../../http/tenant";
@@ -20,8 +18,6 @@ import * as r from "./routes";
  */
 export const croit = surfaceApp(renderCroitError);
 croit.use("*", resolveTenantByHost);
-croit.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
-croit.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
 
 /** RFC 6749 §3.2: a parameter sent without a value is treated as omitted. */
 const given = (v: string | undefined): string | undefined => (v === undefined || v === "" ? undefined : v);
@@ -54,9 +50,7 @@ croit.openapi(r.loginRoute, async (c) => {
   const form = c.req.valid("form");
   const svc = c.get("services");
   const scope = c.get("scope");
-  const creds = parseBasicAuth(c.req.header("authorization"));
-  if (!creds) throw new AuthError("invalid_client", "client authentication required (HTTP Basic)");
-  const client = await authenticateClient(svc, scope, creds.id, creds.secret, "client_credentials");
+  const client = c.get("claims");
   requireGrant(form.grant_type, "client_credentials");
   const { session, user, roles } = await issueClientSession(svc, scope, client);
   return c.json(tokenBody(session, roles, user), 200);

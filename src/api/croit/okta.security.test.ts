@@ -240,21 +240,21 @@ describe("okta/login refuses tokens on their face without asking the IdP", () =>
 describe("okta/login hostile bodies", () => {
   it("wrong types and missing idToken answer invalid_request", async () => {
     for (const body of [{ idToken: 123 }, { idToken: null }, { idToken: ["a.b.c"] }, { idToken: { a: 1 } }, { idToken: "" }, {}, [], "token", 42, null]) {
-      const r = await callJson("POST", "/api/auth/okta/login", body, { host: t.host });
+      const r = await callJson("POST", "/api/auth/okta/login", JSON.stringify(body), { host: t.host, headers: { "content-type": "application/json" } });
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error).toBe("invalid_request");
     }
   });
 
-  it("malformed JSON and a wrong content type answer invalid_request", async () => {
-    for (const [body, type] of [
-      ["{", "application/json"],
-      ['{"idToken": "a.b.c"', "application/json"],
-      ["idToken=a.b.c", "application/x-www-form-urlencoded"],
-      ["idToken=a.b.c", "text/plain"],
+  it("malformed JSON answers 400 and a wrong content type 415, both invalid_request", async () => {
+    for (const [body, type, status] of [
+      ["{", "application/json", 400],
+      ['{"idToken": "a.b.c"', "application/json", 400],
+      ["idToken=a.b.c", "application/x-www-form-urlencoded", 415],
+      ["idToken=a.b.c", "text/plain", 415],
     ] as const) {
       const r = await callJson("POST", "/api/auth/okta/login", body, { host: t.host, headers: { "content-type": type } });
-      expect(r.status).toBe(400);
+      expect(r.status).toBe(status);
       expect(r.body.error).toBe("invalid_request");
     }
     const none = await callJson("POST", "/api/auth/okta/login", undefined, { host: t.host });

@@ -1,4 +1,5 @@
 import { createRoute, type z } from "@hono/zod-openapi";
+import * as g from "./guards";
 import { ClientCredentialsForm, ErrorResponse, OktaLoginBody, PasswordForm, SignInConfigResponse, TokenInfoResponse, TokenResponse } from "./schemas";
 
 /** Route declarations of the croit auth API (seed 003), relative to /api/auth. */
@@ -11,13 +12,16 @@ const err = (description: string) => ({ description, content: { "application/jso
 const ok = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 
 const common = {
-  400: err("invalid_request (malformed or missing input, wrong content type)"),
+  400: err("invalid_request (malformed or missing input)"),
   413: err("Request body larger than 64 KiB (invalid_request)"),
+  415: err("invalid_request: the body is not of the declared content type"),
 };
 
 export const loginRoute = createRoute({
   method: "post",
   path: "/login",
+  operationId: "clientCredentialsLogin",
+  middleware: g.basicClient,
   summary: "OAuth 2 client credentials grant with HTTP Basic client authentication (RFC 6749 §4.4, §2.3.1)",
   security: [{ basicAuth: [] }],
   request: { body: form(ClientCredentialsForm) },
@@ -33,6 +37,7 @@ export const loginRoute = createRoute({
 export const loginFormRoute = createRoute({
   method: "post",
   path: "/login-form",
+  operationId: "passwordLogin",
   summary: "OAuth 2 resource owner password grant as a url-encoded form (RFC 6749 §4.3)",
   request: { body: form(PasswordForm) },
   responses: {
@@ -46,6 +51,7 @@ export const loginFormRoute = createRoute({
 export const logoutRoute = createRoute({
   method: "post",
   path: "/logout",
+  operationId: "logout",
   summary: "Revoke the session of the presented bearer token",
   security: [{ bearerAuth: [] }],
   responses: {
@@ -57,6 +63,7 @@ export const logoutRoute = createRoute({
 export const tokenInfoRoute = createRoute({
   method: "get",
   path: "/token-info",
+  operationId: "tokenInfo",
   summary: "Who the bearer token belongs to, its roles and expiry",
   security: [{ bearerAuth: [] }],
   responses: {
@@ -68,6 +75,7 @@ export const tokenInfoRoute = createRoute({
 export const oktaSignInConfigRoute = createRoute({
   method: "get",
   path: "/okta/signInConfig",
+  operationId: "oktaSignInConfig",
   summary: "The tenant's Okta sign-in settings",
   responses: {
     200: ok(SignInConfigResponse, "Okta settings"),
@@ -78,6 +86,7 @@ export const oktaSignInConfigRoute = createRoute({
 export const oktaLoginRoute = createRoute({
   method: "post",
   path: "/okta/login",
+  operationId: "oktaLogin",
   summary: "Login with an Okta ID token",
   request: { body: json(OktaLoginBody) },
   responses: {

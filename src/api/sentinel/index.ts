@@ -1,18 +1,17 @@
 import type { Context } from "hono";
-import type { Scope } from "../../core/context";
+import type { Scope, Services } from "../../core/context";
 import { passwordBearerLogin, refreshUserBearer } from "../../core/auth/bearer-session";
 import { loginAs } from "../../core/auth/login-as";
-import { completeResetWithToken, inspectResetToken, requestResetLink } from "../../core/auth/reset-link";
-import { requireRole, ROLE } from "../../core/auth/roles";
+import { completeResetWithToken, requestResetLink } from "../../core/auth/reset-link";
 import { requestUsernameReminder } from "../../core/auth/username-reminder";
 import { authenticateClient } from "../../core/clients/client-credentials";
 import { issueClientSession } from "../../core/clients/client-session";
 import { AuthError } from "../../core/errors";
 import { completeOidcCallback } from "../../core/federation/oidc-connection";
-import { authenticateOktaHook, enrichOktaToken, oktaHookHeader } from "../../core/federation/okta-token-hook";
+import { enrichOktaToken } from "../../core/federation/okta-token-hook";
 import { initiateSso } from "../../core/federation/sso";
 import { createSsoConnection, deleteSsoConnection, getSsoConnection, updateSsoConnection, viewConnection } from "../../core/federation/sso-connections";
-import { verifyAccessToken, type AccessClaims, type IssuedSession } from "../../core/sessions/tokens";
+import type { AccessClaims, IssuedSession } from "../../core/sessions/tokens";
 import { findOrganisation } from "../../core/tenants/organisation";
 import { acceptTerms, pendingTermsVersion } from "../../core/terms/terms";
 import { setAssociatedAccountPassword } from "../../core/users/associated-accounts";
@@ -21,7 +20,7 @@ import { openApiDocument, surfaceApp } from "../../http/openapi";
 import { resolveTenantByHost } from "../../http/tenant";
 import { requestAddress } from "../../http/request-address";
 import { publicOrigin } from "../../core/tenants/public-origin";
-import type { AppEnv } from "../../http/types";
+import type { AuthedEnv } from "../../http/route-auth";
 import { renderSentinelError } from "./errors";
 import * as r from "./routes";
 
@@ -31,16 +30,8 @@ import * as r from "./routes";
  */
 export const sentinel = surfaceApp(renderSentinelError);
 sentinel.use("*", resolveTenantByHost);
-sentinel.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 
 const requestOf = (c: Context) => ({ method: c.req.method, path: new URL(c.req.url).pathname });
-
-/** Verifies the bearer access token; a request made with an impersonation token is audited with both identities. */
-async function authenticate(c: Context<AppEnv>): Promise<AccessClaims> {
-  const svc = c.get("services");
-  const scope = c.get("scope");
-  return verifyAccessToken(svc, scope, bearerToken(c), requestOf(c));
-}
 
 const tokenBody = (s: IssuedSession, extra: { termsAndConditionsPending?: boolean; passwordChangeRequired?: boolean } = {}) => ({
   token: s.accessToken,
@@ -51,10 +42,9 @@ const tokenBody = (s: IssuedSession, extra: { termsAndConditionsPending?: boolea
 
 const origin = (c: Context) => new URL(c.req.url).origin;
 
-async function corpName(c: Context<AppEnv>, communityId: string): Promise<string> {
-  const scope: Scope = c.get("scope");
+async function corpName(svc: Services, scope: Scope, communityId: string): Promise<string> {
   if (communityId === scope.community.id) return scope.community.name;
-  return (await c.get("services").tenants.getCommunity(communityId))?.name ?? communityId;
+  return (await svc.tenants.getCommunity(communityId))?.name ?? communityId;
 }
 
 sentinel.openapi(r.tokenRoute, async (c) => {
@@ -69,7 +59,7 @@ sentinel.openapi(r.tokenRoute, async (c) => {
 sentinel.openapi(r.refreshRoute, async (c) => {
   const svc = c.get("services");
   const scope = c.get("scope");
-  const claims = await authenticate(c);
+  const claims = c.get("claims");
   const s = await refreshUserBearer(svc, scope, claims);
   const pending = pendingTermsVersion(scope.settings, s.user) !== null;
   return c.json(tokenBody(s, pending ? { termsAndConditionsPending: true } : {}), 200);
@@ -79,7 +69,7 @@ sentinel.openapi(r.loginAsRoute, async (c) => {
   const body = c.req.valid("json");
   const svc = c.get("services");
   const scope = c.get("scope");
-  const claims = await authenticate(c);
+  const claims = c.get("claims");
   const s = await loginAs(svc, scope, claims, body);
   const pending = pendingTermsVersion(scope.settings, s.user) !== null;
   return c.json(tokenBody(s, pending ? { termsAndConditionsPending: true } : {}), 200);
@@ -100,14 +90,11 @@ sentinel.openapi(r.clientTokenRoute, async (c) => {
 });
 
 sentinel.openapi(r.enrichTokenRoute, async (c) => {
-  const svc = c.get("services");
-  const scope = c.get("scope");
-  await authenticateOktaHook(svc, scope, c.req.header(oktaHookHeader(scope)));
-  return c.json(await enrichOktaToken(svc, scope, c.req.valid("json")), 200);
+  return c.json(await enrichOktaToken(c.get("services"), c.get("scope"), c.req.valid("json")), 200);
 });
 
-sentinel.openapi(r.passwordCheckRoute, async (c) => {
-  const grant = await inspectResetToken(c.get("services"), c.get("scope"), bearerToken(c), requestOf(c));
+sentinel.openapi(r.passwordCheckRoute, (c) => {
+  const grant = c.get("claims");
   return c.json({ valid: true as const, username: grant.user.username, expiresAt: new Date(grant.expiresAt).toISOString() }, 200);
 });
 
@@ -116,9 +103,9 @@ sentinel.openapi(r.passwordSetRoute, async (c) => {
   const { password, confirmPassword } = c.req.valid("json");
   const svc = c.get("services");
   const scope = c.get("scope");
+  // The route's middleware (guards.ts) has already checked the token, so a caller without
+  // one learns nothing from this comparison.
   if (confirmPassword !== undefined && confirmPassword !== password) {
-    // Checked after the token, so a caller without one learns nothing.
-    await inspectResetToken(svc, scope, token, requestOf(c));
     throw new AuthError("invalid_request", "confirmPassword: does not match password");
   }
   await completeResetWithToken(svc, scope, token, password, requestOf(c));
@@ -137,7 +124,7 @@ sentinel.openapi(r.passwordResetRoute, async (c) => {
 
 sentinel.openapi(r.setAssociatedRoute, async (c) => {
   const { username, password } = c.req.valid("json");
-  const claims = await authenticate(c);
+  const claims = c.get("claims");
   await setAssociatedAccountPassword(c.get("services"), c.get("scope"), claims, { username, password });
   return c.json({ message: "Associated account enabled and password set" }, 200);
 });
@@ -157,50 +144,44 @@ sentinel.openapi(r.ssoCallbackRoute, async (c) => {
 
 sentinel.openapi(r.ssoCreateConnectionRoute, async (c) => {
   const body = c.req.valid("json");
-  const claims = await authenticate(c);
-  requireRole(claims, ROLE.SYSTEM_ADMIN);
+  const claims = c.get("claims");
   const created = await createSsoConnection(c.get("services"), c.get("scope"), body, claims.sub);
   return c.json(created, 201);
 });
 
 sentinel.openapi(r.ssoListConnectionsRoute, async (c) => {
-  const claims = await authenticate(c);
-  requireRole(claims, ROLE.SYSTEM_ADMIN);
   const list = await c.get("services").ssoConnections.list(c.get("scope").tenant.id);
   return c.json(list.map(viewConnection), 200);
 });
 
 sentinel.openapi(r.ssoGetConnectionRoute, async (c) => {
   const { id } = c.req.valid("param");
-  const claims = await authenticate(c);
-  requireRole(claims, ROLE.SYSTEM_ADMIN);
   return c.json(await getSsoConnection(c.get("services"), c.get("scope"), id), 200);
 });
 
 sentinel.openapi(r.ssoUpdateConnectionRoute, async (c) => {
   const { id } = c.req.valid("param");
   const patch = c.req.valid("json");
-  const claims = await authenticate(c);
-  requireRole(claims, ROLE.SYSTEM_ADMIN);
+  const claims = c.get("claims");
   return c.json(await updateSsoConnection(c.get("services"), c.get("scope"), id, patch, claims.sub), 200);
 });
 
 sentinel.openapi(r.ssoDeleteConnectionRoute, async (c) => {
   const { id } = c.req.valid("param");
-  const claims = await authenticate(c);
-  requireRole(claims, ROLE.SYSTEM_ADMIN);
+  const claims = c.get("claims");
   await deleteSsoConnection(c.get("services"), c.get("scope"), id, claims.sub);
   return c.body(null, 204);
 });
 
-async function termsAnswer(c: Context<AppEnv>, claims: AccessClaims, input: { corpId?: string | undefined; version?: string | undefined }) {
+async function termsAnswer(c: Context<AuthedEnv<AccessClaims>>, input: { corpId?: string | undefined; version?: string | undefined }) {
   const svc = c.get("services");
   const scope = c.get("scope");
+  const claims = c.get("claims");
   const accepted = await acceptTerms(svc, scope, claims, input);
   const s = await refreshUserBearer(svc, scope, claims);
   return {
     userId: accepted.userId,
-    corpId: await corpName(c, accepted.communityId),
+    corpId: await corpName(svc, scope, accepted.communityId),
     version: accepted.version,
     acceptedAt: new Date(accepted.acceptedAt).toISOString(),
     token: s.accessToken,
@@ -209,14 +190,12 @@ async function termsAnswer(c: Context<AppEnv>, claims: AccessClaims, input: { co
 }
 
 sentinel.openapi(r.termsRoute, async (c) => {
-  const claims = await authenticate(c);
-  return c.json(await termsAnswer(c, claims, {}), 200);
+  return c.json(await termsAnswer(c, {}), 200);
 });
 
 sentinel.openapi(r.acceptTermsRoute, async (c) => {
   const body = c.req.valid("json");
-  const claims = await authenticate(c);
-  return c.json(await termsAnswer(c, claims, body), 200);
+  return c.json(await termsAnswer(c, body), 200);
 });
 
 sentinel.openapi(r.usernameRequestRoute, async (c) => {

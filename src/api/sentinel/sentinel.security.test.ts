@@ -178,7 +178,9 @@ describe("hostile input", () => {
     expectError(await post("/passwordReset", {}), 400, "invalid_request");
     expectError(await post("/usernameRequest", { email: 42 }), 400, "invalid_request");
     expectError(await post("/sso/initiate", { email: "not-an-email" }), 400, "invalid_request");
-    expectError(await post("/enrichToken", "[]"), 400);
+    // The hook secret is checked before the body: this tenant configures none, so 401.
+    expectError(await post("/enrichToken", "[]"), 401, "invalid_client");
+    expectError(await post("/enrichToken", "[]", { "content-type": "application/json" }), 401, "invalid_client");
     const big = await call("POST", "/v1.0/auth/token", JSON.stringify({ username: "alice", password: "x".repeat(70_000) }), { host: t.host, headers: { "content-type": "application/json" } });
     expect(big.status).toBe(413);
     expectError(await post("/token", { username: "alice' OR 1=1 --", password: PASSWORD }), 401, "invalid_credentials");

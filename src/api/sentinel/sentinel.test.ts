@@ -124,6 +124,18 @@ describe("POST /enrichToken", () => {
     expect(r.body).toEqual({ commands: [] });
   });
 
+  it("checks the secret before the body: 401 without it, 400 or 415 with it (issue 7 item 5)", async () => {
+    const noSecret = await post("/enrichToken", { nope: 1 });
+    expect(noSecret.status).toBe(401);
+    expect(noSecret.body.code).toBe("invalid_client");
+    expect((await post("/enrichToken", "[1,2", { authorization: "wrong", "content-type": "application/json" })).status).toBe(401);
+    const bad = await post("/enrichToken", "[]", { authorization: HOOK_SECRET, "content-type": "application/json" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe("invalid_request");
+    const text = await post("/enrichToken", "x", { authorization: HOOK_SECRET, "content-type": "text/plain" });
+    expect(text.status).toBe(415);
+  });
+
   it("refuses a missing or wrong secret", async () => {
     expect((await post("/enrichToken", hook("alice"))).status).toBe(401);
     const r = await post("/enrichToken", hook("alice"), { authorization: "wrong" });

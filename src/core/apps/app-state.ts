@@ -19,7 +19,7 @@ export function isStateApp(app: string): app is StateApp {
 }
 
 /** The subject of an access token must be a user (not an API client) to own app state. */
-function requireUserSubject(sub: string): void {
+export function requireUserSubject(sub: string): void {
   if (sub.startsWith("client:")) throw new AuthError("forbidden", "app state belongs to users; this token is a client's");
 }
 
