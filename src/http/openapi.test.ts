@@ -10,10 +10,6 @@ import { AUTHN_ENVELOPE, DOCUMENT_LICENSE, SECURITY_SCHEMES } from "./openapi";
  * test/e2e/openapi-lint.e2e.ts.)
  */
 
-/**
- * Surfaces whose route files other branches of the same issue own and give operationIds to.
- * The test fails once such a surface has them all, so this list only ever shrinks.
- */
 const find = (surface: string, method: string, path: string) => {
   const doc = SURFACE_DOCS.find((s) => s.id === surface)!.document();
   const hit = operationsOf(doc).find((o) => o.method === method && o.path === path);
