@@ -181,11 +181,13 @@ describe("POST /v2/jwt/verifyToken", () => {
     expect(broken.status).toBe(200);
   });
 
-  it("hostile bodies are 400, never 5xx", async () => {
+  it("hostile bodies are 400 (415 without a JSON media type), never 5xx", async () => {
     for (const body of [{}, { token: 5 }, { token: "" }, [], "x"]) {
-      const r = await callJson("POST", "/authn/v2/jwt/verifyToken", body, { host: t.host, headers: { "x-forwarded-for": "192.0.2.80" } });
+      const r = await callJson("POST", "/authn/v2/jwt/verifyToken", body, { host: t.host, headers: { "x-forwarded-for": "192.0.2.80", "content-type": "application/json" } });
       expect(r.status, JSON.stringify(body)).toBe(400);
     }
+    const untyped = await callJson("POST", "/authn/v2/jwt/verifyToken", "x", { host: t.host, headers: { "x-forwarded-for": "192.0.2.80" } });
+    expect(untyped.status).toBe(415);
     const oversized = await callJson("POST", "/authn/v2/jwt/verifyToken", { token: "a.b.c" }, { host: t.host, headers: { "x-forwarded-for": "1".repeat(5000) } });
     expect(oversized.status).toBe(401);
   });
