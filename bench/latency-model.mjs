@@ -27,9 +27,15 @@
 //      https://developers.cloudflare.com/d1/best-practices/read-replication/
 // [S4] KV stores data centrally and caches it where it is read; a cold read goes to the
 //      regional tier, then the central stores: https://developers.cloudflare.com/kv/concepts/how-kv-works/
-// [S5] Durable Objects: each object runs in one location; location hints (wnam, enam, sam,
-//      weur, eeur, apac, oc, afr, me) choose it at creation, otherwise it is created near the
-//      first request: https://developers.cloudflare.com/durable-objects/reference/data-location/
+// [S5] Durable Objects: each object runs in one location at a time, chosen by Cloudflare
+//      ("Cloudflare automatically determines the Cloudflare datacenter that each object will
+//      live in", https://blog.cloudflare.com/introducing-workers-durable-objects/); a location
+//      hint given at creation (values wnam, enam, sam, weur, eeur, apac, oc, afr, me: the
+//      DurableObjectLocationHint type in @cloudflare/workers-types) asks for a region, and
+//      jurisdictions restrict it: https://developers.cloudflare.com/durable-objects/reference/data-location/
+//      Where objects are observed to be created from each colo: https://where.durableobjects.live/
+//      "Created near the first caller when no hint is given" is the documented default as we
+//      understand it; the page's wording was not retrieved here (ASSUMPTION to verify).
 // [S6] CPU: DESIGN.md "Performance budgets" (measured here in workerd): PBKDF2-SHA256 100,000
 //      iterations 17.5 ms, ES256 sign 0.08 ms, jose verify 0.14 ms, AES-GCM 1 KB 0.016 ms.
 
