@@ -115,6 +115,7 @@ const LEVERS = [
 const TA = { name: "TokenAuthority", key: "per subject", perCaller: true };
 const RLU = { name: "RateLimiter", key: "per tenant+user", perCaller: true };
 const RLI = { name: "RateLimiter", key: "per tenant+IP", perCaller: true };
+const RLH = { name: "RateLimiter", key: "per tenant (Okta hook)", perCaller: false };
 const RLW = { name: "RateLimiter", key: "window per address", perCaller: true };
 const RGC = { name: "ReplayGuard", key: "per caller public key", perCaller: true };
 const RGT = { name: "ReplayGuard", key: "per tenant scope", perCaller: false };
@@ -204,7 +205,7 @@ const ROUTES = [
   R("sentinel", "GET", "/v1.0/auth/refreshToken", [...bearer(), ...reissue()]),
   R("sentinel", "POST", "/v1.0/auth/loginAs", [...bearer(), d1r("users.byUid (actor)"), d1r("users.byUsername (target)"), issueSession(), deferred(d1w("audit batch"))]),
   R("sentinel", "POST", "/v1.0/auth/clientToken", [guard(), cpu("SHA-256 + compare", 0.01), d1r("API user (1 s cache miss)", "any"), issueSession({ stateless: true })], "client row cached 10 s"),
-  R("sentinel", "POST", "/v1.0/auth/enrichToken", [guard(), d1r("users lookup", "any")]),
+  R("sentinel", "POST", "/v1.0/auth/enrichToken", [par(dobj(RLH, "check"), dobj(RLI, "check")), d1r("users lookup", "any")]),
   R("sentinel", "GET", "/v1.0/auth/password", inspectResetToken()),
   R("sentinel", "POST", "/v1.0/auth/password", [...inspectResetToken(), ...inspectResetToken(), dobj(RGT, "claim link"), ...setUserPassword()], "the guard and the handler each inspect the token"),
   R("sentinel", "POST", "/v1.0/auth/passwordReset", [dobj(RLW, "hit (user)"), dobj(RLW, "hit (IP)"), queue("reset_link job")]),
@@ -272,15 +273,15 @@ const ROUTES = [
   R("authn", "GET", "/authn/spcatalog/list", [...authnGuard(), d1r("catalog", "any")]),
   R("authn", "PUT", "/authn/spcatalog/item", [...authnGuard(), d1w("catalog item")]),
   R("authn", "DELETE", "/authn/spcatalog/item/{name}", [...authnGuard(), d1w("catalog item")]),
-  R("authn", "PUT", "/authn/manage/tenant", [...authnGuard(), d1w("tenant + community (batch)")], "management extension"),
+  R("authn", "PUT", "/authn/manage/tenant", [...authnGuard(), d1w("tenant + community (batch)")], "management extension; management rows approximate"),
   R("authn", "PUT", "/authn/manage/tenant/{t}/community", [...authnGuard(), d1r("tenant"), d1w("community")]),
   R("authn", "PUT", "/authn/manage/license", [...authnGuard(), d1w("license")]),
   R("authn", "POST", "/authn/manage/license/list", [...authnGuard(), d1r("licenses", "any")]),
   R("authn", "PATCH", "/authn/manage/license/{id}", [...authnGuard(), d1w("license"), d1r("license")]),
   R("authn", "POST", "/authn/manage/tenant/{t}/settings/fetch", [...authnGuard(), d1r("tenant", "bookmark")]),
   R("authn", "PATCH", "/authn/manage/tenant/{t}/settings", [...authnGuard(), d1r("tenant"), d1w("settings")]),
-  R("authn", "PUT", "/authn/manage/tenant/{t}/hostname", [...authnGuard(), d1r("domain"), d1w("domain")]),
-  R("authn", "DELETE", "/authn/manage/tenant/{t}/hostname", [...authnGuard(), d1w("domain")]),
+  R("authn", "PUT", "/authn/manage/tenant/{t}/hostname", [...authnGuard(), d1r("tenant"), d1r("communities"), d1r("domain"), d1w("bind domain")]),
+  R("authn", "DELETE", "/authn/manage/tenant/{t}/hostname", [...authnGuard(), d1r("tenant"), d1r("domain"), d1w("unbind domain")]),
 ];
 
 // ---- pricing ---------------------------------------------------------------------------------

@@ -82,6 +82,12 @@ describe("bench/latency-model.mjs", () => {
     expect(missing).toEqual([]);
   });
 
+  it("is what docs/edge-latency.md shows (rerun it and paste the tables after changing a route)", () => {
+    const doc = readFileSync(join(ROOT, "docs/edge-latency.md"), "utf8").split("\n");
+    const stale = text.split("\n").filter((l) => l.startsWith("| ") && !doc.includes(l));
+    expect(stale).toEqual([]);
+  });
+
   it("ranks the levers, each with the consistency it keeps", () => {
     expect(model.levers.length).toBeGreaterThanOrEqual(5);
     for (const l of model.levers) expect(l.keeps.length).toBeGreaterThan(10);
