@@ -34,8 +34,8 @@
 //      DurableObjectLocationHint type in @cloudflare/workers-types) asks for a region, and
 //      jurisdictions restrict it: https://developers.cloudflare.com/durable-objects/reference/data-location/
 //      Where objects are observed to be created from each colo: https://where.durableobjects.live/
-//      "Created near the first caller when no hint is given" is the documented default as we
-//      understand it; the page's wording was not retrieved here (ASSUMPTION to verify).
+//      The data-location page also says that objects do not currently move once created, and
+//      that without a hint one is created near the location of the first `get()`.
 // [S6] CPU: DESIGN.md "Performance budgets" (measured here in workerd): PBKDF2-SHA256 100,000
 //      iterations 17.5 ms, ES256 sign 0.08 ms, jose verify 0.14 ms, AES-GCM 1 KB 0.016 ms.
 
