@@ -1,0 +1,431 @@
+#!/usr/bin/env node
+// SIMULATION - not a measurement. Where each request's latency goes (docs/edge-latency.md).
+//
+// For every route of every surface, the hops its handler really makes (read from src/: the route
+// handlers, core/ and the stores they call), priced with published inter-region round-trip
+// times, for a client in several cities whose request runs in the Worker at its nearest edge
+// while the D1 primary, the KV central store, the queue and (in the first scenario) every
+// Durable Object sit in eastern North America (Virginia, hint "enam").
+//
+//   node bench/latency-model.mjs            both scenarios, every route
+//   node bench/latency-model.mjs --json     the same as JSON (for tests and tooling)
+//
+// Plain Node, no dependencies, no network, no Worker: it reads nothing but this file.
+//
+// INPUTS AND SOURCES (each figure that is not from a source is marked ASSUMPTION):
+// [S1] Inter-region round trips, average ms, from the "Latency Between AWS Global Regions" table
+//      (2017 measurements), as reproduced at
+//      https://acomputerscientistlearnsaws.blogspot.com/2017/04/aws-regions.html (row "US East
+//      (N. Virginia)"). Cloudflare's backbone between the same metros is assumed comparable
+//      (ASSUMPTION: no per-path figure for Cloudflare's network is published).
+// [S2] Cross-check: WonderProxy's city-to-city ping table,
+//      https://wonderproxy.com/blog/miles-per-milisecond/ (Sydney-Baltimore 262.5 ms,
+//      Paris-Baltimore 97.7 ms): same order as [S1].
+// [S3] D1: one primary instance "only exists in one location in the world"; reads go to it
+//      unless the Sessions API (`withSession`) is used with read replication:
+//      https://developers.cloudflare.com/d1/reference/glossary/ and
+//      https://developers.cloudflare.com/d1/best-practices/read-replication/
+// [S4] KV stores data centrally and caches it where it is read; a cold read goes to the
+//      regional tier, then the central stores: https://developers.cloudflare.com/kv/concepts/how-kv-works/
+// [S5] Durable Objects: each object runs in one location at a time, chosen by Cloudflare
+//      ("Cloudflare automatically determines the Cloudflare datacenter that each object will
+//      live in", https://blog.cloudflare.com/introducing-workers-durable-objects/); a location
+//      hint given at creation (values wnam, enam, sam, weur, eeur, apac, oc, afr, me: the
+//      DurableObjectLocationHint type in @cloudflare/workers-types) asks for a region, and
+//      jurisdictions restrict it: https://developers.cloudflare.com/durable-objects/reference/data-location/
+//      Where objects are observed to be created from each colo: https://where.durableobjects.live/
+//      The data-location page also says that objects do not currently move once created, and
+//      that without a hint one is created near the location of the first `get()`.
+// [S6] CPU: DESIGN.md "Performance budgets" (measured here in workerd): PBKDF2-SHA256 100,000
+//      iterations 17.5 ms, ES256 sign 0.08 ms, jose verify 0.14 ms, AES-GCM 1 KB 0.016 ms.
+
+const CLIENT_TO_EDGE_MS = 10; // ASSUMPTION: client to its nearest Cloudflare location, round trip.
+const SAME_REGION_MS = 2; // ASSUMPTION: edge to a store in the same metro/region, round trip.
+const D1_QUERY_MS = 0.5; // ASSUMPTION: execution time of one indexed query at the primary.
+const DO_CALL_MS = 0.3; // ASSUMPTION: one synchronous SQLite method inside a Durable Object.
+const KV_HOT_MS = 1; // ASSUMPTION: KV read served from the local location's cache [S4].
+const IDP_RTT_MS = 40; // ASSUMPTION: edge to an external IdP's token/userinfo endpoint.
+const CPU = {
+  pbkdf2: 17.5, // [S6]
+  sign: 0.08, // [S6] ES256
+  verify: 0.14, // [S6] jose jwtVerify
+  envelope: 1.0, // ASSUMPTION: AES-GCM both ways + secp256k1 signature_token (noble), warm ECDH cache.
+};
+
+/** Round trip (ms) from the edge nearest each client to Virginia/ENAM [S1]. */
+const REGIONS = [
+  { name: "Virginia", toEnam: SAME_REGION_MS }, // same region: ASSUMPTION above
+  { name: "Frankfurt", toEnam: 88.66 }, // [S1]
+  { name: "Sao Paulo", toEnam: 119.5 }, // [S1]
+  { name: "Tokyo", toEnam: 145.3 }, // [S1]
+  { name: "Singapore", toEnam: 216.7 }, // [S1]
+  { name: "Sydney", toEnam: 230 }, // [S1]
+];
+
+/**
+ * The baseline places every store in Virginia/ENAM (the brief's scenario). Each LEVER is one
+ * change a planner could make; the model prices each alone on top of the baseline, then all
+ * together, and ranks them by what they save. `cost(hop, region)` returns the hop's new price,
+ * or undefined to keep the baseline's. `keeps` is the consistency the change would keep.
+ */
+const local = (ms) => SAME_REGION_MS + ms;
+const LEVERS = [
+  {
+    id: "limiter-near-caller",
+    title: "RateLimiter and per-caller ReplayGuard objects near the caller (default placement or a location hint from request.cf)",
+    keeps: "unchanged: each key still has exactly one object deciding it; only where it runs moves [S5]",
+    cost: (h) => (h.kind === "DO" && h.obj.name !== "TokenAuthority" && h.obj.perCaller ? local(DO_CALL_MS) : undefined),
+  },
+  {
+    id: "authority-near-subject",
+    title: "TokenAuthority created in its subject's home region (location hint at first login)",
+    keeps: "unchanged: one authority per subject, exactly-once rotation and revocation; a user far from home pays the ocean as today [S5]",
+    cost: (h) => (h.kind === "DO" && h.obj.name === "TokenAuthority" ? local(DO_CALL_MS) : undefined),
+  },
+  {
+    id: "revocation-mirror",
+    title: "regional read-only mirror of session state, pushed by the TokenAuthority, for isActive/checkToken/activeUntil",
+    keeps: "the 1 s revocation bound only if a mirror that has not heard from the authority within 1 s fails closed (asks the authority); rotation and revocation still decided once",
+    cost: (h) => (h.kind === "DO" && h.obj.name === "TokenAuthority" && /isActive|checkToken|activeUntil/.test(h.label) ? local(DO_CALL_MS) : undefined),
+  },
+  {
+    id: "d1-replicas",
+    title: "D1 read replication through withSession for reads that tolerate it (bookmarks where a read must see the caller's own write)",
+    keeps: "sequential consistency per session [S3]; credential, uniqueness and read-before-write reads stay on the primary",
+    cost: (h) => (h.kind === "D1 read" && h.replica ? local(D1_QUERY_MS) : undefined),
+  },
+  {
+    id: "authn-settle-after-answer",
+    title: "Authn authenticate: settle the limiter in waitUntil, as passwordLogin already does (core/authn/authenticate.ts)",
+    keeps: "unchanged: the attempt was reserved before the check; an unsettled reservation expires after the RateLimiter's timeout",
+    cost: (h) => (h.settle ? 0 : undefined),
+  },
+  {
+    id: "session-record-in-authority",
+    title: "session record held by the TokenAuthority (the refresh token names its subject) instead of a KV record",
+    keeps: "stronger: KV's up-to-60 s propagation no longer applies to a new session; the call to the authority is already made",
+    cost: (h) => (h.session ? 0 : undefined),
+  },
+];
+
+// ---- hop vocabulary --------------------------------------------------------------------------
+// Each hop: { kind, label, ... }. `par` runs its children at once (cost = the slowest);
+// everything else in a route runs in sequence. `deferred` hops run in waitUntil after the
+// answer: listed, never counted.
+const TA = { name: "TokenAuthority", key: "per subject", perCaller: true };
+const RLU = { name: "RateLimiter", key: "per tenant+user", perCaller: true };
+const RLI = { name: "RateLimiter", key: "per tenant+IP", perCaller: true };
+const RLH = { name: "RateLimiter", key: "per tenant (Okta hook)", perCaller: false };
+const RLW = { name: "RateLimiter", key: "window per address", perCaller: true };
+const RGC = { name: "ReplayGuard", key: "per caller public key", perCaller: true };
+const RGT = { name: "ReplayGuard", key: "per tenant scope", perCaller: false };
+
+/** `replica`: the read tolerates a D1 read replica (Sessions API) - "any" with no bookmark, "bookmark" when it must see the caller's own earlier write. */
+const d1r = (label, replica = null) => ({ kind: "D1 read", label, replica });
+const d1w = (label) => ({ kind: "D1 write", label });
+const dobj = (obj, method) => ({ kind: "DO", obj, label: `${obj.name}(${obj.key}).${method}` });
+const kvHot = (label) => ({ kind: "KV read (cached)", label });
+const kvCold = (label, session = false) => ({ kind: "KV read (central)", label, session });
+const kvw = (label, session = false) => ({ kind: "KV write", label, session });
+const queue = (label) => ({ kind: "Queue send", label });
+const fetchOut = (label) => ({ kind: "fetch", label });
+const cpu = (label, ms) => ({ kind: "CPU", label, ms });
+const par = (...hops) => ({ kind: "par", hops });
+const deferred = (...hops) => ({ kind: "deferred", hops });
+/** A limiter settlement awaited before the answer where core/auth/login.ts defers the same one. */
+const settle = (hop) => ({ ...hop, settle: true });
+
+// Building blocks, each mirroring one core function (file named in the comment).
+/** http/route-auth + core/sessions/tokens.ts verifyAccessToken: signature, then the authority (1 s cache: counted as a miss). */
+const bearer = () => [cpu("JWT verify", CPU.verify), dobj(TA, "isActive")];
+/** core/limits/limiter.ts attempt: both counters reserve at once. */
+const attempt = () => [dobj(RLU, "begin"), dobj(RLI, "begin")];
+/** core/limits/limiter.ts guard: both counters checked (the 1 s clean cache counted as a miss). */
+const guard = () => par(dobj(RLU, "check"), dobj(RLI, "check"));
+/** core/auth/login.ts passwordLogin: limiter and user read at once, one PBKDF2, release deferred. */
+const passwordLogin = () => [
+  par(...attempt(), d1r("users.byUsername")),
+  cpu("PBKDF2 verify", CPU.pbkdf2),
+  deferred(dobj(RLU, "reset"), dobj(RLI, "release"), d1w("audit batch")),
+];
+/** core/sessions/tokens.ts issueSession: KV record (if refresh), family, signatures at once. */
+const issueSession = ({ refresh = false, idToken = false, stateless = false } = {}) =>
+  par(
+    ...(refresh ? [kvw("session record", true)] : []),
+    ...(stateless ? [] : [dobj(TA, "openFamily")]),
+    cpu("sign access", CPU.sign),
+    ...(idToken ? [cpu("sign id", CPU.sign)] : []),
+  );
+/** core/users/passwords.ts setUserPassword: hash, row, end sessions, clear lockouts. */
+const setUserPassword = () => [
+  cpu("PBKDF2 hash", CPU.pbkdf2),
+  d1w("users.update"),
+  dobj(TA, "revokeAll"),
+  par(dobj(RLU, "reset (login)"), dobj(RLU, "reset (reset)")),
+  deferred(d1w("audit batch")),
+];
+/** core/sessions/tokens.ts reissueAccessToken (Sentinel refresh, CloudCheckr PATCH). */
+const reissue = () => [dobj(TA, "activeUntil"), d1r("users.byUid (1 s cache miss)", "any"), cpu("sign access", CPU.sign)];
+/** http/authn-guard.ts: ECDH, license and scope cached; the request id is claimed once. */
+const authnGuard = () => [cpu("envelope open+seal, signature_token", CPU.envelope), dobj(RGC, "claim request id")];
+/** core/auth/reset-link.ts inspectResetToken. */
+const inspectResetToken = () => [cpu("JWT verify", CPU.verify), dobj(RGT, "isClaimed"), d1r("users.byUid")];
+
+// ---- routes ----------------------------------------------------------------------------------
+// Warm isolate: caches of 10 s or more (tenant and domain rows, OAuth clients, licenses, signing
+// keys, the ECDH shared key, immutable session records in the isolate) count as hits; caches of
+// 1 s (authority answers, recent user rows, clean limiter keys) count as misses, since one
+// user's requests are usually seconds apart. Optional inputs (corpId, a prior proof) are left out.
+const R = (surface, method, path, hops, note = "") => ({ surface, method, path, hops, note });
+
+const ROUTES = [
+  // wellknown and the bare route
+  R("wellknown", "GET", "/.well-known/jwks.json", []),
+  R("wellknown", "GET", "/.well-known/openid-configuration", []),
+  R("app", "GET", "/ping", []),
+
+  // userpool (seed 002), src/api/userpool/index.ts
+  R("userpool", "POST", "/v1/login", [...passwordLogin(), issueSession({ refresh: true, idToken: true })]),
+  R("userpool", "POST", "/v1/token-refresh", [kvCold("session record (rare per user: cold)", true), par(dobj(TA, "checkToken"), d1r("users.byUid (1 s cache miss)", "any")), cpu("sign access+id", 2 * CPU.sign)], "default: no rotation"),
+  R("userpool", "POST", "/v1/token-refresh (rotation on)", [kvCold("session record", true), par(dobj(TA, "rotate"), d1r("users.byUid (1 s cache miss)", "any")), cpu("sign access+id", 2 * CPU.sign)], "tenant refreshRotation.userpool"),
+  R("userpool", "POST", "/v1/token-revoke", [kvCold("session record", true), dobj(TA, "revokeByToken"), deferred(d1w("audit batch"))]),
+  R("userpool", "POST", "/v1/forgot-password", [dobj(RLW, "hit"), queue("reset_code job")]),
+  R("userpool", "POST", "/v1/forgot-password-confirm", [
+    par(...attempt()), d1r("users.byUsername"), par(kvCold("code record"), kvCold("latest code")), dobj(RGT, "claim code"), ...setUserPassword(), deferred(kvw("delete code")),
+  ]),
+  R("userpool", "POST", "/v1/change-password", [
+    ...bearer(), d1r("users.byUid"), par(...attempt()), cpu("PBKDF2 verify", CPU.pbkdf2), par(dobj(RLU, "reset"), dobj(RLI, "release")), ...setUserPassword(),
+  ]),
+  R("userpool", "POST", "/v1/new-password-required", [
+    kvHot("challenge (written here moments ago)"), d1r("users.byUid"), dobj(RGT, "claim challenge"), ...setUserPassword(), issueSession({ refresh: true, idToken: true }), deferred(kvw("delete challenge")),
+  ]),
+
+  // sentinel (seed 000), src/api/sentinel/index.ts
+  R("sentinel", "POST", "/v1.0/auth/token", [...passwordLogin(), issueSession()]),
+  R("sentinel", "GET", "/v1.0/auth/refreshToken", [...bearer(), ...reissue()]),
+  R("sentinel", "POST", "/v1.0/auth/loginAs", [...bearer(), d1r("users.byUid (actor)"), d1r("users.byUsername (target)"), issueSession(), deferred(d1w("audit batch"))]),
+  R("sentinel", "POST", "/v1.0/auth/clientToken", [guard(), cpu("SHA-256 + compare", 0.01), d1r("API user (1 s cache miss)", "any"), issueSession({ stateless: true })], "client row cached 10 s"),
+  R("sentinel", "POST", "/v1.0/auth/enrichToken", [par(dobj(RLH, "check"), dobj(RLI, "check")), d1r("users lookup", "any")]),
+  R("sentinel", "GET", "/v1.0/auth/password", inspectResetToken()),
+  R("sentinel", "POST", "/v1.0/auth/password", [...inspectResetToken(), ...inspectResetToken(), dobj(RGT, "claim link"), ...setUserPassword()], "the guard and the handler each inspect the token"),
+  R("sentinel", "POST", "/v1.0/auth/passwordReset", [dobj(RLW, "hit (user)"), dobj(RLW, "hit (IP)"), queue("reset_link job")]),
+  R("sentinel", "POST", "/v1.0/auth/setAssociatedAccountPassword", [...bearer(), d1r("users.byUid"), d1r("users.children"), ...setUserPassword()]),
+  R("sentinel", "POST", "/v1.0/auth/sso/initiate", [dobj(RLW, "hit (IP)"), d1r("sso connection by domain", "any"), kvw("OIDC transaction")], "discovery document cached"),
+  R("sentinel", "GET", "/v1.0/auth/sso/callback", [
+    kvHot("OIDC transaction (written here)"), dobj(RGT, "claim state"), d1r("sso connection"), fetchOut("IdP token endpoint"), fetchOut("IdP userinfo"), d1r("federated user"), issueSession(),
+  ], "discovery and JWKS cached; approximate"),
+  R("sentinel", "POST", "/v1.0/auth/sso/connections", [...bearer(), d1r("domains taken"), d1w("insert"), d1r("domains taken (recheck)")]),
+  R("sentinel", "GET", "/v1.0/auth/sso/connections", [...bearer(), d1r("list", "any")]),
+  R("sentinel", "GET", "/v1.0/auth/sso/connections/{id}", [...bearer(), d1r("byId", "any")]),
+  R("sentinel", "PATCH", "/v1.0/auth/sso/connections/{id}", [...bearer(), d1r("byId"), d1r("domains taken"), d1w("update"), d1r("domains taken (recheck)")]),
+  R("sentinel", "DELETE", "/v1.0/auth/sso/connections/{id}", [...bearer(), d1r("byId"), d1w("delete")]),
+  R("sentinel", "POST", "/v1.0/auth/termsAndConditions", [...bearer(), d1r("users.byUid"), d1w("terms log"), d1w("users.update"), ...reissue()]),
+  R("sentinel", "POST", "/v1.0/auth/acceptTermsAndConditions", [...bearer(), d1r("users.byUid"), d1w("terms log"), d1w("users.update"), ...reissue()]),
+  R("sentinel", "POST", "/v1.0/auth/usernameRequest", [dobj(RLW, "hit (email)"), dobj(RLW, "hit (IP)"), queue("username_reminder job")]),
+
+  // cloudcheckr (seed 001), src/api/cloudcheckr/index.ts
+  R("cloudcheckr", "POST", "/v1/auth/token", [...passwordLogin(), issueSession(), d1r("app state", "bookmark")]),
+  R("cloudcheckr", "PATCH", "/v1/auth/token", [...bearer(), ...reissue(), d1r("app state", "bookmark")]),
+  R("cloudcheckr", "GET", "/v1/auth/state", [...bearer(), d1r("app state", "bookmark")]),
+  R("cloudcheckr", "PUT", "/v1/auth/state", [...bearer(), d1w("app state")]),
+  R("cloudcheckr", "POST", "/v1/auth/resetpassword", [dobj(RLW, "hit (email)"), dobj(RLW, "hit (IP)"), queue("reset_token job")]),
+  R("cloudcheckr", "PUT", "/v1/auth/resetpassword", [guard(), kvCold("reset token record"), dobj(RGT, "isClaimed"), d1r("users.byUid"), dobj(RGT, "claim"), ...setUserPassword()]),
+  R("cloudcheckr", "GET", "/v1/auth/ping", []),
+
+  // croit (seed 003), src/api/croit/index.ts
+  R("croit", "POST", "/api/auth/login", [guard(), cpu("SHA-256 + compare", 0.01), d1r("API user (1 s cache miss)", "any"), issueSession({ stateless: true })], "client_credentials; client row cached 10 s"),
+  R("croit", "POST", "/api/auth/login-form", [...passwordLogin(), issueSession()]),
+  R("croit", "POST", "/api/auth/logout", [...bearer(), dobj(TA, "revokeFamily"), deferred(d1w("audit batch"))]),
+  R("croit", "GET", "/api/auth/token-info", bearer()),
+  R("croit", "GET", "/api/auth/okta/signInConfig", []),
+  R("croit", "POST", "/api/auth/okta/login", [cpu("JWT verify (Okta, JWKS cached)", CPU.verify), d1r("federated user"), issueSession()]),
+
+  // authn (seed 004), src/api/authn/*.ts: every licensed route passes the envelope guard
+  R("authn", "GET", "/authn/healthz", []),
+  R("authn", "GET", "/authn/publickeys", []),
+  R("authn", "GET", "/authn/environment", []),
+  R("authn", "GET", "/authn/sd", []),
+  R("authn", "POST", "/authn/ecdsa_helper", [cpu("ECDH (cached) + AES", CPU.envelope)]),
+  R("authn", "POST", "/authn/ecdsa_helper/{method}", [cpu("ECDH (cached) + AES", CPU.envelope)]),
+  R("authn", "POST", "/authn/jwt/verifyToken", bearer()),
+  R("authn", "POST", "/authn/v2/jwt/verifyToken", bearer()),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/authenticate", [
+    ...authnGuard(), par(...attempt(), d1r("users.byUsername")), cpu("PBKDF2 verify", CPU.pbkdf2), settle(par(dobj(RLU, "reset"), dobj(RLI, "release"))), par(dobj(TA, "openFamily"), cpu("sign proof", CPU.sign)), deferred(d1w("audit batch")),
+  ], "password; the limiter settles before the answer"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/request/proof_of_authentication", [
+    ...authnGuard(), par(...attempt(), d1r("users.byUsername")), cpu("PBKDF2 verify", CPU.pbkdf2), settle(par(dobj(RLU, "reset"), dobj(RLI, "release"))), par(dobj(TA, "openFamily"), cpu("sign proof", CPU.sign)),
+  ], "with factors, as authenticate"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/authenticate_with_ktoken", [
+    ...authnGuard(), guard(), kvCold("ktoken record"), dobj(RGT, "claim ktoken"), d1r("users.byUid"), par(dobj(TA, "openFamily"), cpu("sign proof", CPU.sign)),
+  ]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/ktoken", [...authnGuard(), ...bearer(), d1r("users.byUid", "any"), kvw("ktoken record")]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/totp/enroll", [...authnGuard(), ...bearer(), d1r("users.byUid", "any"), kvw("pending enrolment")]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/totp/confirm", [
+    ...authnGuard(), ...bearer(), d1r("users.byUid"), kvHot("pending enrolment"), par(...attempt()), dobj({ ...RGT, key: "per user TOTP step" }, "claim step"), par(dobj(RLU, "release"), dobj(RLI, "release")), d1w("users.update"), kvw("delete pending"),
+  ]),
+  R("authn", "PUT", "/authn/tenant/{t}/community/{c}/pin", [...authnGuard(), ...bearer(), d1r("users.byUid"), cpu("PBKDF2 hash", CPU.pbkdf2), d1w("users.update")]),
+  R("authn", "GET", "/authn/tenant/{t}/community/{c}/idp_config", [...authnGuard(), d1r("idp config", "any")]),
+  R("authn", "PUT", "/authn/tenant/{t}/community/{c}/idp_config", [...authnGuard(), d1w("idp config")]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/scheme/fetch", [...authnGuard(), d1r("schemes", "any")]),
+  R("authn", "PUT", "/authn/tenant/{t}/community/{c}/scheme", [...authnGuard(), d1w("scheme")]),
+  R("authn", "PATCH", "/authn/tenant/{t}/community/{c}/scheme/{id}", [...authnGuard(), d1r("scheme"), d1w("scheme")]),
+  R("authn", "DELETE", "/authn/tenant/{t}/community/{c}/scheme/{id}", [...authnGuard(), d1w("scheme")]),
+  R("authn", "GET", "/authn/spcatalog/list", [...authnGuard(), d1r("catalog", "any")]),
+  R("authn", "PUT", "/authn/spcatalog/item", [...authnGuard(), d1w("catalog item")]),
+  R("authn", "DELETE", "/authn/spcatalog/item/{name}", [...authnGuard(), d1w("catalog item")]),
+  R("authn", "PUT", "/authn/manage/tenant", [...authnGuard(), d1w("tenant + community (batch)")], "management extension; management rows approximate"),
+  R("authn", "PUT", "/authn/manage/tenant/{t}/community", [...authnGuard(), d1r("tenant"), d1w("community")]),
+  R("authn", "PUT", "/authn/manage/license", [...authnGuard(), d1w("license")]),
+  R("authn", "POST", "/authn/manage/license/list", [...authnGuard(), d1r("licenses", "any")]),
+  R("authn", "PATCH", "/authn/manage/license/{id}", [...authnGuard(), d1w("license"), d1r("license")]),
+  R("authn", "POST", "/authn/manage/tenant/{t}/settings/fetch", [...authnGuard(), d1r("tenant", "bookmark")]),
+  R("authn", "PATCH", "/authn/manage/tenant/{t}/settings", [...authnGuard(), d1r("tenant"), d1w("settings")]),
+  R("authn", "PUT", "/authn/manage/tenant/{t}/hostname", [...authnGuard(), d1r("tenant"), d1r("communities"), d1r("domain"), d1w("bind domain")]),
+  R("authn", "DELETE", "/authn/manage/tenant/{t}/hostname", [...authnGuard(), d1r("tenant"), d1r("domain"), d1w("unbind domain")]),
+];
+
+// ---- pricing ---------------------------------------------------------------------------------
+function price(hop, region, levers) {
+  if (hop.kind === "deferred") return 0;
+  for (const l of levers) {
+    const c = l.cost(hop, region);
+    if (c !== undefined) return c;
+  }
+  if (hop.kind === "par") return Math.max(0, ...hop.hops.map((h) => price(h, region, levers)));
+  const far = region.toEnam;
+  switch (hop.kind) {
+    case "D1 read":
+    case "D1 write":
+      return far + D1_QUERY_MS; // [S3] every query goes to the primary (no Sessions API in use)
+    case "DO":
+      return far + DO_CALL_MS; // [S5] baseline: every object in ENAM
+    case "KV read (cached)":
+      return KV_HOT_MS;
+    case "KV read (central)":
+    case "KV write":
+    case "Queue send":
+      return far; // [S4] central store; ASSUMPTION: it and the queue are reached at ENAM's distance
+    case "fetch":
+      return IDP_RTT_MS;
+    case "CPU":
+      return hop.ms;
+    default:
+      throw new Error(`unknown hop kind ${hop.kind}`);
+  }
+}
+
+function routeLatency(route, region, levers = []) {
+  return CLIENT_TO_EDGE_MS + route.hops.reduce((t, h) => t + price(h, region, levers), 0);
+}
+
+/** Counts of sequential steps that leave the edge (a `par` of remote hops counts once). */
+function remoteSteps(hops) {
+  let n = 0;
+  for (const h of hops) {
+    if (h.kind === "CPU" || h.kind === "deferred" || h.kind === "KV read (cached)") continue;
+    if (h.kind === "par") n += h.hops.some((x) => !["CPU", "KV read (cached)"].includes(x.kind)) ? 1 : 0;
+    else n += 1;
+  }
+  return n;
+}
+
+function describe(hops) {
+  return hops
+    .map((h) => {
+      if (h.kind === "par") return `[${h.hops.map((x) => describe([x])).join(" | ")}]`;
+      if (h.kind === "deferred") return `(after answer: ${h.hops.map((x) => describe([x])).join(", ")})`;
+      if (h.kind === "CPU") return `CPU ${h.label} ${h.ms} ms`;
+      if (h.kind === "DO") return `DO ${h.label}`;
+      return `${h.kind} ${h.label}`;
+    })
+    .join(" -> ");
+}
+
+/** The routes a client calls most: one login, one refresh, one verification per surface family. */
+export const HOT_ROUTES = ["POST /v1/login", "POST /v1/token-refresh", "GET /api/auth/token-info", "POST /authn/tenant/{t}/community/{c}/authenticate"];
+const routeId = (r) => `${r.method} ${r.path}`;
+const perRegion = (r, levers) => Object.fromEntries(REGIONS.map((g) => [g.name, Math.round(routeLatency(r, g, levers))]));
+
+/**
+ * Ranks the levers greedily: at each step, the one that saves most on top of those already
+ * taken (hot routes first, then the mean route), because they interact: a route that waits
+ * for a D1 read and an object at once gains nothing from moving only one of them.
+ */
+function rankLevers(far) {
+  const hot = ROUTES.filter((r) => HOT_ROUTES.includes(routeId(r)));
+  const total = (routes, levers) => routes.reduce((t, r) => t + routeLatency(r, far, levers), 0);
+  const taken = [];
+  const ranked = [];
+  const left = [...LEVERS];
+  while (left.length) {
+    let best = null;
+    for (const l of left) {
+      const hotSaved = total(hot, taken) - total(hot, [...taken, l]);
+      const allSaved = (total(ROUTES, taken) - total(ROUTES, [...taken, l])) / ROUTES.length;
+      const alone = ROUTES.filter((r) => routeLatency(r, far, []) - routeLatency(r, far, [l]) > 0.5).length;
+      if (!best || hotSaved > best.hotSaved + 0.5 || (Math.abs(hotSaved - best.hotSaved) <= 0.5 && allSaved > best.allSaved)) best = { l, hotSaved, allSaved, alone };
+    }
+    taken.push(best.l);
+    left.splice(left.indexOf(best.l), 1);
+    ranked.push({
+      id: best.l.id,
+      title: best.l.title,
+      keeps: best.l.keeps,
+      routesImproved: best.alone,
+      hotSavedMs: Math.round(best.hotSaved),
+      meanSavedMs: Math.round(best.allSaved),
+    });
+  }
+  return ranked;
+}
+
+export function model() {
+  const far = REGIONS[REGIONS.length - 1];
+  const levers = rankLevers(far);
+  return {
+    simulation: true,
+    inputs: { CLIENT_TO_EDGE_MS, SAME_REGION_MS, D1_QUERY_MS, DO_CALL_MS, KV_HOT_MS, IDP_RTT_MS, CPU, regions: REGIONS },
+    rankedBy: `ms saved for a client in ${far.name}, each on top of those ranked above it: on ${HOT_ROUTES.join(", ")} together, then on the mean route`,
+    routes: ROUTES.map((r) => ({
+      surface: r.surface,
+      method: r.method,
+      path: r.path,
+      note: r.note,
+      remoteSteps: remoteSteps(r.hops),
+      hops: describe(r.hops) || "(none: answered from the isolate)",
+      baselineMs: perRegion(r, []),
+      allLeversMs: perRegion(r, LEVERS),
+    })),
+    levers,
+  };
+}
+
+function printTables(m) {
+  const names = REGIONS.map((g) => g.name);
+  const table = (key) => {
+    console.log(`| route | remote steps | ${names.join(" | ")} |`);
+    console.log(`| --- | ---: | ${names.map(() => "---:").join(" | ")} |`);
+    for (const r of m.routes) console.log(`| ${r.method} ${r.path} | ${r.remoteSteps} | ${names.map((n) => r[key][n]).join(" | ")} |`);
+  };
+  console.log("SIMULATION (not a measurement): modelled client-observed latency in ms, warm isolate.");
+  console.log(`Client to nearest edge ${CLIENT_TO_EDGE_MS} ms (assumption); edge-to-Virginia round trips from the AWS inter-region table; sources in bench/latency-model.mjs.`);
+  console.log("\n## Baseline: D1 primary, KV central store, queue and every Durable Object in Virginia (ENAM)\n");
+  table("baselineMs");
+  console.log(`\n## Levers, ranked (${m.rankedBy})\n`);
+  console.log("| rank | lever | hot routes saved (ms) | mean route saved (ms) | routes it improves alone | consistency kept |");
+  console.log("| ---: | --- | ---: | ---: | ---: | --- |");
+  m.levers.forEach((l, i) => console.log(`| ${i + 1} | ${l.id}: ${l.title} | ${l.hotSavedMs} | ${l.meanSavedMs} | ${l.routesImproved} | ${l.keeps} |`));
+  console.log("\n## All levers together\n");
+  table("allLeversMs");
+  console.log("\n## Hops per route (in order; [ a | b ] run at once; (after answer: ...) runs in waitUntil)\n");
+  console.log("| route | hops |");
+  console.log("| --- | --- |");
+  for (const r of m.routes) console.log(`| ${r.method} ${r.path}${r.note ? ` (${r.note})` : ""} | ${r.hops} |`);
+}
+
+const invokedDirectly = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (invokedDirectly) {
+  const m = model();
+  if (process.argv.includes("--json")) console.log(JSON.stringify(m, null, 2));
+  else printTables(m);
+}
