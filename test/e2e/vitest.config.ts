@@ -6,6 +6,9 @@ export default defineConfig({
     include: ["test/e2e/**/*.e2e.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    fileParallelism: false,
+    // Each file starts its own wrangler on its own free port with its own persist dir, so files
+    // are independent; two at once on the 2-core CI machine (vitest's default would be one).
+    fileParallelism: true,
+    maxWorkers: 2,
   },
 });
