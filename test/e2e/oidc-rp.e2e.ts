@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { promisify } from "node:util";
 import Provider from "oidc-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request, startWorker, verifyWithJwks, type StartedWorker } from "./harness";
@@ -20,7 +18,6 @@ import { throughProvider } from "./oidc-provider-browser";
  * - a discovery whose issuer differs by a trailing slash: refused when the connection is created;
  * - each client authentication method at the token endpoint, registered as such at the provider.
  */
-const exec = promisify(execFile);
 const APP = "https://app.example/sso/done";
 const RUN = randomUUID().slice(0, 8);
 const SECRET = `rp-secret-${RUN}-0123456789abcdef`;
@@ -82,15 +79,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   startProvider([rsaKey("key-1")]);
-  // SSO connections are administered by a SYSTEM_ADMIN; give the demo admin the role when the seed has not.
-  if (!w.demo.admin.roles.includes("SYSTEM_ADMIN")) {
-    const roles = JSON.stringify([...w.demo.admin.roles, "SYSTEM_ADMIN"]);
-    await exec(
-      process.execPath,
-      ["node_modules/wrangler/bin/wrangler.js", "d1", "execute", "DB", "--local", "--persist-to", w.persistTo, "--command", `UPDATE users SET roles = '${roles}' WHERE uid = '${w.demo.admin.uid}'`],
-      { env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-    );
-  }
+  // SSO connections are administered by a SYSTEM_ADMIN: the demo seed's admin is one (src/api/dev/seed.ts).
+  if (!w.demo.admin.roles.includes("SYSTEM_ADMIN")) throw new Error("the demo admin must have SYSTEM_ADMIN");
   const r = await request(w, "POST", "/v1.0/auth/token", { username: w.demo.admin.username, password: w.demo.admin.password });
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   admin = r.body.token as string;

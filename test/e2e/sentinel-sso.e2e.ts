@@ -1,7 +1,5 @@
-import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestIdp, type TestIdp } from "../helpers/oidc-idp";
 import { request, startWorker, verifyWithJwks, type StartedWorker } from "./harness";
@@ -12,7 +10,6 @@ import { request, startWorker, verifyWithJwks, type StartedWorker } from "./harn
  * localhost port in this process; the test plays the browser through POST /sso/initiate, the
  * IdP's authorize redirect and our callback, and checks the token with an independent verifier.
  */
-const exec = promisify(execFile);
 const APP = "https://app.example/sso/done";
 const DOMAIN = "e2e-sso.example";
 let w: StartedWorker;
@@ -53,15 +50,8 @@ beforeAll(async () => {
   server = s.server;
   idp = await createTestIdp(s.url, { clientId: "e2e-client", clientSecret: "e2e-client-secret-0123456789abcdef" });
   handler = (req) => idp.handle(req);
-  // SSO connections are administered by a SYSTEM_ADMIN; give the demo admin the role when the seed has not.
-  if (!w.demo.admin.roles.includes("SYSTEM_ADMIN")) {
-    const roles = JSON.stringify([...w.demo.admin.roles, "SYSTEM_ADMIN"]);
-    await exec(
-      process.execPath,
-      ["node_modules/wrangler/bin/wrangler.js", "d1", "execute", "DB", "--local", "--persist-to", w.persistTo, "--command", `UPDATE users SET roles = '${roles}' WHERE uid = '${w.demo.admin.uid}'`],
-      { env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-    );
-  }
+  // SSO connections are administered by a SYSTEM_ADMIN: the demo seed's admin is one (src/api/dev/seed.ts).
+  if (!w.demo.admin.roles.includes("SYSTEM_ADMIN")) throw new Error("the demo admin must have SYSTEM_ADMIN");
 });
 
 afterAll(async () => {
