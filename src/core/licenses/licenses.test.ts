@@ -39,14 +39,16 @@ describe("LicenseResolver", () => {
   it("resolves by key hash, caches within the bound, and knows the bootstrap key", async () => {
     const store = D1LicenseStore(env.DB);
     const { license, licenseKey } = await createLicense(store, { tenantId: null, authLevel: "system", communities: [] });
-    const r = new LicenseResolver(store, "bootstrap-key-0123456789abcdef", 50);
+    // A 2 s cache bound: the steps between the first resolve and the "cached" check are D1
+    // writes and reads, which took longer than a 50 ms bound when test files ran side by side.
+    const r = new LicenseResolver(store, "bootstrap-key-0123456789abcdef", 2000);
     expect((await r.resolve(licenseKey))?.id).toBe(license.id);
     expect(await r.resolve("unknown")).toBeNull();
     expect(await r.resolve("")).toBeNull();
     expect((await r.resolve("bootstrap-key-0123456789abcdef"))?.authLevel).toBe("system");
     await store.setDisabled(license.id, true);
     expect((await r.resolve(licenseKey))?.disabled).toBe(false); // cached
-    await new Promise((res) => setTimeout(res, 60));
+    await new Promise((res) => setTimeout(res, 2100));
     expect((await r.resolve(licenseKey))?.disabled).toBe(true);
     // No bootstrap license when the secret is unset or too short.
     expect(await new LicenseResolver(store, "", 50).resolve("")).toBeNull();
