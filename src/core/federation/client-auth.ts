@@ -1,7 +1,7 @@
-import { sha256 } from "../../crypto/hash";
-import { toBase64, toBase64Url, utf8 } from "../../crypto/encoding";
+import { newSealedEs256Key, signWithSealedEs256Key } from "../../crypto/client-keys";
+import { toBase64, utf8 } from "../../crypto/encoding";
 import { randomToken } from "../../crypto/random";
-import { open, seal } from "../../crypto/secret-box";
+import { open } from "../../crypto/secret-box";
 import type { SsoConnection } from "../../storage/ports";
 import type { Services } from "../context";
 import { AuthError } from "../errors";
@@ -27,34 +27,23 @@ const ASSERTION_TTL_S = 60;
 /** Methods that need the client secret. */
 export const usesSecret = (m: TokenEndpointAuthMethod) => m === "client_secret_basic" || m === "client_secret_post";
 
-/** RFC 7638 JWK thumbprint of an EC public key: SHA-256 over the required members in lexical order. */
-async function thumbprint(jwk: JsonWebKey): Promise<string> {
-  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-  return toBase64Url(await sha256(utf8(canonical)));
-}
-
 /** A new ES256 key pair for private_key_jwt: the private JWK sealed, the public JWK (kid = thumbprint) in clear. */
-export async function newClientKey(keyEncryptionSecret: string): Promise<{ sealed: string; publicJwk: Record<string, string> }> {
-  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const priv = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
-  const pub = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JsonWebKey;
-  const kid = await thumbprint(pub);
-  const publicJwk = { kty: "EC", crv: "P-256", x: String(pub.x), y: String(pub.y), kid, alg: "ES256", use: "sig" };
-  const sealed = await seal(keyEncryptionSecret, SSO_CLIENT_KEY_PURPOSE, JSON.stringify({ ...priv, kid }));
-  return { sealed, publicJwk };
+export function newClientKey(keyEncryptionSecret: string): Promise<{ sealed: string; publicJwk: Record<string, string> }> {
+  return newSealedEs256Key(keyEncryptionSecret, SSO_CLIENT_KEY_PURPOSE);
 }
 
 /** RFC 7523 §3 client assertion: iss = sub = client_id, aud = the token endpoint, a fresh jti, exp a minute away. */
 async function clientAssertion(svc: Services, c: SsoConnection, tokenEndpoint: string): Promise<string> {
   if (!c.clientKeySealed) throw new AuthError("not_configured", "the SSO connection has no client key");
-  const jwk = JSON.parse(await open(svc.config.keyEncryptionSecret, SSO_CLIENT_KEY_PURPOSE, c.clientKeySealed)) as JsonWebKey & { kid: string };
-  const key = await crypto.subtle.importKey("jwk", { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d }, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
   const now = Math.floor(Date.now() / 1000);
-  const enc = (v: unknown) => toBase64Url(utf8(JSON.stringify(v)));
-  const input = `${enc({ alg: "ES256", kid: jwk.kid, typ: "JWT" })}.${enc({ iss: c.clientId, sub: c.clientId, aud: tokenEndpoint, jti: randomToken(), iat: now, exp: now + ASSERTION_TTL_S })}`;
-  // WebCrypto's ECDSA signature is r || s, which is exactly JWS's ES256 form (RFC 7518 §3.4).
-  const sig = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key, utf8(input)));
-  return `${input}.${toBase64Url(sig)}`;
+  return signWithSealedEs256Key(svc.config.keyEncryptionSecret, SSO_CLIENT_KEY_PURPOSE, c.clientKeySealed, {
+    iss: c.clientId,
+    sub: c.clientId,
+    aud: tokenEndpoint,
+    jti: randomToken(),
+    iat: now,
+    exp: now + ASSERTION_TTL_S,
+  });
 }
 
 /** Adds the connection's client authentication to a token request (form body and headers). */
