@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Community, DomainBinding, Tenant } from "../storage/ports";
 import { AuthError } from "../core/errors";
+import { forgetPublicOrigins } from "../core/tenants/public-origin";
 import { parseTenantSettings } from "../core/tenants/settings";
 import { applicationOf } from "../core/sessions/application";
 import type { Scope } from "../core/context";
@@ -52,6 +53,8 @@ function put<V>(map: Map<string, { at: number } & V>, key: string, v: V): void {
 export function forgetTenantCache(): void {
   domainCache.clear();
   tenantCache.clear();
+  // The tenants' hostnames behind links in mail and metadata change with the same admin calls.
+  forgetPublicOrigins();
 }
 
 function hostname(c: Context): string {
@@ -89,14 +92,27 @@ export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId
   };
 }
 
+/** The domain binding of the request's Host (cached for CACHE_MS), or null when it has none. */
+async function hostBinding(c: Context<AppEnv>): Promise<DomainBinding | null> {
+  const host = hostname(c);
+  const hit = cached(domainCache, host)?.value;
+  if (hit !== undefined) return hit;
+  const svc = c.get("services");
+  return (await refreshed(domainCache, host, async () => ({ value: await svc.tenants.domain(host) }))).value;
+}
+
+/**
+ * The tenant a request belongs to by its Host alone: the bound tenant, else DEFAULT_TENANT,
+ * else null. For routes that need the tenant but no scope (Authn GET /sd).
+ */
+export async function tenantIdForHost(c: Context<AppEnv>): Promise<string | null> {
+  return (await hostBinding(c))?.tenantId ?? (c.get("services").config.defaultTenant || null);
+}
+
 /** Resolves the scope from the Host header (custom domains) and sets `scope`. */
 export const resolveTenantByHost: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const binding = await hostBinding(c);
   const host = hostname(c);
-  let binding = cached(domainCache, host)?.value;
-  if (binding === undefined) {
-    const svc = c.get("services");
-    binding = (await refreshed(domainCache, host, async () => ({ value: await svc.tenants.domain(host) }))).value;
-  }
   if (binding) {
     c.set("scope", await scopeFor(c, binding.tenantId, binding.communityId));
   } else {

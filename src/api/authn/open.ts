@@ -5,9 +5,9 @@ import { peekTokenAddress, recordedIp, verifyIssuedToken } from "../../core/sess
 import { decryptEnvelope, deriveSharedKey, EnvelopeError, encryptEnvelope } from "../../crypto/envelope";
 import { firstForwardedFor } from "../../http/authn-guard";
 import { clientIp } from "../../http/client-ip";
-import { scopeFor } from "../../http/tenant";
+import { scopeFor, tenantIdForHost } from "../../http/tenant";
 import { requestAddress } from "../../http/request-address";
-import { publicOriginForHost } from "../../core/tenants/public-origin";
+import { publicOrigin } from "../../core/tenants/public-origin";
 import type { AppEnv } from "../../http/types";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { errorResponse, openErrors } from "./schemas";
@@ -133,7 +133,8 @@ export function registerOpenRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(sdRoute, async (c) => {
     // The tenant's bound hostname (the Host's if bound, else its primary), never the Host itself.
-    const origin = await publicOriginForHost(c.get("services"), requestAddress(c));
+    const tenantId = await tenantIdForHost(c);
+    const origin = tenantId ? await publicOrigin(c.get("services"), tenantId, requestAddress(c)) : null;
     if (!origin) throw new AuthError("tenant_not_found", "no tenant with a bound hostname serves this host");
     const dir: Record<string, string> = {};
     for (const [name, path] of Object.entries(SURFACES)) dir[name] = origin + path;

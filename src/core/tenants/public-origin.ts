@@ -28,7 +28,6 @@ export interface RequestAddress {
 const CACHE_MS = 10_000;
 const CACHE_MAX = 1000;
 const hostnameCache = new Map<string, { at: number; hostnames: string[] }>();
-const bindingCache = new Map<string, { at: number; tenantId: string | null }>();
 
 function remember<V extends { at: number }>(map: Map<string, V>, key: string, v: V): void {
   if (map.size >= CACHE_MAX) map.clear();
@@ -47,7 +46,6 @@ async function tenantHostnames(svc: Services, tenantId: string): Promise<string[
 /** Drops the cached hostnames (tests; an admin change in this isolate). */
 export function forgetPublicOrigins(): void {
   hostnameCache.clear();
-  bindingCache.clear();
 }
 
 /** The tenant's primary hostname (first bound), or null when it has none. */
@@ -63,19 +61,4 @@ export async function publicOrigin(svc: Services, tenantId: string, req: Request
   if (svc.config.production) return `https://${host}`;
   const scheme = req.protocol === "https:" ? "https:" : "http:";
   return `${scheme}//${host}${req.port ? `:${req.port}` : ""}`;
-}
-
-/**
- * For routes with no tenant in the path or scope (Authn GET /sd): the tenant the Host is bound
- * to, else the deployment's DEFAULT_TENANT, and that tenant's public origin; null when there is
- * no such tenant or it has no bound hostname.
- */
-export async function publicOriginForHost(svc: Services, req: RequestAddress): Promise<string | null> {
-  let hit = bindingCache.get(req.hostname);
-  if (!hit || Date.now() - hit.at >= CACHE_MS) {
-    hit = { at: Date.now(), tenantId: (await svc.tenants.domain(req.hostname))?.tenantId ?? null };
-    remember(bindingCache, req.hostname, hit);
-  }
-  const tenantId = hit.tenantId ?? svc.config.defaultTenant;
-  return tenantId ? publicOrigin(svc, tenantId, req) : null;
 }
