@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { Scope, Services } from "../../core/context";
 import { passwordBearerLogin, refreshUserBearer } from "../../core/auth/bearer-session";
 import { loginAs } from "../../core/auth/login-as";
-import { completeResetWithToken, requestResetLink } from "../../core/auth/reset-link";
+import { completeReset, requestResetLink } from "../../core/auth/reset-link";
 import { requestUsernameReminder } from "../../core/auth/username-reminder";
 import { authenticateClient } from "../../core/clients/client-credentials";
 import { issueClientSession } from "../../core/clients/client-session";
@@ -15,7 +15,6 @@ import type { AccessClaims, IssuedSession } from "../../core/sessions/tokens";
 import { findOrganisation } from "../../core/tenants/organisation";
 import { acceptTerms, pendingTermsVersion } from "../../core/terms/terms";
 import { setAssociatedAccountPassword } from "../../core/users/associated-accounts";
-import { bearerToken } from "../../http/bearer";
 import { openApiDocument, surfaceApp } from "../../http/openapi";
 import { resolveTenantByHost } from "../../http/tenant";
 import { requestAddress } from "../../http/request-address";
@@ -99,16 +98,13 @@ sentinel.openapi(r.passwordCheckRoute, (c) => {
 });
 
 sentinel.openapi(r.passwordSetRoute, async (c) => {
-  const token = bearerToken(c);
   const { password, confirmPassword } = c.req.valid("json");
-  const svc = c.get("services");
-  const scope = c.get("scope");
-  // The route's middleware (guards.ts) has already checked the token, so a caller without
-  // one learns nothing from this comparison.
+  // The route's middleware (guards.ts) has already inspected the token and holds its grant,
+  // so a caller without one learns nothing from this comparison.
   if (confirmPassword !== undefined && confirmPassword !== password) {
     throw new AuthError("invalid_request", "confirmPassword: does not match password");
   }
-  await completeResetWithToken(svc, scope, token, password, requestOf(c));
+  await completeReset(c.get("services"), c.get("scope"), c.get("claims"), password);
   return c.json({ message: "Password updated" }, 200);
 });
 

@@ -141,12 +141,12 @@ async function otherValidToken(svc: Services, scope: Scope, token: string, reque
 }
 
 /**
- * Sets the new password with a reset token: the rules are checked before the token is used
- * (a weak password costs nothing), then the token's jti is claimed exactly once, the password
- * set and every session of the user ended.
+ * Sets the new password with a reset token already inspected (`inspectResetToken`, e.g. by the
+ * route's guard): the rules are checked before the token is used (a weak password costs
+ * nothing), then the token's jti is claimed exactly once, which is what decides among racing
+ * or replayed uses, the password set and every session of the user ended.
  */
-export async function completeResetWithToken(svc: Services, scope: Scope, token: string, newPassword: string, request?: { method: string; path: string }): Promise<User> {
-  const grant = await inspectResetToken(svc, scope, token, request);
+export async function completeReset(svc: Services, scope: Scope, grant: ResetGrant, newPassword: string): Promise<User> {
   checkPasswordPolicy(scope.settings, newPassword, { username: grant.user.username });
   if (!(await svc.once.claim(ONCE_SCOPE(scope.tenant.id), grant.jti, grant.expiresAt + 60_000))) {
     throw new AuthError("invalid_token", "this reset link has already been used");
