@@ -30,8 +30,6 @@ import * as r from "./routes";
 export const sentinel = surfaceApp(renderSentinelError);
 sentinel.use("*", resolveTenantByHost);
 
-const requestOf = (c: Context) => ({ method: c.req.method, path: new URL(c.req.url).pathname });
-
 const tokenBody = (s: IssuedSession, extra: { termsAndConditionsPending?: boolean; passwordChangeRequired?: boolean } = {}) => ({
   token: s.accessToken,
   tokenType: "Bearer" as const,
