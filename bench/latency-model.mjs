@@ -207,7 +207,7 @@ const ROUTES = [
   R("sentinel", "POST", "/v1.0/auth/clientToken", [guard(), cpu("SHA-256 + compare", 0.01), d1r("API user (1 s cache miss)", "any"), issueSession({ stateless: true })], "client row cached 10 s"),
   R("sentinel", "POST", "/v1.0/auth/enrichToken", [par(dobj(RLH, "check"), dobj(RLI, "check")), d1r("users lookup", "any")]),
   R("sentinel", "GET", "/v1.0/auth/password", inspectResetToken()),
-  R("sentinel", "POST", "/v1.0/auth/password", [...inspectResetToken(), ...inspectResetToken(), dobj(RGT, "claim link"), ...setUserPassword()], "the guard and the handler each inspect the token"),
+  R("sentinel", "POST", "/v1.0/auth/password", [...inspectResetToken(), dobj(RGT, "claim link"), ...setUserPassword()]),
   R("sentinel", "POST", "/v1.0/auth/passwordReset", [dobj(RLW, "hit (user)"), dobj(RLW, "hit (IP)"), queue("reset_link job")]),
   R("sentinel", "POST", "/v1.0/auth/setAssociatedAccountPassword", [...bearer(), d1r("users.byUid"), d1r("users.children"), ...setUserPassword()]),
   R("sentinel", "POST", "/v1.0/auth/sso/initiate", [dobj(RLW, "hit (IP)"), d1r("sso connection by domain", "any"), kvw("OIDC transaction")], "discovery document cached"),
