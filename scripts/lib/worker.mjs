@@ -27,17 +27,28 @@ export function randomSecret(bytes = 32) {
   return randomBytes(bytes).toString("base64url");
 }
 
-/** Asks the OS for a free TCP port on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
+/** Whether nothing listens on `port` at 127.0.0.1 right now. */
+function portIsFree(port) {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A TCP port free on 127.0.0.1, chosen at random below Linux's ephemeral range (32768-60999).
+ * Asking the OS for port 0 would hand out an ephemeral port, which any outgoing connection of a
+ * parallel test (workerd, wrangler, fetch) may take between our check and wrangler's bind: that
+ * race failed CI once. Callers still retry on "Address already in use".
+ */
+export async function freePort() {
+  for (let i = 0; i < 50; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error("no free port found in 20000-31999");
 }
 
 /**
@@ -253,11 +264,12 @@ export async function startLocalWorker(opts = {}) {
   };
   try {
     await applyLocalMigrations({ persistTo, quiet: true });
-    const port = await freePort();
-    const inspectorPort = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    let port = await freePort();
+    let inspectorPort = await freePort();
+    let url = `http://127.0.0.1:${port}`;
     const vars = { ...localVars(), ...(opts.vars ?? {}) };
     const launch = async () => {
+      const mark = output.length;
       child = spawnWranglerDev({
         port,
         ip: "127.0.0.1",
@@ -266,15 +278,34 @@ export async function startLocalWorker(opts = {}) {
         args: ["--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false", "--log-level", "warn"],
         onOutput,
       });
-      await waitUntilUp(url, child, 90_000, () => /Build failed/.test(output));
+      try {
+        await waitUntilUp(url, child, 90_000, () => /Build failed/.test(output));
+        return true;
+      } catch (e) {
+        if (!/Address already in use/.test(output.slice(mark))) throw e;
+        await stopChild(child);
+        child = null;
+        return false;
+      }
     };
-    await launch();
+    // Another parallel test may take a port between freePort() and wrangler's bind: new ports.
+    for (let attempt = 1; !(await launch()); attempt++) {
+      if (attempt >= 5) throw new Error("wrangler dev found its ports taken five times");
+      port = await freePort();
+      inspectorPort = await freePort();
+      url = `http://127.0.0.1:${port}`;
+    }
     const creds = generateCredentials();
     const seed = await seedDemo(url, creds, { ...(opts.settings ? { settings: opts.settings } : {}), ...(opts.extraUsers ? { extraUsers: opts.extraUsers } : {}) });
     /** Restarts wrangler on the same port, data and secrets (fresh isolates, empty caches). */
     const restart = async () => {
       if (child) await stopChild(child);
-      await launch();
+      // Same port (the caller holds the URL); only the inspector port may move.
+      for (let attempt = 1; !(await launch()); attempt++) {
+        if (attempt >= 5) throw new Error("wrangler dev could not get its port back after a restart");
+        inspectorPort = await freePort();
+        await new Promise((r) => setTimeout(r, 500));
+      }
     };
     return { url, persistTo, demo: credentialsDocument(url, seed, creds), seed, stop, restart, output: () => output };
   } catch (e) {
