@@ -7,6 +7,8 @@ import { cloudcheckr, cloudcheckrOpenApi } from "./api/cloudcheckr";
 import { croit, croitOpenApi } from "./api/croit";
 import { userpool, userpoolOpenApi } from "./api/userpool";
 import { wellknown } from "./api/wellknown";
+import { oidcProvider } from "./api/oidc";
+import { hostedLogin } from "./web";
 import { ConfigError } from "./env";
 import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
@@ -46,6 +48,10 @@ app.route("/authn", authn);
 app.get("/openapi/sentinel.json", sentinelOpenApi);
 app.route("/v1.0/auth", sentinel);
 app.route("/dev", dev);
+// Every community is an OpenID Provider at /oidc/<communityId> (docs/api/oidc.md): the back
+// channel (api/oidc) and the browser's front channel (web/, the hosted login).
+app.route("/oidc", oidcProvider);
+app.route("/oidc", hostedLogin);
 // GET / and /docs: the surfaces and their rendered OpenAPI documents (api/docs).
 app.route("/", docs);
 

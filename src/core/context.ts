@@ -5,6 +5,7 @@ import type { Keyring } from "../crypto/keys";
 import type { AuditLog, ClientStore, Community, MailStore, SecretStore, Tenant, TenantStore, UserStore } from "../storage/ports";
 import type { SsoConnectionStore, TermsLogStore } from "../storage/ports";
 import type { AppStateStore } from "../storage/ports";
+import type { ConsentStore, IdentityProviderStore, ServiceProviderStore } from "../storage/ports-idp";
 import type { Mailer } from "./mail/mailer";
 import type { JobQueue } from "./jobs/types";
 import type { SessionAuthority } from "./sessions/authority";
@@ -39,6 +40,8 @@ export interface Services {
   appStates: AppStateStore;
   /** Authn community configuration: schemes, SP catalog, IdP config. */
   authnConfig: AuthnConfigStores;
+  /** The service as an identity provider: applications, IdP scopes and claims, consent receipts. */
+  identity: { serviceProviders: ServiceProviderStore; idps: IdentityProviderStore; consents: ConsentStore };
   /** Authn envelope keys and licenses (core/authn/platform.ts). */
   authn: AuthnPlatform;
   /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */

@@ -3,3 +3,4 @@ export * from "./authn-config";
 export * from "./sso-terms";
 export * from "./app-state";
 export * from "./licenses";
+export * from "./identity-provider";
