@@ -161,6 +161,14 @@ describe("the signature: anyone verifies a receipt with public material only", (
       expect(await verifyReceipt(services().keyring, a)).toBe(false);
     }
 
+    // Not receipts at all, or a key set that is not one: false, never a throw.
+    for (const junk of [null, "receipt", [r], 7, { signature: 42 }, { ...r, consentTimestamp: Number.NaN }]) {
+      expect(await verifyReceiptWithJwks(junk, jwks as Jwks)).toBe(false);
+      expect(await verifyReceipt(services().keyring, junk)).toBe(false);
+    }
+    expect(await verifyReceiptWithJwks(r, { keys: "x" } as unknown as Jwks)).toBe(false);
+    expect(await verifyReceiptWithJwks(r, { keys: [null] } as unknown as Jwks)).toBe(false);
+
     // Forged: a receipt signed the same way by a key that is not the service's.
     const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
     const forgedJwk = { ...(await exportJWK(publicKey)), kid: (JSON.parse(fromUtf8(fromBase64Url(r.signature.split(".")[0]!))) as { kid: string }).kid, alg: "ES256" };

@@ -67,8 +67,8 @@ export async function verifyReceiptWithJwks(receipt: unknown, jwks: { keys: (Jso
   if (!receipt || typeof receipt !== "object" || Array.isArray(receipt)) return false;
   const r = receipt as Record<string, unknown>;
   const header = detachedHeader(r.signature);
-  if (!header || typeof r.publicKey !== "string") return false;
-  const jwk = jwks.keys.find((k) => k.kid === header.kid);
+  if (!header || typeof r.publicKey !== "string" || !Array.isArray(jwks?.keys)) return false;
+  const jwk = jwks.keys.find((k) => k && typeof k === "object" && k.kid === header.kid);
   if (!jwk || (await jwkThumbprintUri(jwk)) !== r.publicKey) return false;
   try {
     return await verifyDetached(r.signature as string, signedBytes(r), RECEIPT_SIGNATURE_TYP, jwk);
