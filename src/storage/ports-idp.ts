@@ -106,4 +106,6 @@ export interface ConsentStore {
   list(tenantId: string, communityId: string, userUrn: string, spId: string | null, opts?: { includeWithdrawn?: boolean }): Promise<ConsentRecord[]>;
   /** Marks every live receipt of the user for the service provider withdrawn; how many were. */
   withdraw(tenantId: string, communityId: string, userUrn: string, spId: string, at: number): Promise<number>;
+  /** Marks these receipts of the user withdrawn if still live; the ids this call withdrew. */
+  withdrawReceipts(tenantId: string, communityId: string, userUrn: string, ids: string[], at: number): Promise<string[]>;
 }

@@ -8,6 +8,7 @@ import { registerFactorRoutes } from "./factors";
 import { registerIdpConfigRoutes } from "./idp-config";
 import { registerSchemeRoutes } from "./schemes";
 import { registerSpCatalogRoutes } from "./spcatalog";
+import { registerUserConsentRoutes } from "./user-consent";
 
 /**
  * The Authn API (seed 004), mounted at /authn. Licensed routes sit behind authnGuard
@@ -26,6 +27,7 @@ registerFactorRoutes(authn);
 registerSchemeRoutes(authn);
 registerSpCatalogRoutes(authn);
 registerIdpConfigRoutes(authn);
+registerUserConsentRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,

@@ -108,6 +108,8 @@ export const tenantSettingsSchema = z
     impersonationMaxAgeSeconds: z.number().int().min(60).max(86_400).optional(),
     /** Browser apps on other origins allowed to call the token surfaces (src/http/cors.ts). */
     cors: corsSchema.optional(),
+    /** Consent receipts (core/consents): the Kantara `jurisdiction`, and `policyUrl` when the client names no policy_uri. */
+    consentReceipts: z.object({ jurisdiction: z.string().max(64).optional(), policyUrl: z.string().url().max(2048).optional() }).optional(),
   })
   .passthrough();
 

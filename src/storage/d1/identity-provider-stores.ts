@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull } from "drizzle-orm";
 import {
   DuplicateKeyError,
   type ConsentRecord,
@@ -164,6 +164,21 @@ export function D1ConsentStore(d1: D1Database): ConsentStore {
         .returning({ id: t.id })
         .all();
       return r.length;
+    },
+    async withdrawReceipts(tenantId, communityId, userUrn, ids, at) {
+      // UPDATE ... WHERE withdrawn_at IS NULL: of two concurrent withdrawals each receipt is
+      // reported by exactly one. D1 binds at most 100 parameters per statement: 50 ids at a time.
+      const out: string[] = [];
+      for (let i = 0; i < ids.length; i += 50) {
+        const r = await db
+          .update(t)
+          .set({ withdrawnAt: at })
+          .where(and(eq(t.tenantId, tenantId), eq(t.communityId, communityId), eq(t.userUrn, userUrn), inArray(t.id, ids.slice(i, i + 50)), isNull(t.withdrawnAt)))
+          .returning({ id: t.id })
+          .all();
+        out.push(...r.map((x) => x.id));
+      }
+      return out;
     },
   };
 }
