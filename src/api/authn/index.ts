@@ -6,6 +6,7 @@ import { registerOpenRoutes } from "./open";
 import { registerAuthenticateRoutes } from "./authenticate";
 import { registerFactorRoutes } from "./factors";
 import { registerIdpConfigRoutes } from "./idp-config";
+import { registerIdpRoutes } from "./idps";
 import { registerSchemeRoutes } from "./schemes";
 import { registerSpCatalogRoutes } from "./spcatalog";
 
@@ -26,6 +27,7 @@ registerFactorRoutes(authn);
 registerSchemeRoutes(authn);
 registerSpCatalogRoutes(authn);
 registerIdpConfigRoutes(authn);
+registerIdpRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,
