@@ -83,7 +83,7 @@ function kind(v: unknown): string {
 }
 
 function text(v: unknown, field: string, max: number, opts: { allowEmpty?: boolean } = {}): string {
-  if (typeof v !== "string") fail(field, v === undefined ? "is required" : `must be a string, not ${kind(v)}`);
+  if (typeof v !== "string") fail(field, v === undefined ? "is required" : v === null ? "must not be null" : `must be a string, not ${kind(v)}`);
   if (!opts.allowEmpty && v.trim() === "") fail(field, "must not be empty");
   if (v.length > max) fail(field, `must be at most ${max} characters`);
   // Control characters would end up in consent pages and tokens; nothing legitimate needs them.
