@@ -56,4 +56,34 @@ describe("IdP rules", () => {
     expect(checkOidcConfigPatch({ description: "" })).toEqual({ ok: true, value: { description: "" } });
     expect(checkOidcConfigPatch({ scopes: [scope(), scope()] })).toMatchObject({ ok: false, field: "oidc_config.scopes.1.name" });
   });
+
+  it("the standard-scopes example of docs/api/oidc.md passes (copied verbatim)", () => {
+    const example = {
+      type: "oidc",
+      oidc_config: {
+        name: "Standard claims",
+        scopes: [
+          { name: "profile", display_name: "Your name and profile", consent_required: false, claims: [
+            { claim_name: "name", attribute_name: "name", attribute_type: "identity", value_type: "dynamic" },
+            { claim_name: "given_name", attribute_name: "given_name", attribute_type: "identity", value_type: "dynamic" },
+            { claim_name: "family_name", attribute_name: "family_name", attribute_type: "identity", value_type: "dynamic" },
+            { claim_name: "preferred_username", attribute_name: "username", attribute_type: "identity", value_type: "dynamic" },
+            { claim_name: "updated_at", attribute_name: "updated_at", attribute_type: "identity", value_type: "dynamic" },
+          ] },
+          { name: "email", display_name: "Your email address", consent_required: true, claims: [
+            { claim_name: "email", attribute_name: "email", attribute_type: "identity", value_type: "dynamic" },
+            { claim_name: "email_verified", attribute_name: "email_verified", attribute_type: "identity", value_type: "dynamic" },
+          ] },
+          { name: "phone", display_name: "Your phone number", consent_required: true, claims: [
+            { claim_name: "phone_number", attribute_name: "phone_number", attribute_type: "identity", value_type: "dynamic" },
+            { claim_name: "phone_number_verified", attribute_name: "phone_number_verified", attribute_type: "identity", value_type: "dynamic" },
+          ] },
+          { name: "address", display_name: "Your postal address", consent_required: true, claims: [
+            { claim_name: "address", attribute_name: "address", attribute_type: "identity", value_type: "dynamic" },
+          ] },
+        ],
+      },
+    };
+    expect(checkOidcConfig(example.oidc_config).ok).toBe(true);
+  });
 });
