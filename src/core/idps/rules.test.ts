@@ -54,6 +54,10 @@ describe("IdP rules", () => {
   it("a PATCH needs at least one field, and checks the ones given", () => {
     expect(checkOidcConfigPatch({})).toMatchObject({ ok: false, field: "oidc_config" });
     expect(checkOidcConfigPatch({ description: "" })).toEqual({ ok: true, value: { description: "" } });
+    // A description may run over lines; no other field may, and nothing may hold other control characters.
+    expect(checkOidcConfigPatch({ description: "one\r\n\ttwo" }).ok).toBe(true);
+    expect(checkOidcConfigPatch({ description: "bell\u0007" })).toMatchObject({ ok: false, field: "oidc_config.description" });
+    expect(checkOidcConfigPatch({ name: "one\ntwo" })).toMatchObject({ ok: false, field: "oidc_config.name" });
     expect(checkOidcConfigPatch({ scopes: [scope(), scope()] })).toMatchObject({ ok: false, field: "oidc_config.scopes.1.name" });
   });
 

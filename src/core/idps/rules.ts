@@ -82,12 +82,12 @@ function kind(v: unknown): string {
   return typeof v === "object" ? "an object" : `a ${typeof v}`;
 }
 
-function text(v: unknown, field: string, max: number, opts: { allowEmpty?: boolean } = {}): string {
+function text(v: unknown, field: string, max: number, opts: { allowEmpty?: boolean; multiline?: boolean } = {}): string {
   if (typeof v !== "string") fail(field, v === undefined ? "is required" : v === null ? "must not be null" : `must be a string, not ${kind(v)}`);
   if (!opts.allowEmpty && v.trim() === "") fail(field, "must not be empty");
   if (v.length > max) fail(field, `must be at most ${max} characters`);
   // Control characters would end up in consent pages and tokens; nothing legitimate needs them.
-  if (/[\u0000-\u001f\u007f]/.test(v)) fail(field, "must not contain control characters");
+  if ((opts.multiline ? /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/ : /[\u0000-\u001f\u007f]/).test(v)) fail(field, "must not contain control characters");
   return v;
 }
 
@@ -175,7 +175,7 @@ export function checkOidcConfig(v: unknown, at = "oidc_config"): RuleResult<Oidc
     if (!isRecord(v)) fail(at, v === undefined ? "is required" : `must be an object, not ${kind(v)}`);
     return {
       name: text(v.name, `${at}.name`, LIMITS.name),
-      description: v.description === undefined ? "" : text(v.description, `${at}.description`, LIMITS.description, { allowEmpty: true }),
+      description: v.description === undefined ? "" : text(v.description, `${at}.description`, LIMITS.description, { allowEmpty: true, multiline: true }),
       scopes: scopeList(v.scopes, `${at}.scopes`),
     };
   });
@@ -187,7 +187,7 @@ export function checkOidcConfigPatch(v: unknown, at = "oidc_config"): RuleResult
     if (!isRecord(v)) fail(at, v === undefined ? "is required" : `must be an object, not ${kind(v)}`);
     const out: Partial<OidcConfig> = {};
     if (v.name !== undefined) out.name = text(v.name, `${at}.name`, LIMITS.name);
-    if (v.description !== undefined) out.description = text(v.description, `${at}.description`, LIMITS.description, { allowEmpty: true });
+    if (v.description !== undefined) out.description = text(v.description, `${at}.description`, LIMITS.description, { allowEmpty: true, multiline: true });
     if (v.scopes !== undefined) out.scopes = scopeList(v.scopes, `${at}.scopes`);
     if (!Object.keys(out).length) fail(at, "names nothing to update (name, description or scopes)");
     return out;
