@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { User } from "../../storage/ports";
 import type { OidcScopeDefinition } from "../../storage/ports-idp";
-import { resolveClaims, type SessionFacts } from "./attributes";
+import { resolveClaims, sessionFactsOf, type SessionFacts } from "./attributes";
 
 const user: User = {
   id: 1, uid: "u-1", dguid: "d-1", tenantId: "t", communityId: "c", username: "alice",
@@ -45,5 +45,10 @@ describe("resolveClaims", () => {
     const odd: OidcScopeDefinition[] = [{ name: "x", display_name: "X", consent_required: false, claims: [dyn("__proto__", "address")] }];
     const out = resolveClaims(odd, ["x"], user, session);
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+  });
+
+  it("a code grant's session facts fill session claims", () => {
+    const facts = sessionFactsOf({ authTime: 1_700_000_100, amr: ["pwd"], acr: "aal1", ssoSessionId: "sso-9" });
+    expect(resolveClaims(defs, ["session"], user, facts)).toEqual({ login_at: 1_700_000_100, methods: ["pwd"] });
   });
 });

@@ -1,5 +1,6 @@
 import type { User } from "../../storage/ports";
 import type { ClaimMapping, OidcScopeDefinition } from "../../storage/ports-idp";
+import type { CodeGrant } from "../oidc-provider/codes";
 
 /**
  * What a dynamic claim may read (seed 004 `claims[].attribute_type` / `attribute_name`), and
@@ -73,6 +74,11 @@ export interface SessionFacts {
   sid: string;
   /** The client IP the user authenticated from, when known. */
   ip?: string | null;
+}
+
+/** The session facts an authorization code carries (the token endpoint's case). */
+export function sessionFactsOf(grant: Pick<CodeGrant, "authTime" | "amr" | "acr" | "ssoSessionId">, ip: string | null = null): SessionFacts {
+  return { auth_time: grant.authTime, amr: grant.amr, acr: grant.acr, sid: grant.ssoSessionId, ip };
 }
 
 /** session attributes: name -> how it is read from the session facts. */
