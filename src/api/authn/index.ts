@@ -6,6 +6,7 @@ import { registerOpenRoutes } from "./open";
 import { registerAuthenticateRoutes } from "./authenticate";
 import { registerFactorRoutes } from "./factors";
 import { registerIdpConfigRoutes } from "./idp-config";
+import { registerIdpRoutes } from "./idps";
 import { registerSchemeRoutes } from "./schemes";
 import { registerSpCatalogRoutes } from "./spcatalog";
 import { registerUserConsentRoutes } from "./user-consent";
@@ -28,6 +29,7 @@ registerSchemeRoutes(authn);
 registerSpCatalogRoutes(authn);
 registerIdpConfigRoutes(authn);
 registerUserConsentRoutes(authn);
+registerIdpRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,
