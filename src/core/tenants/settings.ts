@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hostedLoginSchema } from "./hosted-login-settings";
 
 /**
  * Per-tenant settings, stored as JSON on the tenant row. Every field has a default, so a
@@ -108,6 +109,8 @@ export const tenantSettingsSchema = z
     impersonationMaxAgeSeconds: z.number().int().min(60).max(86_400).optional(),
     /** Browser apps on other origins allowed to call the token surfaces (src/http/cors.ts). */
     cors: corsSchema.optional(),
+    /** The hosted login's branding and SSO session (core/tenants/hosted-login-settings.ts). */
+    hostedLogin: hostedLoginSchema.optional(),
   })
   .passthrough();
 

@@ -1,0 +1,76 @@
+import type { Context } from "hono";
+import type { Scope, Services } from "../core/context";
+import { AuthError } from "../core/errors";
+import { publicOrigin } from "../core/tenants/public-origin";
+import { communityIssuer } from "../protocols/oidc/discovery";
+import type { OidcScopeDefinition } from "../storage/ports-idp";
+import { requestAddress } from "../http/request-address";
+import { hostBinding, scopeFor } from "../http/tenant";
+import type { AppEnv } from "../http/types";
+
+/**
+ * The provider a front-channel request addresses: `/oidc/<communityId>` names the community,
+ * the community names its tenant. A request on a bound hostname must be for that hostname's
+ * tenant (another tenant's community is unknown here, like a missing one); on any other host
+ * (localhost in development) the community alone decides. The issuer is built from the
+ * tenant's public origin, never from an unbound Host (core/tenants/public-origin.ts).
+ */
+export interface Provider {
+  scope: Scope;
+  issuer: string;
+}
+
+export async function providerFor(c: Context<AppEnv>, communityId: string): Promise<Provider> {
+  if (!communityId || communityId.length > 128) throw new AuthError("tenant_not_found", "unknown provider");
+  const svc = c.get("services");
+  const community = await svc.tenants.getCommunity(communityId);
+  if (!community) throw new AuthError("tenant_not_found", "unknown provider");
+  const binding = await hostBinding(c);
+  if (binding && binding.tenantId !== community.tenantId) throw new AuthError("tenant_not_found", "unknown provider");
+  const scope = await scopeFor(c, community.tenantId, community.id);
+  const origin = await publicOrigin(svc, scope.tenant.id, requestAddress(c));
+  if (!origin) throw new AuthError("not_configured", "this provider has no public address");
+  return { scope, issuer: communityIssuer(origin, community.id) };
+}
+
+/**
+ * The community's OIDC scope definitions (IdP records of type oidc, `oidc_config.scopes`).
+ * PRIVATE STAND-IN: core/idps `communityScopes` replaces this function when it is merged
+ * (one place to swap). Malformed entries are skipped, never trusted.
+ */
+export async function communityScopeDefinitions(svc: Services, scope: Scope): Promise<OidcScopeDefinition[]> {
+  const records = await svc.identity.idps.list(scope.tenant.id, scope.community.id);
+  const out: OidcScopeDefinition[] = [];
+  for (const r of records) {
+    if (r.type !== "oidc") continue;
+    const cfg = r.body.oidc_config;
+    const scopes = cfg && typeof cfg === "object" && !Array.isArray(cfg) ? (cfg as Record<string, unknown>).scopes : undefined;
+    if (!Array.isArray(scopes)) continue;
+    for (const s of scopes as unknown[]) {
+      if (!s || typeof s !== "object") continue;
+      const d = s as Record<string, unknown>;
+      if (typeof d.name !== "string" || !d.name) continue;
+      out.push({
+        name: d.name,
+        display_name: typeof d.display_name === "string" && d.display_name ? d.display_name : d.name,
+        consent_required: d.consent_required === true,
+        claims: [],
+      });
+    }
+  }
+  return out;
+}
+
+/** Scopes the provider accepts: `openid` and every defined one. */
+export function supportedScopes(defs: readonly OidcScopeDefinition[]): Set<string> {
+  return new Set(["openid", ...defs.map((d) => d.name)]);
+}
+
+export function consentRequiredScopes(defs: readonly OidcScopeDefinition[]): Set<string> {
+  return new Set(defs.filter((d) => d.consent_required).map((d) => d.name));
+}
+
+/** The display name of each scope (its name when undefined). */
+export function scopeDisplayNames(defs: readonly OidcScopeDefinition[], names: readonly string[]): string[] {
+  return names.map((n) => defs.find((d) => d.name === n)?.display_name ?? n);
+}
