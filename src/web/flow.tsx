@@ -40,9 +40,9 @@ export const limitForm = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => me
 export async function readForm(c: WebContext): Promise<URLSearchParams | null> {
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") return null;
-  const text = await c.req.text();
-  if (text.length > MAX_FORM_BYTES) return null;
-  return new URLSearchParams(text);
+  const bytes = await c.req.arrayBuffer();
+  if (bytes.byteLength > MAX_FORM_BYTES) return null;
+  return new URLSearchParams(new TextDecoder().decode(bytes));
 }
 
 /**
