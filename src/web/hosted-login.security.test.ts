@@ -160,7 +160,7 @@ describe("CSRF on every form", () => {
       { tx, username: "csrf-victim", password: "x" },
       { tx, csrf: "wrong", username: "csrf-victim", password: "x" },
       { tx, csrf: other.csrf, username: "csrf-victim", password: "x" },
-      { tx, csrf, csrf2: "", username: "csrf-victim", password: "x", ...{ csrf: "" } },
+      { tx, csrf: "", username: "csrf-victim", password: "x" },
     ]) {
       const res = await b.post(`${base}/login`, fields as Record<string, string>);
       expect(res.status).toBe(403);
@@ -194,7 +194,7 @@ describe("CSRF on every form", () => {
     const f = hiddenFields(consentStart.html);
     const consentPage = await c2.post(`${base}/login`, { ...f, username: "alice", password: PASSWORD });
     expect(consentPage.status).toBe(200);
-    for (const bad of [{ tx: f.tx, decision: "allow" }, { tx: f.tx, csrf: "x", decision: "allow" }]) {
+    for (const bad of [{ tx: f.tx, decision: "allow" }, { tx: f.tx, csrf: "x", decision: "allow" }] as Record<string, string>[]) {
       expect((await c2.post(`${base}/login/consent`, bad)).status).toBe(403);
     }
     expect(await services().identity.consents.list(t.tenant.id, t.community.id, userUrnOf(scope() as never, t.alice.uid), client.spId)).toHaveLength(0);

@@ -3,7 +3,7 @@ import { redeemAuthorizationCode } from "../core/oidc-provider/codes";
 import { totpNow } from "../core/mfa/totp";
 import { ACR_MFA, ACR_PASSWORD } from "../core/oidc-provider/sso-session";
 import { forgetTenantCache } from "../http/tenant";
-import { Browser, authorizeQuery, defineScopes, hiddenFields, pkce, registerClient, userWithTotp, type RegisteredClient } from "../../test/helpers/hosted-login";
+import { Browser, authorizeQuery, setCookies, defineScopes, hiddenFields, pkce, registerClient, userWithTotp, type RegisteredClient } from "../../test/helpers/hosted-login";
 import { createTestTenant, PASSWORD, services, type TestTenant } from "../../test/helpers/tenant";
 
 /**
@@ -133,7 +133,7 @@ describe("code flow", () => {
     expect(`${url.origin}${url.pathname}`).toBe(app.redirectUri);
     expect(url.searchParams.get("state")).toBe("st-123");
     expect(url.searchParams.get("iss")).toBe(issuer());
-    const sso = res.headers.getSetCookie().find((c) => c.startsWith("__Host-edge-auth-sso="))!;
+    const sso = setCookies(res).find((c) => c.startsWith("__Host-edge-auth-sso="))!;
     expect(sso).toMatch(/HttpOnly/i);
     expect(sso).toMatch(/Secure/i);
     expect(sso).toMatch(/SameSite=Lax/i);
@@ -171,7 +171,7 @@ describe("code flow", () => {
     expect(otpHtml).toMatch(/<label for="otp">One-time code<\/label>/);
     expect(otpHtml).toMatch(/<input[^>]*id="otp"[^>]*name="otp"/);
     expect(otpHtml).toMatch(/<button type="submit">Verify<\/button>/);
-    expect(res.headers.getSetCookie().some((c) => c.startsWith("__Host-edge-auth-sso="))).toBe(false);
+    expect(setCookies(res).some((c) => c.startsWith("__Host-edge-auth-sso="))).toBe(false);
     const f = hiddenFields(otpHtml);
     const wrong = await b.post(`${base}/login/otp`, { ...f, otp: "000000" === (await totpNow(secret)) ? "111111" : "000000" });
     expect(wrong.status).toBe(401);
@@ -302,7 +302,7 @@ describe("end_session", () => {
     const done = await b.post(`${base}/end_session`, { csrf, confirm: "yes", client_id: app.clientId, post_logout_redirect_uri: "https://app.example/signed-out", state: "xyz" });
     expect(done.status).toBe(303);
     expect(done.headers.get("location")).toBe("https://app.example/signed-out?state=xyz");
-    expect(done.headers.getSetCookie().some((c) => /^__Host-edge-auth-sso=;/.test(c) && /Max-Age=0/i.test(c))).toBe(true);
+    expect(setCookies(done).some((c) => /^__Host-edge-auth-sso=;/.test(c) && /Max-Age=0/i.test(c))).toBe(true);
     expect(b.cookies.has("__Host-edge-auth-sso")).toBe(false);
     // A copy of the old cookie is worth nothing now.
     const stale = await startAuthorize(copy, app, { prompt: "none" });
@@ -314,5 +314,34 @@ describe("end_session", () => {
     const res = await b.get(`${base}/end_session?client_id=${app.clientId}&post_logout_redirect_uri=${encodeURIComponent("https://evil.example/")}`);
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/<h1>Signed out<\/h1>/);
+  });
+});
+
+describe("branding", () => {
+  it("the tenant's name, logo and colours; the logo's origin is the only image source", async () => {
+    const branded = await createTestTenant({ hostedLogin: { branding: { displayName: "Acme & Co", logoUrl: "https://cdn.acme.example/logo.png", primaryColor: "#0B5394", backgroundColor: "#102030" } } });
+    forgetTenantCache();
+    const client = await registerClient(branded);
+    const b = new Browser(branded.host);
+    const p = await pkce();
+    const res = await b.get(`/oidc/${branded.community.id}/authorize?${authorizeQuery(client, p.challenge)}`);
+    const html = await res.text();
+    expect(html).toContain("Acme &amp; Co");
+    expect(html).toContain('<img src="https://cdn.acme.example/logo.png" alt="Acme &amp; Co logo"/>');
+    expect(html).toContain("background:#0b5394");
+    expect(html).toContain("background:#102030");
+    expect(res.headers.get("content-security-policy")).toContain("img-src https://cdn.acme.example;");
+  });
+
+  it("a stored colour that fails AA is replaced by the default palette", async () => {
+    // Stored raw, as if written before the rule.
+    const weak = await createTestTenant({ hostedLogin: { branding: { primaryColor: "#ffff00" } } });
+    forgetTenantCache();
+    const client = await registerClient(weak);
+    const b = new Browser(weak.host);
+    const p = await pkce();
+    const html = await (await b.get(`/oidc/${weak.community.id}/authorize?${authorizeQuery(client, p.challenge)}`)).text();
+    expect(html).not.toContain("#ffff00");
+    expect(html).toContain("background:#1d4ed8");
   });
 });

@@ -127,6 +127,11 @@ export function hiddenFields(html: string): { tx: string; csrf: string } {
   return { tx, csrf };
 }
 
+/** The Set-Cookie lines of a response (workers-types does not declare getSetCookie yet). */
+export function setCookies(res: Response): string[] {
+  return (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie();
+}
+
 /** A browser: keeps cookies by name, sends them back, never follows redirects. */
 export class Browser {
   readonly cookies = new Map<string, string>();
@@ -140,7 +145,7 @@ export class Browser {
     if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     if (body !== undefined && !h["content-type"]) h["content-type"] = "application/x-www-form-urlencoded";
     const res = await SELF.fetch(`http://${this.host}${path}`, { method, headers: h, redirect: "manual", ...(body !== undefined ? { body: body.toString() } : {}) });
-    for (const line of (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie()) {
+    for (const line of setCookies(res)) {
       const [pair, ...attrs] = line.split(";");
       const eq = pair!.indexOf("=");
       const name = pair!.slice(0, eq).trim();
