@@ -1,6 +1,6 @@
 import { authorize } from "../core/oidc-provider/authorize";
 import { findOidcClient } from "../core/oidc-provider/clients";
-import { saveTransaction, startTransaction } from "../core/oidc-provider/login-transaction";
+import { startTransaction } from "../core/oidc-provider/login-transaction";
 import { readSsoSession } from "../core/oidc-provider/sso-session";
 import { authorizationResponseUrl, parseAuthorizationRequest, type ShownError } from "../protocols/oidc/authorization-request";
 import { SSO_COOKIE, readCookie } from "./cookies";
@@ -45,11 +45,9 @@ export const authorizeRoute = handler(async (c, p) => {
   const outcome = await authorize(svc, p.scope, ctx, current);
   if (outcome.kind === "code" || outcome.kind === "error") return redirectTo(c, outcome.redirectUrl);
 
-  const started = await startTransaction(svc, p.scope, request, browserSecret(c));
+  // A consent in a live session: the transaction remembers whose and which session's it is.
+  const consent = outcome.kind === "consent" ? { uid: current!.user.uid, sid: current!.session.sid, scopes: outcome.scopes } : undefined;
+  const started = await startTransaction(svc, p.scope, request, browserSecret(c), consent);
   const t: Transaction = { ...started, client: client!, ctx, names: (s) => scopeDisplayNames(defs, s) };
-  if (outcome.kind === "login") return loginPage(c, p, t);
-  // Consent in a live session: the transaction remembers whose and which session's it is.
-  t.tx = { ...t.tx, stage: "consent", uid: current!.user.uid, sid: current!.session.sid, consentScopes: outcome.scopes };
-  await saveTransaction(svc, t.id, t.tx);
-  return consentPage(c, p, t);
+  return outcome.kind === "login" ? loginPage(c, p, t) : consentPage(c, p, t);
 });

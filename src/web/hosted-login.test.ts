@@ -278,6 +278,18 @@ describe("SSO session", () => {
     expect(new URL(silent.res.headers.get("location")!).searchParams.get("error")).toBe("login_required");
   });
 
+  it("an id_token_hint naming another user makes prompt=none answer login_required", async () => {
+    const { signJwt } = await import("../crypto/jwt");
+    const b = new Browser(t.host);
+    codeOf(await login(b, (await startAuthorize(b, app)).html));
+    const svc = services();
+    const mine = await signJwt(svc.keyring, {}, { kind: "id", issuer: issuer(), audience: app.clientId, subject: t.alice.uid, ttlSeconds: 60 });
+    const theirs = await signJwt(svc.keyring, {}, { kind: "id", issuer: issuer(), audience: app.clientId, subject: t.admin.uid, ttlSeconds: 60 });
+    codeOf((await startAuthorize(b, app, { prompt: "none", id_token_hint: mine })).res);
+    const other = await startAuthorize(b, app, { prompt: "none", id_token_hint: theirs });
+    expect(new URL(other.res.headers.get("location")!).searchParams.get("error")).toBe("login_required");
+  });
+
   it("a client with forceReauthentication always asks for the password", async () => {
     const b = new Browser(t.host);
     codeOf(await login(b, (await startAuthorize(b, app)).html));

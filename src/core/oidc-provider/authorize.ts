@@ -4,6 +4,7 @@ import type { Scope, Services } from "../context";
 import { scopesNeedingConsent } from "../consents/consents";
 import type { OidcClient } from "./clients";
 import { issueAuthorizationCode } from "./codes";
+import { verifyIdTokenHint } from "./logout";
 import { ACR_MFA, type SsoSession } from "./sso-session";
 
 /**
@@ -24,7 +25,7 @@ export type AuthorizeOutcome =
   /** The user must grant these consent_required scopes first. */
   | { kind: "consent"; scopes: string[] };
 
-export type ReauthenticationReason = "no_session" | "prompt_login" | "max_age" | "force_reauthentication" | "acr";
+export type ReauthenticationReason = "no_session" | "prompt_login" | "max_age" | "force_reauthentication" | "acr" | "id_token_hint";
 
 export interface AuthorizeContext {
   request: AuthorizationRequest;
@@ -62,7 +63,13 @@ export function reauthenticationReason(request: AuthorizationRequest, client: Oi
  * `consent_required` sent back to the client (§3.1.2.6).
  */
 export async function authorize(svc: Services, scope: Scope, ctx: AuthorizeContext, current: { session: SsoSession; user: User } | null, nowMs = Date.now()): Promise<AuthorizeOutcome> {
-  const reason = reauthenticationReason(ctx.request, ctx.client, current?.session ?? null, nowMs);
+  let reason = reauthenticationReason(ctx.request, ctx.client, current?.session ?? null, nowMs);
+  // §3.1.2.1 id_token_hint: when it names another user than the session's, the session does not
+  // answer for the request (with prompt=none: login_required). A hint we did not sign is ignored.
+  if (!reason && current && ctx.request.idTokenHint) {
+    const hint = await verifyIdTokenHint(svc, ctx.issuer, ctx.request.idTokenHint);
+    if (hint && hint.sub !== current.user.uid) reason = "id_token_hint";
+  }
   if (reason || !current) {
     if (ctx.request.prompt.includes("none")) return { kind: "error", error: "login_required", redirectUrl: errorRedirect(ctx, "login_required", "the user is not signed in") };
     return { kind: "login", reason: reason ?? "no_session" };

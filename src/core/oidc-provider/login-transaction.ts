@@ -59,7 +59,14 @@ export function newBrowserSecret(): string {
 }
 
 /** Starts a transaction for a validated request, bound to the browser's CSRF cookie. */
-export async function startTransaction(svc: Services, scope: Scope, request: AuthorizationRequest, browserSecret: string): Promise<{ id: string; tx: LoginTransaction }> {
+export async function startTransaction(
+  svc: Services,
+  scope: Scope,
+  request: AuthorizationRequest,
+  browserSecret: string,
+  /** A transaction that starts at consent (the user has a live session): whose, in which session. */
+  consent?: { uid: string; sid: string; scopes: string[] },
+): Promise<{ id: string; tx: LoginTransaction }> {
   const id = randomToken();
   const tx: LoginTransaction = {
     tenantId: scope.tenant.id,
@@ -68,7 +75,8 @@ export async function startTransaction(svc: Services, scope: Scope, request: Aut
     request,
     csrf: randomToken(),
     browser: await sha256Hex(browserSecret),
-    stage: "login",
+    stage: consent ? "consent" : "login",
+    ...(consent ? { uid: consent.uid, sid: consent.sid, consentScopes: consent.scopes } : {}),
     otpFailures: 0,
     expiresAt: Date.now() + TRANSACTION_TTL_SECONDS * 1000,
   };
