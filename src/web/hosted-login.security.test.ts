@@ -338,6 +338,24 @@ describe("replay, races, malformed input", () => {
   });
 });
 
+describe("reflection and odd addresses", () => {
+  it("login_hint and the client's name are escaped; odd paths and queries are pages", async () => {
+    const evil = await registerClient(t, { name: '<img src=x onerror=alert(1)>' });
+    const b = new Browser(t.host);
+    const { res, html } = await authorizePage(b, evil, { login_hint: '"><script>alert(1)</script>' });
+    expect(res.status).toBe(200);
+    expect(html).not.toContain("<script>");
+    expect(html).not.toContain("<img src=x");
+    expect(html).toContain("&quot;&gt;&lt;script&gt;");
+    for (const path of [`/oidc/%ZZ/authorize`, `/oidc/${"c".repeat(300)}/authorize`, `${base}/authorize?%ZZ=1&client_id=%E0%A4%A`, `${base}/login?tx=%00`, `${base}/login/forgot`, `${base}/end_session?id_token_hint=`]) {
+      const r = await b.get(path);
+      expect(r.status, path).toBeGreaterThanOrEqual(200);
+      expect(r.status, path).toBeLessThan(500);
+      expect(r.headers.get("content-type"), path).toMatch(/^text\/html/);
+    }
+  });
+});
+
 describe("end_session hints", () => {
   const issuer = () => `http://${t.host}/oidc/${t.community.id}`;
 
