@@ -301,6 +301,17 @@ describe("replay, races, malformed input", () => {
     expect(await replay.text()).toMatch(/<h1>This sign-in has expired<\/h1>/);
   });
 
+  it("racing sign-ins of one transaction: exactly one code", async () => {
+    const b = new Browser(t.host, "198.51.100.30");
+    const { html } = await authorizePage(b);
+    const f = hiddenFields(html);
+    const results = await Promise.all(Array.from({ length: 6 }, () => b.post(`${base}/login`, { ...f, username: "alice", password: PASSWORD })));
+    expect(results.filter((r) => r.status === 303)).toHaveLength(1);
+    // The others: the transaction already completed (400), or refused by the limiter, whose
+    // in-flight reservations count against this tenant's threshold of 3 (429).
+    expect(results.every((r) => r.status === 303 || r.status === 400 || r.status === 429)).toBe(true);
+  });
+
   it("ten racing Allow decisions: exactly one code, one receipt", async () => {
     const client = await registerClient(t, { name: "Race" });
     const b = new Browser(t.host);
