@@ -110,6 +110,13 @@ describe("redirect_uri and open redirects", () => {
     }
   });
 
+  it("a client without the authorization_code grant gets unauthorized_client", async () => {
+    const machine = await registerClient(t, { grantTypes: ["client_credentials"] });
+    const { res } = await authorizePage(new Browser(t.host), machine);
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.get("location")!).searchParams.get("error")).toBe("unauthorized_client");
+  });
+
   it("PKCE is required: no challenge is invalid_request", async () => {
     const b = new Browser(t.host);
     const q = new URLSearchParams({ client_id: app.clientId, redirect_uri: app.redirectUri, response_type: "code", scope: "openid", state: "s" });

@@ -24,7 +24,7 @@ export interface RegisteredClient {
 
 export async function registerClient(
   t: TestTenant,
-  opts: { redirectUris?: string[]; postLogoutRedirectUris?: string[]; public?: boolean; name?: string; scope?: string; forceReauthentication?: boolean; tenantId?: string; communityId?: string } = {},
+  opts: { redirectUris?: string[]; postLogoutRedirectUris?: string[]; public?: boolean; name?: string; scope?: string; forceReauthentication?: boolean; grantTypes?: string[]; tenantId?: string; communityId?: string } = {},
 ): Promise<RegisteredClient> {
   const svc = services();
   const clientId = `app-${Date.now().toString(36)}-${n++}`;
@@ -50,7 +50,7 @@ export async function registerClient(
         client_name: opts.name ?? "Demo App",
         redirect_uris: redirectUris,
         post_logout_redirect_uris: opts.postLogoutRedirectUris ?? ["https://app.example/signed-out"],
-        grant_types: ["authorization_code", "refresh_token"],
+        grant_types: opts.grantTypes ?? ["authorization_code", "refresh_token"],
         token_endpoint_auth_method: opts.public ? "none" : "client_secret_basic",
         ...(opts.scope ? { scope: opts.scope } : {}),
       },

@@ -19,7 +19,7 @@ export type AuthorizeOutcome =
   /** Send the browser to `redirectUrl` (the code, `state` and `iss`, RFC 9207 §2). */
   | { kind: "code"; code: string; redirectUrl: string }
   /** An error for the client (OIDC Core §3.1.2.6), already in `redirectUrl`. */
-  | { kind: "error"; error: "login_required" | "consent_required" | "access_denied"; redirectUrl: string }
+  | { kind: "error"; error: "login_required" | "consent_required" | "access_denied" | "unauthorized_client"; redirectUrl: string }
   /** The user must (re-)authenticate first. */
   | { kind: "login"; reason: ReauthenticationReason }
   /** The user must grant these consent_required scopes first. */
@@ -63,6 +63,10 @@ export function reauthenticationReason(request: AuthorizationRequest, client: Oi
  * `consent_required` sent back to the client (§3.1.2.6).
  */
 export async function authorize(svc: Services, scope: Scope, ctx: AuthorizeContext, current: { session: SsoSession; user: User } | null, nowMs = Date.now()): Promise<AuthorizeOutcome> {
+  // RFC 6749 §4.1.2.1: a client not registered for the code grant may not use this endpoint.
+  if (!ctx.client.grantTypes.includes("authorization_code")) {
+    return { kind: "error", error: "unauthorized_client", redirectUrl: errorRedirect(ctx, "unauthorized_client", "the client may not use the authorization code grant") };
+  }
   let reason = reauthenticationReason(ctx.request, ctx.client, current?.session ?? null, nowMs);
   // §3.1.2.1 id_token_hint: when it names another user than the session's, the session does not
   // answer for the request (with prompt=none: login_required). A hint we did not sign is ignored.
