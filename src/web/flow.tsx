@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Scope } from "../core/context";
 import { AuthError, isAuthError } from "../core/errors";
+import { recordAudit } from "../core/audit/audit";
 import { recordConsent } from "../core/consents/consents";
 import { completeAuthorization, errorRedirect, type AuthorizeContext, type AuthorizeOutcome } from "../core/oidc-provider/authorize";
 import { findOidcClient, type OidcClient } from "../core/oidc-provider/clients";
@@ -178,7 +179,10 @@ export async function decideConsent(c: WebContext, p: Provider, t: Transaction, 
   const svc = c.get("services");
   // The claim comes first: of racing or replayed decisions exactly one records and redirects.
   if (!(await finishTransaction(svc, t.id, t.tx))) return expiredPage(c, p.scope);
-  if (decision === "deny") return redirectTo(c, errorRedirect(t.ctx, "access_denied", "the user refused access"));
+  if (decision === "deny") {
+    recordAudit(svc, p.scope, "consent_denied", { userId: user.uid, detail: { clientId: t.client.clientId, scopes: t.tx.consentScopes ?? [] } });
+    return redirectTo(c, errorRedirect(t.ctx, "access_denied", "the user refused access"));
+  }
   const current = await readSsoSession(svc, p.scope, readCookie(c, SSO_COOKIE));
   if (!current || current.session.sid !== t.tx.sid) return expiredPage(c, p.scope);
   await recordConsent(svc, p.scope, {

@@ -32,7 +32,8 @@ function Alert(props: { message: string | undefined }) {
 }
 
 export function LoginPage(props: { f: FormContext; clientName: string; username?: string | undefined; error?: string | undefined }) {
-  const described = props.error ? { "aria-describedby": "form-error" } : {};
+  // A form error is announced (role=alert) and tied to the fields it is about (WCAG SC 3.3.1).
+  const described = props.error ? { "aria-describedby": "form-error", "aria-invalid": "true" } : {};
   return (
     <>
       <h1>Sign in</h1>
@@ -64,7 +65,7 @@ export function OtpPage(props: { f: FormContext; error?: string | undefined }) {
       <form method="post" action={`${props.f.base}/login/otp`}>
         <Hidden f={props.f} />
         <label for="otp">One-time code</label>
-        <input type="text" id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength={6} required autofocus {...(props.error ? { "aria-describedby": "form-error" } : {})} />
+        <input type="text" id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength={6} required autofocus {...(props.error ? { "aria-describedby": "form-error", "aria-invalid": "true" } : {})} />
         <div class="actions">
           <button type="submit">Verify</button>
         </div>
