@@ -1,8 +1,27 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../http/types";
+import { authorizeRoute } from "./authorize";
+import { consentRoute, forgotFormRoute, forgotRoute, loginPageRoute, loginRoute, otpRoute } from "./login";
+import { endSessionRoute } from "./end-session";
+import { limitForm } from "./flow";
 
 /**
  * The hosted login (DESIGN.md web/): the OpenID Provider's front channel under
  * `/oidc/:communityId` (authorize, the login, TOTP and consent pages, end_session).
+ * Pages are server-rendered Hono JSX and need no script (docs/api/oidc.md "Hosted login").
+ * Every route resolves its provider itself rather than through a `use()` on `/:communityId/*`:
+ * the back channel (api/oidc) shares the `/oidc` mount, and its routes must not run this.
  */
 export const hostedLogin = new Hono<AppEnv>();
+
+hostedLogin.get("/:communityId/authorize", authorizeRoute);
+// OIDC Core §3.1.2.1: the authorization request may also be a form POST.
+hostedLogin.post("/:communityId/authorize", limitForm, authorizeRoute);
+hostedLogin.get("/:communityId/login", loginPageRoute);
+hostedLogin.post("/:communityId/login", limitForm, loginRoute);
+hostedLogin.post("/:communityId/login/otp", limitForm, otpRoute);
+hostedLogin.post("/:communityId/login/consent", limitForm, consentRoute);
+hostedLogin.get("/:communityId/login/forgot", forgotFormRoute);
+hostedLogin.post("/:communityId/login/forgot", limitForm, forgotRoute);
+hostedLogin.get("/:communityId/end_session", endSessionRoute);
+hostedLogin.post("/:communityId/end_session", limitForm, endSessionRoute);

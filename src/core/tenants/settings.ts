@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hostedLoginSchema } from "./hosted-login-settings";
 
 /**
  * Per-tenant settings, stored as JSON on the tenant row. Every field has a default, so a
@@ -110,6 +111,8 @@ export const tenantSettingsSchema = z
     cors: corsSchema.optional(),
     /** Consent receipts (core/consents): the Kantara `jurisdiction`, and `policyUrl` when the client names no policy_uri. */
     consentReceipts: z.object({ jurisdiction: z.string().max(64).optional(), policyUrl: z.string().url().max(2048).optional() }).optional(),
+    /** The hosted login's branding and SSO session (core/tenants/hosted-login-settings.ts). */
+    hostedLogin: hostedLoginSchema.optional(),
   })
   .passthrough();
 

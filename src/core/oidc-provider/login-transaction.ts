@@ -1,0 +1,115 @@
+import { sha256Hex, timingSafeEqualString } from "../../crypto/hash";
+import { randomToken } from "../../crypto/random";
+import type { AuthorizationRequest } from "../../protocols/oidc/authorization-request";
+import type { Scope, Services } from "../context";
+
+/**
+ * A pending authorization in the hosted login: what the authorize endpoint validated, carried
+ * from page to page (login, one-time code, consent) by an opaque id in a hidden form field.
+ * KV holds it under SHA-256 of the id for TTL_SECONDS; nothing in the browser can change it.
+ *
+ * CSRF (OWASP "synchronizer token", bound twice): the transaction stores a random form token
+ * and the SHA-256 of the browser's `__Host-edge-auth-csrf` cookie. A POST is accepted only when
+ * its form token equals the transaction's AND its cookie hashes to the transaction's binding,
+ * both compared in constant time. Another site can neither read the page (no framing, no CORS)
+ * nor set a `__Host-` cookie, so it cannot forge either; a token of another transaction fails
+ * the first comparison, another browser's cookie the second. The check runs before anything
+ * else, so a refused POST counts no attempt and changes nothing.
+ *
+ * Completing a transaction (a code issued, or the user's refusal sent back) is single use,
+ * decided by the ReplayGuard (DESIGN.md: never by KV): a replayed or racing final POST loses.
+ */
+export const TRANSACTION_TTL_SECONDS = 600;
+/** Wrong one-time codes accepted in one transaction before it is void. */
+export const MAX_OTP_FAILURES = 5;
+const PREFIX = "webtx";
+
+export type TransactionStage = "login" | "otp" | "consent";
+
+export interface LoginTransaction {
+  tenantId: string;
+  communityId: string;
+  clientId: string;
+  request: AuthorizationRequest;
+  /** The form's CSRF token. */
+  csrf: string;
+  /** SHA-256 of the browser's CSRF cookie. */
+  browser: string;
+  stage: TransactionStage;
+  /** After the password (stage otp) or for consent: the user. */
+  uid?: string;
+  /** Stage otp: when the password was checked (epoch ms). */
+  passwordAt?: number;
+  /** Stage consent: the SSO session the consent is asked in, and the scopes asked. */
+  sid?: string;
+  consentScopes?: string[];
+  otpFailures: number;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+export type TransactionCheck = { ok: true; tx: LoginTransaction } | { ok: false; problem: "expired" | "csrf" };
+
+const onceScope = (tenantId: string) => `webtx:${tenantId}`;
+const validId = (id: unknown): id is string => typeof id === "string" && /^[A-Za-z0-9_-]{43}$/.test(id);
+
+/** A new CSRF cookie value (set when the browser has none). */
+export function newBrowserSecret(): string {
+  return randomToken();
+}
+
+/** Starts a transaction for a validated request, bound to the browser's CSRF cookie. */
+export async function startTransaction(
+  svc: Services,
+  scope: Scope,
+  request: AuthorizationRequest,
+  browserSecret: string,
+  /** A transaction that starts at consent (the user has a live session): whose, in which session. */
+  consent?: { uid: string; sid: string; scopes: string[] },
+): Promise<{ id: string; tx: LoginTransaction }> {
+  const id = randomToken();
+  const tx: LoginTransaction = {
+    tenantId: scope.tenant.id,
+    communityId: scope.community.id,
+    clientId: request.clientId,
+    request,
+    csrf: randomToken(),
+    browser: await sha256Hex(browserSecret),
+    stage: consent ? "consent" : "login",
+    ...(consent ? { uid: consent.uid, sid: consent.sid, consentScopes: consent.scopes } : {}),
+    otpFailures: 0,
+    expiresAt: Date.now() + TRANSACTION_TTL_SECONDS * 1000,
+  };
+  await svc.secrets.put<LoginTransaction>(PREFIX, await sha256Hex(id), tx, TRANSACTION_TTL_SECONDS);
+  return { id, tx };
+}
+
+/**
+ * Loads the transaction a form names and checks its CSRF token and cookie. `expired`: no such
+ * transaction here (unknown, expired, another community's); `csrf`: the token or the cookie
+ * does not match. `csrf: null` is a page view by GET (a link such as "Back to sign in"): no form
+ * token travels in a link, so only the browser binding is checked, and a GET changes nothing.
+ */
+export async function checkTransaction(svc: Services, scope: Scope, id: unknown, csrf: unknown, browserSecret: string | undefined): Promise<TransactionCheck> {
+  if (!validId(id)) return { ok: false, problem: "expired" };
+  const tx = await svc.secrets.get<LoginTransaction>(PREFIX, await sha256Hex(id));
+  if (!tx || tx.tenantId !== scope.tenant.id || tx.communityId !== scope.community.id || tx.expiresAt <= Date.now()) return { ok: false, problem: "expired" };
+  const tokenOk = csrf === null || (typeof csrf === "string" && csrf.length <= 128 && (await timingSafeEqualString(csrf, tx.csrf)));
+  const cookieOk = typeof browserSecret === "string" && browserSecret.length <= 128 && (await timingSafeEqualString(await sha256Hex(browserSecret), tx.browser));
+  if (!tokenOk || !cookieOk) return { ok: false, problem: "csrf" };
+  return { ok: true, tx };
+}
+
+/** Stores the transaction's new stage (same id, same expiry). */
+export async function saveTransaction(svc: Services, id: string, tx: LoginTransaction): Promise<void> {
+  const ttl = Math.max(60, Math.ceil((tx.expiresAt - Date.now()) / 1000));
+  await svc.secrets.put<LoginTransaction>(PREFIX, await sha256Hex(id), tx, ttl);
+}
+
+/** Claims the transaction's completion: true for exactly one caller. */
+export async function finishTransaction(svc: Services, id: string, tx: LoginTransaction): Promise<boolean> {
+  const digest = await sha256Hex(id);
+  const first = await svc.once.claim(onceScope(tx.tenantId), digest, tx.expiresAt + 60_000);
+  if (first) await svc.secrets.delete(PREFIX, digest);
+  return first;
+}

@@ -1,0 +1,53 @@
+import { authorize } from "../core/oidc-provider/authorize";
+import { findOidcClient } from "../core/oidc-provider/clients";
+import { startTransaction } from "../core/oidc-provider/login-transaction";
+import { readSsoSession } from "../core/oidc-provider/sso-session";
+import { authorizationResponseUrl, parseAuthorizationRequest, type ShownError } from "../protocols/oidc/authorization-request";
+import { SSO_COOKIE, readCookie } from "./cookies";
+import { browserSecret, consentPage, handler, loginPage, messagePage, readForm, redirectTo, type Transaction } from "./flow";
+import { communityScopeDefinitions, consentRequiredScopes, scopeDisplayNames, supportedScopes } from "./provider";
+
+/**
+ * GET and POST `/oidc/:communityId/authorize` (OIDC Core §3.1.2). Errors before the client and
+ * its redirect URI are known good are shown, never redirected (RFC 6749 §4.1.2.1: otherwise an
+ * open redirector); later ones go back to the client with `state` and `iss` (RFC 9207). The
+ * decision itself is core/oidc-provider/authorize.ts.
+ */
+const SHOWN_TITLES: Record<ShownError["error"], string> = {
+  invalid_request: "Invalid sign-in request",
+  invalid_client: "Unknown application",
+  invalid_redirect_uri: "Invalid redirect address",
+};
+
+export const authorizeRoute = handler(async (c, p) => {
+  const svc = c.get("services");
+  let params: URLSearchParams;
+  if (c.req.method === "POST") {
+    const form = await readForm(c);
+    if (!form) return messagePage(c, p.scope, 415, "Invalid sign-in request", "The request must be sent as a URL-encoded form.");
+    params = form;
+  } else {
+    params = new URL(c.req.url).searchParams;
+  }
+  const clientIds = params.getAll("client_id");
+  const [client, defs] = await Promise.all([
+    clientIds.length === 1 ? findOidcClient(svc, p.scope, clientIds[0]!) : Promise.resolve(null),
+    communityScopeDefinitions(svc, p.scope),
+  ]);
+  const parsed = parseAuthorizationRequest(params, client, supportedScopes(defs));
+  if (!parsed.ok && !parsed.redirect) return messagePage(c, p.scope, 400, SHOWN_TITLES[parsed.error], parsed.description);
+  if (!parsed.ok) {
+    return redirectTo(c, authorizationResponseUrl(parsed.redirectUri, { error: parsed.error, error_description: parsed.description, state: parsed.state, iss: p.issuer }));
+  }
+  const request = parsed.request;
+  const ctx = { request, client: client!, issuer: p.issuer, consentRequired: consentRequiredScopes(defs) };
+  const current = await readSsoSession(svc, p.scope, readCookie(c, SSO_COOKIE));
+  const outcome = await authorize(svc, p.scope, ctx, current);
+  if (outcome.kind === "code" || outcome.kind === "error") return redirectTo(c, outcome.redirectUrl);
+
+  // A consent in a live session: the transaction remembers whose and which session's it is.
+  const consent = outcome.kind === "consent" ? { uid: current!.user.uid, sid: current!.session.sid, scopes: outcome.scopes } : undefined;
+  const started = await startTransaction(svc, p.scope, request, browserSecret(c), consent);
+  const t: Transaction = { ...started, client: client!, ctx, names: (s) => scopeDisplayNames(defs, s) };
+  return outcome.kind === "login" ? loginPage(c, p, t) : consentPage(c, p, t);
+});
