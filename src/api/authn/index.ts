@@ -7,6 +7,7 @@ import { registerAuthenticateRoutes } from "./authenticate";
 import { registerFactorRoutes } from "./factors";
 import { registerIdpConfigRoutes } from "./idp-config";
 import { registerSchemeRoutes } from "./schemes";
+import { registerServiceProviderRoutes } from "./service-providers";
 import { registerSpCatalogRoutes } from "./spcatalog";
 
 /**
@@ -26,6 +27,7 @@ registerFactorRoutes(authn);
 registerSchemeRoutes(authn);
 registerSpCatalogRoutes(authn);
 registerIdpConfigRoutes(authn);
+registerServiceProviderRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,
