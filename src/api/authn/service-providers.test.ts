@@ -3,25 +3,12 @@ import { createTestTenant, services, type TestTenant } from "../../../test/helpe
 import { authnCall, authnCaller, type AuthnCaller } from "../../../test/helpers/authn-caller";
 import { sha256Hex } from "../../crypto/hash";
 import { findOidcClient, oidcClientOf } from "../../core/oidc-provider/clients";
+import { saml, type Sp } from "../../../test/helpers/service-providers";
 
 /**
  * Issue 8, Service Providers (seed 004): the six operations, type oidc (the client
  * registration) and type saml, over the enveloped Authn routes with a service license.
  */
-export const CERT = `-----BEGIN CERTIFICATE-----
-MIIBijCCAS+gAwIBAgIUYEjJi/njsXH3mU2VFpyxAMqvJBwwCgYIKoZIzj0EAwIw
-GjEYMBYGA1UEAwwPc3AuZXhhbXBsZS50ZXN0MB4XDTI2MTIwMjAxNDM0OVoXDTM2
-MTEyOTAxNDM0OVowGjEYMBYGA1UEAwwPc3AuZXhhbXBsZS50ZXN0MFkwEwYHKoZI
-zj0CAQYIKoZIzj0DAQcDQgAEwpctHuLqEMwZrIPwoVmdFplOtPq9yJC5SwsYUWW5
-20wYFUFE/fkHLeRLgtl49mPG0MpkmRgeLPCGXQJQSNLtEqNTMFEwHQYDVR0OBBYE
-FFsVFeIPZsYTeMyKJ6rbAyO57GNUMB8GA1UdIwQYMBaAFFsVFeIPZsYTeMyKJ6rb
-AyO57GNUMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAIrrWPWv
-8xQWeEhJIxSOMDOfp7Oboh+4vZvuigkE1CPQAiEA2rvbW3pZtBZQJNap+L2DSoqB
-ur8qRJ9vPoPLU2TP9QA=
------END CERTIFICATE-----`;
-
-export type Sp = Record<string, unknown> & { _id: string; name: string; type: string; communityId: string; __v: number; oidc_config?: Record<string, unknown>; saml_config?: Record<string, unknown> };
-
 let t: TestTenant;
 let caller: AuthnCaller;
 let base: string;
@@ -37,30 +24,6 @@ const oidc = (extra: Record<string, unknown> = {}) => ({
   type: "oidc",
   oidc_config: { client_name: "Web app", redirect_uris: ["https://app.example.test/callback"], ...extra },
 });
-export const saml = (entityId: string, extra: Record<string, unknown> = {}) => ({
-  name: "SAML app",
-  type: "saml",
-  environment: "production",
-  forceReauthentication: "false",
-  saml_config: {
-    entityId,
-    accessUrl: "https://sp.example.test/",
-    assertionConsumerServiceURL: "https://sp.example.test/saml/acs",
-    assertionMethod: "post",
-    logoutRequestSignRequired: false,
-    logoutResponseSignRequired: false,
-    authRequestSignRequired: true,
-    assertionSignRequired: true,
-    signingCert: CERT,
-    encryptionCert: CERT,
-    encryptionAlgo: "aes256-gcm",
-    nameid: { format: "emailAddress", value: "email", attribute_type: "identity" },
-    attributes: [{ claim_name: "department", attribute_name: "dept", attribute_type: "identity", value_type: "dynamic" }],
-    metadata: "<EntityDescriptor/>",
-    ...extra,
-  },
-});
-
 describe("type oidc: the client registration", () => {
   it("creates a confidential client: client_id generated, the secret answered once and stored as SHA-256 only", async () => {
     const r = await authnCall<Sp>(caller, "PUT", base, oidc({ grant_types: ["authorization_code", "refresh_token"], scope: "openid email", refresh_token_rotation: true }));
