@@ -24,13 +24,12 @@ const TypeParams = TenantCommunityParams.extend({
 });
 
 const common = { tag: "Service Providers", levels: SYSTEM_SERVICE, community: true } as const;
-const base = "/tenant/{tenantId}/community/{communityId}/serviceprovider";
 
 export const getServiceProviderRoute = authnRoute({
   ...common,
   operationId: "getServiceProvider",
   method: "get",
-  path: `${base}/{id}`,
+  path: "/tenant/{tenantId}/community/{communityId}/serviceprovider/{id}",
   summary: "Get Service Provider by ID or entityId or client_id",
   description: "Finds by _id, else by saml_config.entityId, else by oidc_config.client_id. 404 when none of the community's matches.",
   params: IdParams,
@@ -40,7 +39,7 @@ export const fetchServiceProvidersRoute = authnRoute({
   ...common,
   operationId: "getServiceProvidersList",
   method: "post",
-  path: `${base}/fetch`,
+  path: "/tenant/{tenantId}/community/{communityId}/serviceprovider/fetch",
   summary: "Get list of service providers",
   params: TenantCommunityParams,
   answer: z.array(ServiceProviderView),
@@ -49,7 +48,7 @@ export const createServiceProviderRoute = authnRoute({
   ...common,
   operationId: "createServiceProvider",
   method: "put",
-  path: base,
+  path: "/tenant/{tenantId}/community/{communityId}/serviceprovider",
   summary: "Create Service Provider",
   description:
     "type oidc: send only oidc_config (OIDC Dynamic Client Registration names); a confidential client's secret is answered once, in oidc_config.client_secret. type saml: send only saml_config. 400 when the client_id or entityId is taken in the community.",
@@ -61,7 +60,7 @@ export const createFeaturedServiceProviderRoute = authnRoute({
   ...common,
   operationId: "createFeaturedServiceProvider",
   method: "put",
-  path: `${base}/{type}`,
+  path: "/tenant/{tenantId}/community/{communityId}/serviceprovider/{type}",
   summary: "Create Service Provider for featured applications",
   description:
     "Creates a SAML service provider from the application's template; credentials in config are write-only (sealed, never answered). The registration at the vendor runs after the answer (featured.registration.status: pending, then registered or failed; manual for zendesk).",
@@ -73,7 +72,7 @@ export const patchServiceProviderRoute = authnRoute({
   ...common,
   operationId: "updateServiceProvider",
   method: "patch",
-  path: `${base}/{id}`,
+  path: "/tenant/{tenantId}/community/{communityId}/serviceprovider/{id}",
   summary: "Update Service Provider",
   description: "The given fields replace the stored ones (oidc_config / saml_config field by field); the result is validated whole. regenerate_secret: true answers a new client secret once.",
   params: IdParams,
@@ -84,7 +83,7 @@ export const deleteServiceProviderRoute = authnRoute({
   ...common,
   operationId: "deleteServiceProvider",
   method: "delete",
-  path: `${base}/{id}`,
+  path: "/tenant/{tenantId}/community/{communityId}/serviceprovider/{id}",
   summary: "Delete Service Provider",
   params: IdParams,
   payloadOptional: true,
