@@ -19,8 +19,11 @@ import { BoolLike, CreatePayload, FEATURED_CONFIGS, FeaturedPayload, PatchPayloa
 const IdParams = TenantCommunityParams.extend({
   id: z.string().min(1).max(1024).openapi({ param: { name: "id", in: "path" }, description: "_id, or saml_config.entityId, or oidc_config.client_id (URL-encoded)" }),
 });
+// The document's `{type}`. OpenAPI forbids two paths that differ only in a parameter's name
+// (redocly no-identical-paths: this one and GET/PATCH/DELETE .../{id}), so it is declared
+// `{id}` here; on the wire nothing differs.
 const TypeParams = TenantCommunityParams.extend({
-  type: z.string().max(64).openapi({ param: { name: "type", in: "path" }, description: "auth0, okta, salesforce, forgerock, gsuite, zendesk" }),
+  id: z.string().max(64).openapi({ param: { name: "id", in: "path" }, description: "The featured type (the document's {type}): auth0, okta, salesforce, forgerock, gsuite, zendesk" }),
 });
 
 const common = { tag: "Service Providers", levels: SYSTEM_SERVICE, community: true } as const;
@@ -60,7 +63,7 @@ export const createFeaturedServiceProviderRoute = authnRoute({
   ...common,
   operationId: "createFeaturedServiceProvider",
   method: "put",
-  path: "/tenant/{tenantId}/community/{communityId}/serviceprovider/{type}",
+  path: "/tenant/{tenantId}/community/{communityId}/serviceprovider/{id}",
   summary: "Create Service Provider for featured applications",
   description:
     "Creates a SAML service provider from the application's template; credentials in config are write-only (sealed, never answered). The registration at the vendor runs after the answer (featured.registration.status: pending, then registered or failed; manual for zendesk).",
@@ -134,7 +137,7 @@ export function registerServiceProviderRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(createFeaturedServiceProviderRoute, async (c) => {
-    const type = c.req.param("type") ?? "";
+    const type = c.req.param("id") ?? "";
     const p = authnPayload(c, FeaturedPayload);
     if (!isFeaturedType(type)) throw new AuthError("invalid_request", `unknown type "${type.slice(0, 40)}": supported types are auth0, okta, salesforce, forgerock, gsuite, zendesk`);
     const config = FEATURED_CONFIGS[type].safeParse(p.config);
