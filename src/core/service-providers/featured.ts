@@ -4,7 +4,7 @@ import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { enqueueJob } from "../jobs/queue";
 import { objectId } from "./object-id";
-import { buildRecord, storeNew } from "./service-providers";
+import { buildRecord, spView, storeNew } from "./service-providers";
 import type { ServiceProviderView } from "./types";
 import { endpointProblem } from "./urls";
 import { ADAPTERS } from "./vendors/adapters";
@@ -83,6 +83,18 @@ export async function createFeaturedServiceProvider(svc: Services, scope: Scope,
   };
   const { record } = await buildRecord(scope, { type: "saml", name: req.name, saml_config: featuredSamlConfig(type, req, id) }, { id, featured: type, featuredBody, sealedSecrets });
   const view = await storeNew(svc, scope, record, null);
-  if (status === "pending") await enqueueJob(svc, scope, { kind: "sp_vendor_registration", spId: id });
-  return view;
+  if (status !== "pending") return view;
+  try {
+    await enqueueJob(svc, scope, { kind: "sp_vendor_registration", spId: id });
+    return view;
+  } catch (e) {
+    // The service provider exists; only its registration cannot happen. Say so in the object
+    // (rather than answer 500 for a create that took place), so the caller can retry by
+    // deleting and creating it again.
+    console.error("could not queue a vendor registration", e instanceof Error ? e.message : String(e));
+    const failed = { ...featuredBody, registration: { status: "failed", detail: "the registration could not be queued: delete and create the service provider again", updatedAt: Date.now() } };
+    const next = { ...record, body: { ...record.body, featured: failed }, updatedAt: Date.now() };
+    if (!(await svc.identity.serviceProviders.replace(next, record.version))) return view;
+    return spView({ ...next, version: record.version + 1 });
+  }
 }
