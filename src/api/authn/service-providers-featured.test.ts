@@ -297,6 +297,18 @@ describe("registration at the vendor (queued, after the answer)", () => {
     expect(seen.filter((s) => s.url.startsWith(p.domain))).toHaveLength(3);
   });
 
+  it("okta assigns an audience another SP of the community already has: failed, the entity ids stay unique", async () => {
+    const answer = (s: Seen) => (new URL(s.url).pathname === "/api/v1/idps" ? new Response(JSON.stringify({ id: "0oaSAME", protocol: { credentials: { trust: { audience: "https://www.okta.com/saml2/service-provider/same" } } } })) : vendorAnswer(s));
+    standIn(answer);
+    const a = await authnCall<Sp>(caller, "PUT", `${base}/okta`, CASES[1]!.payload());
+    expect(registration(await settled(a.data._id)).status).toBe("registered");
+    standIn(answer);
+    const b = await authnCall<Sp>(caller, "PUT", `${base}/okta`, CASES[1]!.payload());
+    const sb = await settled(b.data._id);
+    expect(registration(sb)).toMatchObject({ status: "failed", vendor_id: "0oaSAME", detail: expect.stringContaining("already registered") });
+    expect(sb.saml_config!.entityId).toMatch(/^urn:edge-auth:okta:pending:/);
+  });
+
   it("a community without an IdP config: failed, saying what to do; no vendor call", async () => {
     const tt = await createTestTenant();
     const c = await authnCaller({ tenantId: tt.tenant.id, level: "service", communities: [tt.community.id] });
