@@ -60,6 +60,24 @@ describe("bad redirect URIs of every kind are 400 (redirect_uris and post_logout
   });
 });
 
+describe("PATCH re-validates the merged registration", () => {
+  it("a bad redirect URI, a private JWK or a wildcard post-logout URI sent by PATCH is 400 and changes nothing", async () => {
+    const r = await authnCall<Sp>(caller, "PUT", base, oidc({}));
+    const id = r.data._id;
+    const bad: unknown[] = [
+      { oidc_config: { redirect_uris: ["https://app.example.test/cb#x"] } },
+      { oidc_config: { post_logout_redirect_uris: ["https://*.example.test/bye"] } },
+      { oidc_config: { token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [{ kty: "EC", crv: "P-256", x: "a", y: "b", d: "c" }] } } },
+      { oidc_config: { token_endpoint_auth_method: "none", grant_types: ["client_credentials"] } },
+      { oidc_config: { redirect_uris: [] } },
+    ];
+    for (const p of bad) expect((await authnCall(caller, "PATCH", `${base}/${id}`, p)).status).toBe(400);
+    const now = await authnCall<Sp>(caller, "GET", `${base}/${id}`, undefined);
+    expect(now.data.__v).toBe(0);
+    expect(now.data.oidc_config!.redirect_uris).toEqual(["https://app.example.test/cb"]);
+  });
+});
+
 describe("keys: public only", () => {
   const ec = { kty: "EC", crv: "P-256", x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" };
   const cases: [string, Record<string, unknown>][] = [
