@@ -8,6 +8,7 @@ import { registerFactorRoutes } from "./factors";
 import { registerIdpConfigRoutes } from "./idp-config";
 import { registerIdpRoutes } from "./idps";
 import { registerSchemeRoutes } from "./schemes";
+import { registerServiceProviderRoutes } from "./service-providers";
 import { registerSpCatalogRoutes } from "./spcatalog";
 import { registerUserConsentRoutes } from "./user-consent";
 
@@ -30,6 +31,7 @@ registerSpCatalogRoutes(authn);
 registerIdpConfigRoutes(authn);
 registerUserConsentRoutes(authn);
 registerIdpRoutes(authn);
+registerServiceProviderRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,

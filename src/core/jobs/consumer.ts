@@ -5,6 +5,7 @@ import { sendResetCode } from "../auth/reset";
 import { sendResetLink } from "../auth/reset-link";
 import { sendResetTokens } from "../auth/reset-token";
 import { sendUsernameReminder } from "../auth/username-reminder";
+import { registerAtVendor } from "../service-providers/vendors/registration";
 import { parseTenantSettings } from "../tenants/settings";
 import { JOB_VERSION, type Job } from "./types";
 
@@ -24,6 +25,7 @@ const jobSchema = z.discriminatedUnion("kind", [
   z.object({ ...origin, kind: z.literal("reset_link"), username: str(512), corpId: str(256).nullable(), linkOrigin: str(2048).nullable() }),
   z.object({ ...origin, kind: z.literal("reset_token"), email: str(512) }),
   z.object({ ...origin, kind: z.literal("username_reminder"), email: str(512), corpId: str(256).nullable() }),
+  z.object({ ...origin, kind: z.literal("sp_vendor_registration"), spId: str(64) }),
 ]);
 
 /** A message body as a Job, or null when it is not one (another version, a foreign producer). */
@@ -57,6 +59,8 @@ export async function runJob(svc: Services, job: Job): Promise<void> {
       return sendResetTokens(svc, scope, job.email);
     case "username_reminder":
       return sendUsernameReminder(svc, scope, job);
+    case "sp_vendor_registration":
+      return registerAtVendor(svc, scope, job.spId);
   }
 }
 

@@ -56,11 +56,17 @@ export interface UsernameReminderJob {
   corpId: string | null;
 }
 
-export type JobPayload = ResetCodeJob | ResetLinkJob | ResetTokenJob | UsernameReminderJob;
+/** Authn PUT .../serviceprovider/{type}: register the service provider at its vendor (core/service-providers/vendors). */
+export interface SpVendorRegistrationJob {
+  kind: "sp_vendor_registration";
+  spId: string;
+}
+
+export type JobPayload = ResetCodeJob | ResetLinkJob | ResetTokenJob | UsernameReminderJob | SpVendorRegistrationJob;
 export type Job = JobOrigin & JobPayload;
 export type JobKind = JobPayload["kind"];
 
-export const JOB_KINDS: readonly JobKind[] = ["reset_code", "reset_link", "reset_token", "username_reminder"];
+export const JOB_KINDS: readonly JobKind[] = ["reset_code", "reset_link", "reset_token", "username_reminder", "sp_vendor_registration"];
 
 /** The producer side, as core sees it (the Queue binding in production and tests). */
 export interface JobQueue {
