@@ -266,6 +266,9 @@ const ROUTES = [
   R("authn", "PUT", "/authn/tenant/{t}/community/{c}/pin", [...authnGuard(), ...bearer(), d1r("users.byUid"), cpu("PBKDF2 hash", CPU.pbkdf2), d1w("users.update")]),
   R("authn", "GET", "/authn/tenant/{t}/community/{c}/idp_config", [...authnGuard(), d1r("idp config", "any")]),
   R("authn", "PUT", "/authn/tenant/{t}/community/{c}/idp_config", [...authnGuard(), d1w("idp config")]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/oidc/sso", [
+    ...authnGuard(), par(d1r("service provider by client_id"), d1r("identity providers")), d1r("users.byUid"), kvw("SSO session"), d1r("consents"), kvw("authorization code"),
+  ], "scopes cached in the isolate for 3 s; a consent needed adds a D1 write (receipt)"),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/check", [...authnGuard(), par(d1r("service provider"), d1r("consents"))]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/fetch", [...authnGuard(), d1r("consents")]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/fetch_by_scope", [...authnGuard(), d1r("consents"), d1r("service providers of the receipts (at once)")]),

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { communityScopes, consentRequiredScopes } from "../core/idps";
+import { communityScopes, consentRequiredScopes, supportedScopes } from "../core/idps";
 import type { Scope, Services } from "../core/context";
 import { AuthError } from "../core/errors";
 import { publicOrigin } from "../core/tenants/public-origin";
@@ -39,12 +39,7 @@ export function communityScopeDefinitions(svc: Services, scope: Scope): Promise<
   return communityScopes(svc, scope);
 }
 
-/** Scopes the provider accepts: `openid` and every defined one. */
-export function supportedScopes(defs: readonly OidcScopeDefinition[]): Set<string> {
-  return new Set(["openid", ...defs.map((d) => d.name)]);
-}
-
-export { consentRequiredScopes };
+export { consentRequiredScopes, supportedScopes };
 
 /** The display name of each scope (its name when undefined). */
 export function scopeDisplayNames(defs: readonly OidcScopeDefinition[], names: readonly string[]): string[] {

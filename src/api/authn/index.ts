@@ -5,6 +5,7 @@ import { registerManagementRoutes } from "./manage";
 import { registerOpenRoutes } from "./open";
 import { registerAuthenticateRoutes } from "./authenticate";
 import { registerFactorRoutes } from "./factors";
+import { registerOidcSsoRoutes } from "./oidc-sso";
 import { registerIdpConfigRoutes } from "./idp-config";
 import { registerIdpRoutes } from "./idps";
 import { registerSchemeRoutes } from "./schemes";
@@ -26,6 +27,7 @@ registerManagementRoutes(authn);
 // AUTHN-ENDPOINTS: the endpoints helper registers its route groups below, one line each.
 registerAuthenticateRoutes(authn);
 registerFactorRoutes(authn);
+registerOidcSsoRoutes(authn);
 registerSchemeRoutes(authn);
 registerSpCatalogRoutes(authn);
 registerIdpConfigRoutes(authn);

@@ -45,9 +45,9 @@ export interface SsoSession {
 
 const endedScope = (s: Pick<SsoSession, "tenantId" | "sid">) => `sso:${s.tenantId}:${s.sid}`;
 
-/** The acr of a set of methods: two factors make `mfa`. */
+/** The acr of a set of methods: two factors (or a service's word that it used two, `mfa`) make `mfa`. */
 export function acrOf(amr: readonly string[]): string {
-  return amr.includes("otp") ? ACR_MFA : ACR_PASSWORD;
+  return amr.includes("otp") || amr.includes("mfa") ? ACR_MFA : ACR_PASSWORD;
 }
 
 /** Starts a session for a user who just authenticated; answers the cookie value and the session. */
