@@ -93,7 +93,7 @@ export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId
 }
 
 /** The domain binding of the request's Host (cached for CACHE_MS), or null when it has none. */
-async function hostBinding(c: Context<AppEnv>): Promise<DomainBinding | null> {
+export async function hostBinding(c: Context<AppEnv>): Promise<DomainBinding | null> {
   const host = hostname(c);
   const hit = cached(domainCache, host)?.value;
   if (hit !== undefined) return hit;

@@ -29,7 +29,7 @@ export function providerMetadata(p: ProviderDescription): Record<string, unknown
     jwks_uri: at("/jwks"),
     revocation_endpoint: at("/revoke"),
     introspection_endpoint: at("/introspect"),
-    end_session_endpoint: at("/logout"),
+    end_session_endpoint: at("/end_session"),
     scopes_supported: p.scopes,
     claims_supported: p.claims,
     response_types_supported: ["code"],
