@@ -34,11 +34,15 @@ const body = limitBody(renderOAuthError, MAX_FORM_BYTES);
 
 const endpoint = (c: Context<AppEnv>, path: string) => `${c.get("oidcIssuer")}${path}`;
 
-oidcProvider.get("/:communityId/.well-known/openid-configuration", providerScope, async (c) => {
+/** The community's provider metadata (after providerScope); also served by api/wellknown at RFC 8414's path. */
+export async function providerDiscovery(c: Context<AppEnv>): Promise<Response> {
   const defs = await scopeDefinitions(c.get("services"), c.get("scope"));
   c.header("cache-control", "public, max-age=300");
   return c.json(providerMetadata({ issuer: c.get("oidcIssuer"), scopes: supportedScopeNames(defs), claims: supportedClaimNames(defs), acrValues: [] }));
-});
+}
+
+// OIDC Discovery 1.0 §4: the issuer with /.well-known/openid-configuration appended.
+oidcProvider.get("/:communityId/.well-known/openid-configuration", providerScope, providerDiscovery);
 
 // The deployment's keyring, the same keys as /.well-known/jwks.json (every community's tokens
 // are signed by it; the issuer, not the key, tells communities apart).

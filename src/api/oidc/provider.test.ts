@@ -179,3 +179,18 @@ describe("revocation (RFC 7009) and introspection (RFC 7662)", () => {
     expect((await userinfoGet(t, String(body.access_token))).status).toBe(401);
   });
 });
+
+describe("RFC 8414 §3.1 path-inserted metadata", () => {
+  it("/.well-known/oauth-authorization-server/oidc/<id> answers the same document; the tenant's own discovery is unchanged", async () => {
+    const appended = await callJson<Json>("GET", `/oidc/${t.community.id}/.well-known/openid-configuration`, undefined, { host: t.host });
+    for (const p of [`/.well-known/oauth-authorization-server/oidc/${t.community.id}`, `/.well-known/openid-configuration/oidc/${t.community.id}`]) {
+      const r = await callJson<Json>("GET", p, undefined, { host: t.host });
+      expect(r.status, p).toBe(200);
+      expect(r.body).toEqual(appended.body);
+    }
+    expect((await callJson<Json>("GET", "/.well-known/oauth-authorization-server/oidc/nope", undefined, { host: t.host })).status).toBe(404);
+    const tenantDoc = await callJson<Json>("GET", "/.well-known/openid-configuration", undefined, { host: t.host });
+    expect(tenantDoc.status).toBe(200);
+    expect(tenantDoc.body.jwks_uri).toBe(`http://${t.host}/.well-known/jwks.json`);
+  });
+});

@@ -29,6 +29,8 @@ export interface TestClient {
   method: TokenEndpointAuthMethod;
   /** For private_key_jwt: signs an assertion (overrides merge into the claims). */
   assertion?: (claims?: Json, header?: Json) => Promise<string>;
+  /** For private_key_jwt: its public keys (inline, or to serve at jwks_uri). */
+  jwks?: Json;
 }
 
 let n = 0;
@@ -85,7 +87,7 @@ export async function createOidcClient(
     createdAt: now,
     updatedAt: now,
   });
-  return { clientId, secret, spId, method, ...(assertion ? { assertion } : {}) };
+  return { clientId, secret, spId, method, ...(assertion ? { assertion } : {}), ...(jwks ? { jwks } : {}) };
 }
 
 /** A code for alice (or `uid`) as the hosted login would issue it. */

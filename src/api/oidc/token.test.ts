@@ -1,5 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { setOutboundFetch } from "../../http/services";
 import { callJson } from "../../../test/helpers/http";
 import { createTestTenant, services, type TestTenant } from "../../../test/helpers/tenant";
 import { leftHalfHash } from "../../protocols/oidc/token-hashes";
@@ -184,5 +185,32 @@ describe("client_credentials (RFC 6749 §4.4)", () => {
     expect((await token(t, client, { grant_type: "client_credentials" })).body.error).toBe("unauthorized_client");
     const pub = await createOidcClient(t, { method: "none", grantTypes: ["authorization_code", "client_credentials"] });
     expect((await token(t, pub, { grant_type: "client_credentials" })).body.error).toBe("unauthorized_client");
+  });
+});
+
+describe("private_key_jwt keys at the client's jwks_uri", () => {
+  afterEach(() => setOutboundFetch(null));
+
+  it("fetched over https, cached; an unreachable or non-https jwks_uri is invalid_client, never a 5xx", async () => {
+    let fetches = 0;
+    let keys: Json | null = null;
+    const uri = `https://keys-${Date.now()}.rp.example/jwks.json`;
+    setOutboundFetch(async (input) => {
+      const url = new Request(input).url;
+      if (url !== uri || !keys) return new Response("down", { status: 503 });
+      fetches++;
+      return Response.json(keys);
+    });
+    const client = await createOidcClient(t, { method: "private_key_jwt", grantTypes: ["client_credentials"], jwksUri: uri });
+    keys = client.jwks!;
+    expect((await token(t, client, { grant_type: "client_credentials" })).status).toBe(200);
+    expect((await token(t, client, { grant_type: "client_credentials" })).status).toBe(200);
+    expect(fetches).toBe(1);
+    const down = await createOidcClient(t, { method: "private_key_jwt", grantTypes: ["client_credentials"], jwksUri: `https://down-${Date.now()}.rp.example/jwks.json` });
+    const r = await token(t, down, { grant_type: "client_credentials" });
+    expect(r.status).toBe(401);
+    expect(r.body.error).toBe("invalid_client");
+    const plain = await createOidcClient(t, { method: "private_key_jwt", grantTypes: ["client_credentials"], jwksUri: uri.replace("https:", "http:") });
+    expect((await token(t, plain, { grant_type: "client_credentials" })).status).toBe(401);
   });
 });
