@@ -70,8 +70,12 @@ export async function authenticateClient(svc: Services, scope: Scope, creds: Cli
   if (method === "client_secret_basic" && creds.clientId !== null && creds.clientId !== clientId) throw invalid();
   if (!clientId || clientId.length > 255) throw invalid();
 
+  // The lockout check and the client's row at once (two round trips otherwise); a locked-out
+  // caller learns nothing from the row, which is only read.
+  const lookup = findOidcClient(svc, scope, clientId);
+  lookup.catch(() => undefined);
   const { failures } = await svc.limiter.guard(scope, LIMIT_KIND, clientId);
-  const client = await findOidcClient(svc, scope, clientId);
+  const client = await lookup;
 
   if (method === "client_secret_basic" || method === "client_secret_post") {
     const secret = method === "client_secret_basic" ? creds.basic!.secret : creds.clientSecret!;

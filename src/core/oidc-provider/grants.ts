@@ -3,6 +3,7 @@ import { uuid } from "../../crypto/random";
 import { openWithSecret, sealWithSecret } from "../../crypto/secret-box";
 import { verifyS256 } from "../../protocols/oidc/pkce";
 import type { User } from "../../storage/ports";
+import type { OidcScopeDefinition } from "../../storage/ports-idp";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
@@ -91,14 +92,14 @@ export async function exchangeAuthorizationCode(
     // that must use PKCE never redeems a code issued without it.
     throw invalidGrant("PKCE verification failed");
   }
-  const user = await svc.users.byUid(scope.tenant.id, grant.uid);
+  const [user, defs] = await Promise.all([svc.users.byUid(scope.tenant.id, grant.uid), scopeDefinitions(svc, scope)]);
   if (!usable(user, scope)) throw invalidGrant("invalid authorization code");
   recordAudit(svc, scope, "oidc_code_exchange", { userId: user.uid, detail: { clientId: client.clientId, sid: grant.familyId } });
-  return openSession(svc, scope, issuer, client, user, grant);
+  return openSession(svc, scope, issuer, client, user, grant, defs);
 }
 
 /** Opens the token family of a redeemed code and signs its first tokens. */
-async function openSession(svc: Services, scope: Scope, issuer: string, client: OidcClient, user: User, grant: CodeGrant): Promise<TokenResponse> {
+async function openSession(svc: Services, scope: Scope, issuer: string, client: OidcClient, user: User, grant: CodeGrant, defs: OidcScopeDefinition[]): Promise<TokenResponse> {
   const now = Date.now();
   const absoluteExpiresAt = now + scope.settings.sessionMaxAgeSeconds * 1000;
   const refreshExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, absoluteExpiresAt);
@@ -129,7 +130,6 @@ async function openSession(svc: Services, scope: Scope, issuer: string, client: 
   pending.push(svc.authority.open(scope.tenant.id, user.uid, grant.familyId, refreshHash, refreshExpiresAt, absoluteExpiresAt, grant.authTime * 1000 + 999));
   const ttl = accessTtl(scope);
   const accessToken = await signProviderAccessToken(svc, issuer, { sub: user.uid, clientId: client.clientId, scopes: grant.scopes, sid: grant.familyId, ttl, auth: { authTime: grant.authTime, amr: grant.amr, acr: grant.acr, ssoSessionId: grant.ssoSessionId } });
-  const defs = await scopeDefinitions(svc, scope);
   const session = { authTime: grant.authTime, amr: grant.amr, acr: grant.acr, sid: grant.ssoSessionId, clientId: client.clientId, scopes: grant.scopes };
   const [idToken] = await Promise.all([
     signProviderIdToken(svc, scope, issuer, {
@@ -164,8 +164,12 @@ export async function refreshTokens(svc: Services, scope: Scope, issuer: string,
   if (asked && asked.some((s) => !rec.scopes.includes(s))) throw new ProviderError("invalid_scope", "scope exceeds the original grant");
   const scopes = asked ?? rec.scopes;
   const digest = await sha256Hex(parsed.raw);
+  // The user's row and the scope definitions are read beside the authority's answer.
   const userRead = recentUserByUid(svc.users, scope.tenant.id, rec.sub);
+  const defsRead = scopeDefinitions(svc, scope);
+  // Marked handled: when the authority refuses first, a failed read must not surface unhandled.
   userRead.catch(() => undefined);
+  defsRead.catch(() => undefined);
   let successor: string | undefined;
   if (client.refreshRotation) {
     successor = await rotate(svc, scope, rec, parsed.sessionKey, parsed.raw, digest, now);
@@ -174,11 +178,10 @@ export async function refreshTokens(svc: Services, scope: Scope, issuer: string,
     if (status === "expired") throw invalidGrant("refresh token expired");
     if (status !== "active") throw invalidGrant("invalid refresh token");
   }
-  const { user } = await userRead;
+  const [{ user }, defs] = await Promise.all([userRead, defsRead]);
   if (!usable(user, scope)) throw invalidGrant("invalid refresh token");
   const ttl = accessTtl(scope);
   const accessToken = await signProviderAccessToken(svc, issuer, { sub: rec.sub, clientId: client.clientId, scopes, sid: rec.familyId, ttl, auth: { authTime: rec.authTime, amr: rec.amr, acr: rec.acr, ssoSessionId: rec.ssoSessionId } });
-  const defs = await scopeDefinitions(svc, scope);
   const session = { authTime: rec.authTime, amr: rec.amr, acr: rec.acr, sid: rec.ssoSessionId, clientId: client.clientId, scopes };
   // OIDC Core §12.2: a new ID token with the original auth_time and no nonce.
   const idToken = scopes.includes("openid")
