@@ -11,12 +11,18 @@ import { randomSecret } from "../../scripts/lib/worker.mjs";
  * - userinfo (GET /oidc/<community>/userinfo): a bearer access token verified (signature
  *   cache, the TokenAuthority's 1 s answer), the user's row (1 s cache), the claims mapped.
  */
-const POOL = 4000;
+const POOL = 3000;
+/** Codes per minting request: thousands of KV writes in one local request made wrangler restart the Worker. */
+const CHUNK = 250;
 
-async function mint(ctx, secret) {
-  const r = await ctx.fetchJson("POST", "/dev/oidc-codes", { tenantId: ctx.demo.tenantId, communityId: ctx.demo.communityId, uid: ctx.demo.user.uid, clientSecret: secret, count: POOL });
-  if (r.status !== 200) throw new Error(`POST /dev/oidc-codes answered ${r.status}: ${JSON.stringify(r.body)}`);
-  return r.body;
+async function mint(ctx, secret, total = POOL) {
+  let pool = null;
+  while (!pool || pool.codes.length < total) {
+    const r = await ctx.fetchJson("POST", "/dev/oidc-codes", { tenantId: ctx.demo.tenantId, communityId: ctx.demo.communityId, uid: ctx.demo.user.uid, clientSecret: secret, count: Math.min(CHUNK, total - (pool?.codes.length ?? 0)) });
+    if (r.status !== 200) throw new Error(`POST /dev/oidc-codes answered ${r.status}: ${JSON.stringify(r.body)}`);
+    pool = pool ? { ...pool, codes: [...pool.codes, ...r.body.codes] } : r.body;
+  }
+  return pool;
 }
 
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
@@ -51,7 +57,7 @@ export default [
     budget: { minRatio: 0.7 },
     async prepare(ctx) {
       const secret = randomSecret(32);
-      const pool = await mint(ctx, secret);
+      const pool = await mint(ctx, secret, 1);
       const r = await ctx.fetchJson(
         "POST",
         `/oidc/${encodeURIComponent(ctx.demo.communityId)}/token`,
