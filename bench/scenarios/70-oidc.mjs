@@ -11,14 +11,19 @@ import { randomSecret } from "../../scripts/lib/worker.mjs";
  * - userinfo (GET /oidc/<community>/userinfo): a bearer access token verified (signature
  *   cache, the TokenAuthority's 1 s answer), the user's row (1 s cache), the claims mapped.
  */
-const POOL = 3000;
-/** Codes per minting request: thousands of KV writes in one local request made wrangler restart the Worker. */
+/** Codes per connection for one run (a run of a few seconds uses a few hundred at most). */
+const POOL = 300;
+/** Codes per minting request: thousands of KV writes in one local request are slow. */
 const CHUNK = 250;
 
-async function mint(ctx, secret, total = POOL) {
+/**
+ * Codes for one user (the connection's own benchmark user, so that connections do not queue
+ * on one user's TokenAuthority, as real sign-ins of different people would not).
+ */
+async function mint(ctx, secret, username, total = POOL) {
   let pool = null;
   while (!pool || pool.codes.length < total) {
-    const r = await ctx.fetchJson("POST", "/dev/oidc-codes", { tenantId: ctx.demo.tenantId, communityId: ctx.demo.communityId, uid: ctx.demo.user.uid, clientSecret: secret, count: Math.min(CHUNK, total - (pool?.codes.length ?? 0)) });
+    const r = await ctx.fetchJson("POST", "/dev/oidc-codes", { tenantId: ctx.demo.tenantId, communityId: ctx.demo.communityId, username, clientSecret: secret, count: Math.min(CHUNK, total - (pool?.codes.length ?? 0)) });
     if (r.status !== 200) throw new Error(`POST /dev/oidc-codes answered ${r.status}: ${JSON.stringify(r.body)}`);
     pool = pool ? { ...pool, codes: [...pool.codes, ...r.body.codes] } : r.body;
   }
@@ -31,23 +36,28 @@ export default [
   {
     name: "oidc-code-exchange",
     label: "OIDC code exchange (token, PKCE, Basic)",
-    budget: { minRatio: 0.3 },
+    budget: { minRatio: 0.2 },
     async prepare(ctx) {
       const secret = randomSecret(32);
       const path = `/oidc/${encodeURIComponent(ctx.demo.communityId)}/token`;
-      let pool = await mint(ctx, secret);
-      let next = 0;
-      const headers = { authorization: basic(pool.clientId, secret), "content-type": "application/x-www-form-urlencoded" };
-      const form = (code) => new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: pool.redirectUri, code_verifier: pool.verifier }).toString();
-      const probe = await ctx.fetchJson("POST", path, form(pool.codes[next++]), headers);
+      const users = ctx.benchUsers.map((u) => u.username);
+      let pools = [];
+      const refill = async () => {
+        pools = [];
+        for (const u of users) pools.push({ ...(await mint(ctx, secret, u)), next: 0 });
+      };
+      await refill();
+      const first = pools[0];
+      const headers = { authorization: basic(first.clientId, secret), "content-type": "application/x-www-form-urlencoded" };
+      const form = (pool) => new URLSearchParams({ grant_type: "authorization_code", code: pool.codes[pool.next++ % pool.codes.length], redirect_uri: pool.redirectUri, code_verifier: pool.verifier }).toString();
+      const probe = await ctx.fetchJson("POST", path, form(first), headers);
       if (probe.status !== 200) throw new Error(`code exchange answered ${probe.status}: ${JSON.stringify(probe.body)}`);
       return {
-        // Codes live 60 s and are single use: a fresh pool right before every run.
-        beforeRun: async () => {
-          pool = await mint(ctx, secret);
-          next = 0;
+        // Codes live 60 s and are single use: fresh pools right before every run.
+        beforeRun: refill,
+        perConnection(i) {
+          return { method: "POST", path, headers, setupRequest: (req) => ({ ...req, body: form(pools[i % pools.length]) }) };
         },
-        request: { method: "POST", path, headers, setupRequest: (req) => ({ ...req, body: form(pool.codes[next++ % pool.codes.length]) }) },
       };
     },
   },
@@ -57,7 +67,7 @@ export default [
     budget: { minRatio: 0.7 },
     async prepare(ctx) {
       const secret = randomSecret(32);
-      const pool = await mint(ctx, secret, 1);
+      const pool = await mint(ctx, secret, ctx.benchUsers[0].username, 1);
       const r = await ctx.fetchJson(
         "POST",
         `/oidc/${encodeURIComponent(ctx.demo.communityId)}/token`,

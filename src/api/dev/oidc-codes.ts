@@ -14,7 +14,9 @@ import { s256Challenge } from "../../protocols/oidc/pkce";
 export const OidcCodesRequest = z.object({
   tenantId: z.string().min(1).max(128),
   communityId: z.string().min(1).max(128),
-  uid: z.string().min(1).max(128),
+  /** The user the codes are for: by uid, or by username in the community. */
+  uid: z.string().min(1).max(128).optional(),
+  username: z.string().min(1).max(128).optional(),
   clientSecret: z.string().min(16).max(256),
   count: z.number().int().min(1).max(20_000),
 });
@@ -25,7 +27,7 @@ export const BENCH_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 export async function mintBenchCodes(svc: Services, req: z.infer<typeof OidcCodesRequest>): Promise<{ clientId: string; redirectUri: string; verifier: string; codes: string[] }> {
   const community = await svc.tenants.getCommunity(req.communityId);
-  const user = await svc.users.byUid(req.tenantId, req.uid);
+  const user = req.uid ? await svc.users.byUid(req.tenantId, req.uid) : req.username ? await svc.users.byUsername(req.communityId, req.username) : null;
   if (!community || community.tenantId !== req.tenantId || !user || user.communityId !== community.id) throw new AuthError("not_found", "no such community or user");
   const secretHash = await sha256Hex(req.clientSecret);
   const now = Date.now();
