@@ -4,6 +4,7 @@ import { setOutboundFetch } from "../../http/services";
 import { callJson } from "../../../test/helpers/http";
 import { createTestTenant, services, type TestTenant } from "../../../test/helpers/tenant";
 import { leftHalfHash } from "../../protocols/oidc/token-hashes";
+import { sha256Hex } from "../../crypto/hash";
 import { codeTokens, createOidcClient, issueCode, issuerOf, payloadOf, postForm, REDIRECT, token, userinfoGet, VERIFIER, withAuth, type Json } from "./testing";
 
 let t: TestTenant;
@@ -212,5 +213,38 @@ describe("private_key_jwt keys at the client's jwks_uri", () => {
     expect(r.body.error).toBe("invalid_client");
     const plain = await createOidcClient(t, { method: "private_key_jwt", grantTypes: ["client_credentials"], jwksUri: uri.replace("https:", "http:") });
     expect((await token(t, plain, { grant_type: "client_credentials" })).status).toBe(401);
+  });
+});
+
+describe("single use under concurrency, and expiry", () => {
+  it("parallel refreshes of one rotating token inside the grace window all get the same successor", async () => {
+    const g = await createTestTenant();
+    const client = await createOidcClient(g, { rotation: true });
+    const { body } = await codeTokens(g, client);
+    const all = await Promise.all(Array.from({ length: 8 }, () => token(g, client, { grant_type: "refresh_token", refresh_token: String(body.refresh_token) })));
+    expect(all.map((r) => r.status)).toEqual(Array(8).fill(200));
+    expect(new Set(all.map((r) => r.body.refresh_token)).size).toBe(1);
+    expect((await token(g, client, { grant_type: "refresh_token", refresh_token: String(all[0]!.body.refresh_token) })).status).toBe(200);
+  });
+
+  it("one private_key_jwt assertion sent 10 times at once authenticates exactly once", async () => {
+    const g = await createTestTenant();
+    const client = await createOidcClient(g, { method: "private_key_jwt", grantTypes: ["client_credentials"] });
+    const assertion = await client.assertion!();
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion });
+    const all = await Promise.all(Array.from({ length: 10 }, () => postForm(g, "/token", form)));
+    expect(all.filter((r) => r.status === 200).length).toBe(1);
+    expect(all.filter((r) => r.status === 401 && r.body.error === "invalid_client").length).toBe(9);
+  });
+
+  it("a code past its lifetime is invalid_grant", async () => {
+    const client = await createOidcClient(t);
+    const { code, grant } = await issueCode(t, client);
+    // The stored record as codes.ts keeps it, with its expiry moved into the past (the
+    // lifetime is a 60 s constant; waiting for it would make this test a minute long).
+    await services().secrets.put("opcode", await sha256Hex(code), { grant: { ...grant, issuedAt: Date.now() - 61_000 }, expiresAt: Date.now() - 1000 }, 600);
+    const r = await token(t, client, { grant_type: "authorization_code", code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe("invalid_grant");
   });
 });
