@@ -293,8 +293,8 @@ const ROUTES = [
   R("oidc", "GET", "/.well-known/openid-configuration/oidc/{communityId}", [d1r("identity_providers.list (5 s cache miss)", "any")], "the same document"),
   R("oidc", "GET", "/oidc/{communityId}/jwks", []),
   R("oidc", "POST", "/oidc/{communityId}/token", [
-    ...oidcClientAuth(), kvHot("code (written here moments ago)"), dobj(RGT, "claim code"), cpu("PKCE S256", 0.01),
-    par(d1r("users.byUid"), d1r("identity_providers.list (5 s cache miss)", "any")),
+    ...oidcClientAuth(), kvHot("code (written here moments ago)"),
+    par(dobj(RGT, "claim code"), d1r("users.byUid"), d1r("identity_providers.list (5 s cache miss)", "any")), cpu("PKCE S256", 0.01),
     par(kvw("session record", true), dobj(TA, "openFamily"), cpu("sign access", CPU.sign)), cpu("sign id", CPU.sign), deferred(d1w("audit batch")),
   ], "authorization_code"),
   R("oidc", "POST", "/oidc/{communityId}/token (refresh_token)", [

@@ -74,7 +74,15 @@ export async function exchangeAuthorizationCode(
   requireGrantType(client, "authorization_code");
   if (!p.code) throw new AuthError("invalid_request", "code is required");
   if (!p.redirectUri) throw new AuthError("invalid_request", "redirect_uri is required");
-  const r = await redeemAuthorizationCode(svc, scope, p.code, client.clientId);
+  // The user's row and the scope definitions are read beside the single-use claim.
+  let reads: Promise<[User | null, OidcScopeDefinition[]]> | null = null;
+  const r = await redeemAuthorizationCode(svc, scope, p.code, {
+    clientId: client.clientId,
+    beforeClaim: (g) => {
+      reads = Promise.all([svc.users.byUid(scope.tenant.id, g.uid), scopeDefinitions(svc, scope)]);
+      reads.catch(() => undefined);
+    },
+  });
   if (r.status === "invalid") throw invalidGrant("invalid authorization code");
   const grant = r.grant;
   if (r.status === "replayed") {
@@ -92,7 +100,7 @@ export async function exchangeAuthorizationCode(
     // that must use PKCE never redeems a code issued without it.
     throw invalidGrant("PKCE verification failed");
   }
-  const [user, defs] = await Promise.all([svc.users.byUid(scope.tenant.id, grant.uid), scopeDefinitions(svc, scope)]);
+  const [user, defs] = await (reads ?? Promise.all([svc.users.byUid(scope.tenant.id, grant.uid), scopeDefinitions(svc, scope)]));
   if (!usable(user, scope)) throw invalidGrant("invalid authorization code");
   recordAudit(svc, scope, "oidc_code_exchange", { userId: user.uid, detail: { clientId: client.clientId, sid: grant.familyId } });
   return openSession(svc, scope, issuer, client, user, grant, defs);
