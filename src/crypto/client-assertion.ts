@@ -17,7 +17,15 @@ export interface AssertionExpectations {
   audiences: string[];
 }
 
-export class AssertionError extends Error {}
+export class AssertionError extends Error {
+  /** The assertion names (or needs) a key the given set does not hold. */
+  constructor(
+    message: string,
+    readonly unknownKey = false,
+  ) {
+    super(message);
+  }
+}
 
 /** The verified claims of a client assertion, or throws AssertionError with a safe message. */
 export async function verifyClientAssertion(token: string, jwks: { keys: Record<string, unknown>[] }, exp: AssertionExpectations): Promise<Record<string, unknown> & { jti?: unknown; exp: number }> {
@@ -38,7 +46,7 @@ export async function verifyClientAssertion(token: string, jwks: { keys: Record<
     if (e instanceof joseErrors.JWTExpired) throw new AssertionError("client assertion expired");
     if (e instanceof joseErrors.JOSEAlgNotAllowed) throw new AssertionError("client assertion algorithm not allowed");
     if (e instanceof joseErrors.JWTClaimValidationFailed) throw new AssertionError(`client assertion claim invalid: ${e.claim}`);
-    if (e instanceof joseErrors.JWKSNoMatchingKey || e instanceof joseErrors.JWKSMultipleMatchingKeys) throw new AssertionError("client assertion signed by an unknown key");
+    if (e instanceof joseErrors.JWKSNoMatchingKey || e instanceof joseErrors.JWKSMultipleMatchingKeys) throw new AssertionError("client assertion signed by an unknown key", true);
     throw new AssertionError("invalid client assertion");
   }
 }

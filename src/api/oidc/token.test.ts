@@ -1,4 +1,4 @@
-import { createLocalJWKSet, jwtVerify } from "jose";
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setOutboundFetch } from "../../http/services";
 import { callJson } from "../../../test/helpers/http";
@@ -213,6 +213,43 @@ describe("private_key_jwt keys at the client's jwks_uri", () => {
     expect(r.body.error).toBe("invalid_client");
     const plain = await createOidcClient(t, { method: "private_key_jwt", grantTypes: ["client_credentials"], jwksUri: uri.replace("https:", "http:") });
     expect((await token(t, plain, { grant_type: "client_credentials" })).status).toBe(401);
+  });
+});
+
+describe("private_key_jwt: a client that rotates the keys at its jwks_uri", () => {
+  afterEach(() => setOutboundFetch(null));
+
+  it("an assertion signed by a key the cached set lacks refetches once (at most every 10 s); invented kids do not", async () => {
+    const uri = `https://rotating-${Date.now()}.rp.example/jwks.json`;
+    let served: Json = { keys: [] };
+    let fetches = 0;
+    setOutboundFetch(async (input) => {
+      if (new Request(input).url !== uri) return new Response("no", { status: 404 });
+      fetches++;
+      return Response.json(served);
+    });
+    const client = await createOidcClient(t, { method: "private_key_jwt", grantTypes: ["client_credentials"], jwksUri: uri });
+    served = client.jwks!;
+    expect((await token(t, client, { grant_type: "client_credentials" })).status).toBe(200);
+    expect(fetches).toBe(1);
+    // The client publishes a new key and signs with it.
+    const next = await generateKeyPair("ES256", { extractable: true });
+    const kid = `next-${client.clientId}`;
+    served = { keys: [...(client.jwks!.keys as Json[]), { ...(await exportJWK(next.publicKey)), kid, alg: "ES256" }] };
+    const signed = async (k: string) => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ iss: client.clientId, sub: client.clientId, aud: `${issuerOf(t)}/token`, jti: crypto.randomUUID(), iat: now, exp: now + 60 }).setProtectedHeader({ alg: "ES256", kid: k }).sign(next.privateKey);
+    };
+    const send = async (k: string) => postForm(t, "/token", new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await signed(k) }));
+    // Within 10 s of the last fetch: no refetch, refused.
+    expect((await send(kid)).status).toBe(401);
+    expect(fetches).toBe(1);
+    await new Promise((r) => setTimeout(r, 10_200));
+    expect((await send(kid)).status).toBe(200);
+    expect(fetches).toBe(2);
+    // A flood of invented kids right after costs the client's server nothing.
+    for (let i = 0; i < 3; i++) expect((await send(`invented-${i}`)).status).toBe(401);
+    expect(fetches).toBe(2);
   });
 });
 

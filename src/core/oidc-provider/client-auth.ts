@@ -100,12 +100,21 @@ export async function authenticateClient(svc: Services, scope: Scope, creds: Cli
 async function verifyAssertion(svc: Services, scope: Scope, client: OidcClient, assertion: string, at: ProviderEndpoints): Promise<void> {
   const keys = await clientKeys(svc, client);
   if (!keys) return failed(svc, scope, client.clientId, "no keys");
+  const expect = { clientId: client.clientId, audiences: [at.endpoint, at.issuer] };
   let claims: Awaited<ReturnType<typeof verifyClientAssertion>>;
   try {
-    claims = await verifyClientAssertion(assertion, keys, { clientId: client.clientId, audiences: [at.endpoint, at.issuer] });
+    claims = await verifyClientAssertion(assertion, keys, expect);
   } catch (e) {
-    if (e instanceof AssertionError) return failed(svc, scope, client.clientId, e.message);
-    throw e;
+    if (!(e instanceof AssertionError)) throw e;
+    // A key we do not hold may be the client's new one: one refetch of its jwks_uri (rate limited).
+    const fresh = e.unknownKey ? await clientKeys(svc, client, true) : null;
+    if (!fresh) return failed(svc, scope, client.clientId, e.message);
+    try {
+      claims = await verifyClientAssertion(assertion, fresh, expect);
+    } catch (e2) {
+      if (e2 instanceof AssertionError) return failed(svc, scope, client.clientId, e2.message);
+      throw e2;
+    }
   }
   const now = Math.floor(Date.now() / 1000);
   if (typeof claims.jti !== "string" || !claims.jti || claims.jti.length > 256) return failed(svc, scope, client.clientId, "jti");
