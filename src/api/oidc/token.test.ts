@@ -44,6 +44,15 @@ describe("authorization_code (RFC 6749 §4.1.3, OIDC Core §3.1.3)", () => {
     expect(payloadOf(String(body.access_token)).token_use).toBe("access");
   });
 
+  it("an empty amr or acr is left out of the ID token, not sent empty", async () => {
+    const client = await createOidcClient(t);
+    const { body } = await codeTokens(t, client, { amr: [], acr: "" });
+    const id = payloadOf(String(body.id_token));
+    expect(id).not.toHaveProperty("amr");
+    expect(id).not.toHaveProperty("acr");
+    expect(typeof id.auth_time).toBe("number");
+  });
+
   it("client_secret_post", async () => {
     const client = await createOidcClient(t, { method: "client_secret_post" });
     expect((await codeTokens(t, client)).status).toBe(200);

@@ -83,8 +83,9 @@ export async function signProviderIdToken(svc: Services, scope: Scope, issuer: s
       ...t.claims,
       azp: t.clientId,
       auth_time: t.authTime,
-      amr: t.amr,
-      acr: t.acr,
+      // OIDC Core §2: amr and acr are optional; an empty one is left out rather than sent empty.
+      ...(t.amr.length ? { amr: t.amr } : {}),
+      ...(t.acr ? { acr: t.acr } : {}),
       sid: t.ssoSessionId,
       ...(t.nonce !== undefined ? { nonce: t.nonce } : {}),
       at_hash: await leftHalfHash(t.accessToken),
