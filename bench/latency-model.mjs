@@ -168,6 +168,8 @@ const setUserPassword = () => [
 const reissue = () => [dobj(TA, "activeUntil"), d1r("users.byUid (1 s cache miss)", "any"), cpu("sign access", CPU.sign)];
 /** http/authn-guard.ts: ECDH, license and scope cached; the request id is claimed once. */
 const authnGuard = () => [cpu("envelope open+seal, signature_token", CPU.envelope), dobj(RGC, "claim request id")];
+/** core/oidc-provider/client-auth.ts: the lockout check and the client's row at once, then the secret's hash. */
+const oidcClientAuth = () => [par(dobj(RLU, "check"), dobj(RLI, "check"), d1r("service_providers.byClientId")), cpu("SHA-256 + compare", 0.01)];
 /** core/auth/reset-link.ts inspectResetToken. */
 const inspectResetToken = () => [cpu("JWT verify", CPU.verify), dobj(RGT, "isClaimed"), d1r("users.byUid")];
 
@@ -299,6 +301,27 @@ const ROUTES = [
   R("authn", "PATCH", "/authn/manage/tenant/{t}/settings", [...authnGuard(), d1r("tenant"), d1w("settings")]),
   R("authn", "PUT", "/authn/manage/tenant/{t}/hostname", [...authnGuard(), d1r("tenant"), d1r("communities"), d1r("domain"), d1w("bind domain")]),
   R("authn", "DELETE", "/authn/manage/tenant/{t}/hostname", [...authnGuard(), d1r("tenant"), d1r("domain"), d1w("unbind domain")]),
+
+  // oidc: every community's OpenID Provider, back channel (src/api/oidc/index.ts, core/oidc-provider).
+  // Community, tenant, domain and hostnames cached 10 s (hits); the community's scope
+  // definitions are cached 5 s and the client row is not cached (both counted as reads).
+  R("oidc", "GET", "/oidc/{communityId}/.well-known/openid-configuration", [d1r("identity_providers.list (5 s cache miss)", "any")]),
+  R("oidc", "GET", "/.well-known/oauth-authorization-server/oidc/{communityId}", [d1r("identity_providers.list (5 s cache miss)", "any")], "RFC 8414 path of the same document"),
+  R("oidc", "GET", "/.well-known/openid-configuration/oidc/{communityId}", [d1r("identity_providers.list (5 s cache miss)", "any")], "the same document"),
+  R("oidc", "GET", "/oidc/{communityId}/jwks", []),
+  R("oidc", "POST", "/oidc/{communityId}/token", [
+    ...oidcClientAuth(), kvHot("code (written here moments ago)"),
+    par(dobj(RGT, "claim code"), d1r("users.byUid"), d1r("identity_providers.list (5 s cache miss)", "any")), cpu("PKCE S256", 0.01),
+    par(kvw("session record", true), dobj(TA, "openFamily"), cpu("sign access", CPU.sign)), cpu("sign id", CPU.sign), deferred(d1w("audit batch")),
+  ], "authorization_code"),
+  R("oidc", "POST", "/oidc/{communityId}/token (refresh_token)", [
+    ...oidcClientAuth(), kvCold("session record", true), par(dobj(TA, "checkToken"), d1r("users.byUid (1 s cache miss)", "any"), d1r("identity_providers.list (5 s cache miss)", "any")), cpu("sign access+id", 2 * CPU.sign),
+  ], "client without rotation"),
+  R("oidc", "POST", "/oidc/{communityId}/token (client_credentials)", [...oidcClientAuth(), cpu("sign access", CPU.sign), deferred(d1w("audit batch"))], "stateless"),
+  R("oidc", "GET", "/oidc/{communityId}/userinfo", [...bearer(), par(d1r("users.byUid (1 s cache miss)", "any"), d1r("identity_providers.list (5 s cache miss)", "any"))]),
+  R("oidc", "POST", "/oidc/{communityId}/userinfo", [...bearer(), par(d1r("users.byUid (1 s cache miss)", "any"), d1r("identity_providers.list (5 s cache miss)", "any"))]),
+  R("oidc", "POST", "/oidc/{communityId}/revoke", [...oidcClientAuth(), cpu("JWT verify", CPU.verify), dobj(TA, "revokeFamily"), deferred(d1w("audit batch"))], "an access token"),
+  R("oidc", "POST", "/oidc/{communityId}/introspect", [...oidcClientAuth(), ...bearer()], "an access token"),
 ];
 
 // ---- pricing ---------------------------------------------------------------------------------

@@ -11,5 +11,7 @@ export interface AppEnv {
     requestId: string;
     /** Set by the Authn guard (http/authn-guard.ts) on licensed Authn routes. */
     authn: import("./authn-guard").AuthnContext;
+    /** Set by api/oidc `providerScope` on `/oidc/:communityId/*`: the community's issuer URL. */
+    oidcIssuer: string;
   };
 }

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
-import { communityScopes, consentRequiredScopes, supportedScopes } from "../core/idps";
+import { consentRequiredScopes } from "../core/idps";
+import { scopeDefinitions, supportedScopeNames } from "../core/oidc-provider/scopes";
 import type { Scope, Services } from "../core/context";
 import { AuthError } from "../core/errors";
 import { publicOrigin } from "../core/tenants/public-origin";
@@ -34,12 +35,20 @@ export async function providerFor(c: Context<AppEnv>, communityId: string): Prom
   return { scope, issuer: communityIssuer(origin, community.id) };
 }
 
-/** The community's scope definitions: core/idps reads and validates them (one place). */
+/**
+ * The scopes the provider offers (core/oidc-provider/scopes.ts: the community's IdP scopes and
+ * the standard ones it did not redefine), the same set discovery advertises.
+ */
 export function communityScopeDefinitions(svc: Services, scope: Scope): Promise<OidcScopeDefinition[]> {
-  return communityScopes(svc, scope);
+  return scopeDefinitions(svc, scope);
 }
 
-export { consentRequiredScopes, supportedScopes };
+/** Scopes an authorization request may ask for: discovery's `scopes_supported`. */
+export function supportedScopes(defs: readonly OidcScopeDefinition[]): Set<string> {
+  return new Set(supportedScopeNames(defs));
+}
+
+export { consentRequiredScopes };
 
 /** The display name of each scope (its name when undefined). */
 export function scopeDisplayNames(defs: readonly OidcScopeDefinition[], names: readonly string[]): string[] {

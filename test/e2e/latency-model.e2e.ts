@@ -45,6 +45,13 @@ function declaredRoutes(): string[] {
       for (const m of text.matchAll(/route\("\w+", "(get|post|put|patch|delete)", "([^"]+)"/g)) out.push(norm(m[1]!, base + m[2]!));
     }
   }
+  // The OpenID Provider's back channel (plain Hono routes under /oidc, path parameters as `:name`).
+  const oidcDir = join(ROOT, "src/api/oidc");
+  for (const f of readdirSync(oidcDir)) {
+    if (!f.endsWith(".ts") || f.endsWith(".test.ts")) continue;
+    const text = readFileSync(join(oidcDir, f), "utf8");
+    for (const m of text.matchAll(/oidcProvider\.(get|post|put|patch|delete)\("([^"]+)"/g)) out.push(norm(m[1]!, `/oidc${m[2]!.replace(/:(\w+)/g, "{$1}")}`));
+  }
   return out;
 }
 

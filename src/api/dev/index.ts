@@ -9,6 +9,7 @@ import type { AppEnv } from "../../http/types";
 import { PROBE_OPS, runProbe, type ProbeOp } from "./probe";
 import { SeedRequest, seedDemo } from "./seed";
 import { seedAuthnDemo } from "../authn/dev-seed";
+import { mintBenchCodes, OidcCodesRequest } from "./oidc-codes";
 
 /**
  * Development-only routes, answered only when ENVIRONMENT is "development" (a 404 otherwise,
@@ -22,6 +23,8 @@ import { seedAuthnDemo } from "../authn/dev-seed";
  *   login path uses) and nothing else, so the benchmark can time a login against it.
  * - GET  /dev/probe?op=<op>&n=<n>: performs one storage or crypto primitive n times (probe.ts),
  *   so the benchmark can say where a route's time goes.
+ *
+ * - POST /dev/oidc-codes: a benchmark OIDC client and authorization codes for it (oidc-codes.ts).
  *
  * Errors are `{error, message}`.
  */
@@ -77,4 +80,11 @@ dev.get("/probe", async (c) => {
   const n = Math.min(Math.max(Math.trunc(Number(c.req.query("n") ?? 1)) || 1, 1), 100);
   await runProbe(c.get("services"), op as ProbeOp, n);
   return c.json({ ok: true, op, n });
+});
+
+/** POST /dev/oidc-codes: the benchmark's OIDC client and a batch of fresh codes (oidc-codes.ts). */
+dev.post("/oidc-codes", async (c) => {
+  const parsed = OidcCodesRequest.safeParse(await jsonBody(c));
+  if (!parsed.success) throw new AuthError("invalid_request", describeZodError(parsed.error));
+  return c.json(await mintBenchCodes(c.get("services"), parsed.data));
 });

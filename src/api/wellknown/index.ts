@@ -7,6 +7,7 @@ import { publicOrigin } from "../../core/tenants/public-origin";
 import { requestAddress } from "../../http/request-address";
 import { AuthError } from "../../core/errors";
 import { DEFAULT_STATUS } from "../../http/errors";
+import { providerDiscovery, providerScope } from "../oidc";
 
 /**
  * Standard endpoints shared by all surfaces. The JWKS is per deployment (every tenant's tokens
@@ -41,3 +42,8 @@ wellknown.get("/openid-configuration", resolveTenantByHost, async (c) => {
     subject_types_supported: ["public"],
   });
 });
+
+// RFC 8414 §3.1: an OAuth client finds a provider whose issuer has a path by inserting the
+// well-known segment before it; each community's provider (api/oidc) is also found this way.
+wellknown.get("/oauth-authorization-server/oidc/:communityId", providerScope, providerDiscovery);
+wellknown.get("/openid-configuration/oidc/:communityId", providerScope, providerDiscovery);

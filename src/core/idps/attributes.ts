@@ -30,6 +30,9 @@ function nonEmpty(s: string | null | undefined): string | undefined {
 function addressClaim(a: Record<string, unknown> | null): Record<string, string> | undefined {
   if (!a) return undefined;
   const s = (k: string) => (typeof a[k] === "string" || typeof a[k] === "number" ? String(a[k]).trim() : "");
+  // An address already kept in OIDC Core §5.1.1's members (another surface wrote it) passes as it is.
+  const oidc = ["formatted", "street_address", "locality", "region", "postal_code", "country"].filter((k) => s(k));
+  if (oidc.some((k) => k !== "country")) return Object.fromEntries(oidc.map((k) => [k, s(k)]));
   const street = [s("house"), s("streetname")].filter(Boolean).join(" ");
   const parts: Record<string, string> = {};
   if (street) parts.street_address = street;
@@ -47,6 +50,8 @@ export const IDENTITY_ATTRIBUTES: Readonly<Record<string, (u: User) => ClaimValu
   uid: (u) => u.uid,
   dguid: (u) => u.dguid,
   username: (u) => u.username,
+  // OIDC Core §5.1 (the standard profile scope releases it).
+  preferred_username: (u) => u.username,
   email: (u) => nonEmpty(u.email),
   email_verified: (u) => (nonEmpty(u.email) ? u.emailVerified : undefined),
   phone_number: (u) => nonEmpty(u.phone),

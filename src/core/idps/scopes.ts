@@ -80,8 +80,3 @@ export function consentRequiredScopes(defs: readonly OidcScopeDefinition[]): Set
 export function scopeClaimNames(defs: readonly OidcScopeDefinition[]): string[] {
   return [...new Set(defs.flatMap((d) => d.claims.map((c) => c.claim_name)))];
 }
-
-/** Scopes the provider accepts in an authorization request: `openid` and every defined one. */
-export function supportedScopes(defs: readonly OidcScopeDefinition[]): Set<string> {
-  return new Set(["openid", ...defs.map((d) => d.name)]);
-}

@@ -64,12 +64,29 @@ export async function issueAuthorizationCode(svc: Services, grant: Omit<CodeGran
   return code;
 }
 
+export interface RedeemOptions {
+  /**
+   * The token endpoint's authenticated client: a code issued to another client is `invalid`
+   * and is NOT spent (RFC 6749 §4.1.3), so another client presenting a stolen code can neither
+   * use it nor burn it for the client it belongs to.
+   */
+  clientId?: string;
+  /**
+   * Called with the grant once it is found, before the single-use claim: lets the caller start
+   * reads it will need (the user's row) beside the claim instead of after it. Nothing it
+   * starts may act on the grant: the claim has not been decided yet.
+   */
+  beforeClaim?: (grant: CodeGrant) => void;
+}
+
 /** Redeems a code of this tenant and community, exactly once. */
-export async function redeemAuthorizationCode(svc: Services, scope: Scope, code: string): Promise<RedeemResult> {
+export async function redeemAuthorizationCode(svc: Services, scope: Scope, code: string, opts: RedeemOptions = {}): Promise<RedeemResult> {
   if (typeof code !== "string" || code.length < 20 || code.length > 128) return { status: "invalid" };
   const digest = await sha256Hex(code);
   const rec = await svc.secrets.get<CodeRecord>(PREFIX, digest);
   if (!rec || rec.grant.tenantId !== scope.tenant.id || rec.grant.communityId !== scope.community.id) return { status: "invalid" };
+  if (opts.clientId !== undefined && rec.grant.clientId !== opts.clientId) return { status: "invalid" };
+  opts.beforeClaim?.(rec.grant);
   const first = await svc.once.claim(`${PREFIX}:${scope.tenant.id}`, digest, Date.now() + RECORD_TTL_SECONDS * 1000);
   if (!first) return { status: "replayed", grant: rec.grant };
   if (Date.now() > rec.expiresAt) return { status: "invalid" };

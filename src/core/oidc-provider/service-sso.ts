@@ -2,7 +2,8 @@ import { parseAuthorizationRequest } from "../../protocols/oidc/authorization-re
 import type { Scope, Services } from "../context";
 import { recordConsent } from "../consents/consents";
 import { AuthError } from "../errors";
-import { communityScopes, consentRequiredScopes, supportedScopes } from "../idps";
+import { consentRequiredScopes } from "../idps";
+import { scopeDefinitions, supportedScopeNames } from "./scopes";
 import { completeAuthorization } from "./authorize";
 import { findOidcClient } from "./clients";
 import { startSsoSession } from "./sso-session";
@@ -68,9 +69,9 @@ export async function completeServiceSso(svc: Services, scope: Scope, issuer: st
   const clientIds = params.getAll("client_id");
   const [client, defs] = await Promise.all([
     clientIds.length === 1 ? findOidcClient(svc, scope, clientIds[0]!) : Promise.resolve(null),
-    communityScopes(svc, scope),
+    scopeDefinitions(svc, scope),
   ]);
-  const parsed = parseAuthorizationRequest(params, client, supportedScopes(defs));
+  const parsed = parseAuthorizationRequest(params, client, new Set(supportedScopeNames(defs)));
   // A trusted service gets every refusal as an answer, never a redirect: it decides what its
   // user sees. `error` is the OAuth code the authorize endpoint would have sent.
   if (!parsed.ok) throw new AuthError("invalid_request", `${parsed.error}: ${parsed.description}`);
