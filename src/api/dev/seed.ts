@@ -3,6 +3,7 @@ import type { Services } from "../../core/context";
 import { provisionClient, provisionTenant, provisionUser } from "../../core/tenants/provision";
 import type { User } from "../../storage/ports";
 import { AuthnSeedInput, type AuthnSeedOutput } from "../authn/dev-seed";
+import { OidcSeedInput, seedOidcDemo, type OidcSeedOutput } from "./seed-oidc";
 
 /**
  * The demo data of `npm run dev` and of the end-to-end harness, created through the same core
@@ -48,6 +49,8 @@ export const SeedRequest = z.object({
     .optional(),
   // AUTHN: the Authn helper adds its seed input here (e.g. a license key it generated).
   authn: AuthnSeedInput.optional(),
+  /** The OpenID Provider demo (seed-oidc.ts): registered when given. */
+  oidc: OidcSeedInput.optional(),
 });
 export type SeedRequest = z.infer<typeof SeedRequest>;
 
@@ -70,6 +73,8 @@ export interface SeedResponse {
   // AUTHN: the Authn helper adds `authn: {...}` here (license id and level, service key pair
   // public half); the dev script stores it under "authn" in .demo-credentials.json.
   authn?: AuthnSeedOutput;
+  /** The demo IdP definition and OIDC clients (seed-oidc.ts), when the request asked for them. */
+  oidc?: OidcSeedOutput;
 }
 
 const seeded = (u: User): SeededUser => ({ uid: u.uid, id: u.id, username: u.username, roles: u.roles, mustChangePassword: u.mustChangePassword });
@@ -112,6 +117,8 @@ export async function seedDemo(svc: Services, req: SeedRequest): Promise<SeedRes
   // AUTHN: the Authn helper provisions the demo license and service key pair here.
   // (Done by POST /dev/seed itself, which has the bindings: src/api/authn/dev-seed.ts.)
 
+  const oidc = req.oidc ? await seedOidcDemo(svc, tenant.id, community.id, req.oidc) : undefined;
+
   return {
     created,
     tenant: { id: tenant.id, name: tenant.name },
@@ -119,5 +126,6 @@ export async function seedDemo(svc: Services, req: SeedRequest): Promise<SeedRes
     hostnames: [...DEMO.hostnames],
     users: { admin: seeded(admin), user: seeded(user), newbie: seeded(newbie), extra: extra.map(seeded) },
     client: { clientId: client.clientId, grants: client.grants, roles: client.roles },
+    ...(oidc ? { oidc } : {}),
   };
 }
