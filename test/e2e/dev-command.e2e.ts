@@ -117,7 +117,9 @@ describe("npm run dev", () => {
       const creds2 = JSON.parse(await readFile(join(dir, ".demo-credentials.json"), "utf8"));
       expect(creds2.admin).toEqual(creds1.admin);
       expect(creds2.client).toEqual(creds1.client);
-      expect(creds2.oidc).toEqual(creds1.oidc);
+      // Same clients and secret; the issuer follows the port this run listens on.
+      expect(creds2.oidc.clients).toEqual(creds1.oidc.clients);
+      expect(creds2.oidc.issuer).toBe(`${creds2.url}/oidc/demo-community`);
       expect(await readFile(join(dir, ".dev.vars"), "utf8")).toBe(vars);
       expect(again.servedAfter, `served after ${stop}`).toBe(false);
       expect(again.left, `left after ${stop}`).toEqual([]);
