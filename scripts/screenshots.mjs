@@ -90,7 +90,7 @@ async function main() {
     // Signed out: end_session without a post_logout_redirect_uri stays at the provider. A
     // provider that asks to confirm first gets its confirmation pictured too.
     await page.goto(metadata.end_session_endpoint);
-    const confirm = page.getByRole("button", { name: /sign out|log out/i });
+    const confirm = page.getByRole("button", { name: /^(yes|sign|log)[^]*out/i });
     if ((await confirm.count()) > 0) {
       await shot("sign-out-confirm");
       await confirm.first().click();

@@ -71,10 +71,12 @@ describe("POST /dev/seed: the OpenID Provider demo", () => {
   const oidcSecret = "demo-oidc-secret-0123456789abcdefghijklmnopqrstuvwxyz";
   const spStore = () => services().identity.serviceProviders;
 
-  it("refuses a short confidential client secret without registering anything", async () => {
-    const r = await callJson("POST", "/dev/seed", { ...seedBody, oidc: { clientSecret: "short" } }, { host });
-    expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ error: "invalid_request" });
+  it("refuses a malformed or short confidential client secret without registering anything", async () => {
+    for (const oidc of [{ clientSecret: "short" }, { clientSecret: 12345 }, "secret", [], { clientSecret: "x".repeat(300) }]) {
+      const r = await callJson("POST", "/dev/seed", { ...seedBody, oidc }, { host });
+      expect(r.status, JSON.stringify(oidc)).toBe(400);
+      expect(r.body).toMatchObject({ error: "invalid_request" });
+    }
     expect(await spStore().findByClientId(DEMO.tenantId, DEMO.communityId, DEMO_OIDC.confidential.clientId)).toBeNull();
   });
 
