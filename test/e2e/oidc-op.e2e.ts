@@ -37,6 +37,9 @@ beforeAll(async () => {
   [w, browser, rp] = await Promise.all([startWorker(), launchBrowser(), startLoopbackCallback()]);
   issuer = w.demo.oidc.issuer;
   [confidential, publicClient] = w.demo.oidc.clients as [DemoOidcClient, DemoOidcClient];
+  // Discovery (OIDC Discovery 1.0 §4) of both demo clients; nothing below can run without it.
+  web = await oidc.discovery(new URL(issuer), confidential.client_id, { client_secret: confidential.client_secret! }, oidc.ClientSecretBasic(confidential.client_secret!), allowHttp);
+  native = await oidc.discovery(new URL(issuer), publicClient.client_id, {}, oidc.None(), allowHttp);
   alice = await browser.newContext();
   alicePage = await alice.newPage();
 }, 180_000);
@@ -86,10 +89,8 @@ const aliceLogin = () => ({ username: w.demo.user.username, password: w.demo.use
 const first: { claims?: oidc.IDToken; access?: string; refresh?: string; idToken?: string } = {};
 
 describe("openid-client against the community's provider", () => {
-  it("discovers the provider at <origin>/oidc/<communityId> for both demo clients", async () => {
+  it("discovers the provider at <origin>/oidc/<communityId>, every endpoint under the issuer", async () => {
     expect(issuer).toBe(`${w.url}/oidc/${w.demo.communityId}`);
-    web = await oidc.discovery(new URL(issuer), confidential.client_id, { client_secret: confidential.client_secret! }, oidc.ClientSecretBasic(confidential.client_secret!), allowHttp);
-    native = await oidc.discovery(new URL(issuer), publicClient.client_id, {}, oidc.None(), allowHttp);
     const m = web.serverMetadata();
     expect(m.issuer).toBe(issuer);
     for (const endpoint of [m.authorization_endpoint, m.token_endpoint, m.userinfo_endpoint, m.jwks_uri, m.revocation_endpoint, m.introspection_endpoint, m.end_session_endpoint]) {
