@@ -253,11 +253,16 @@ describe("openid-client against the community's provider", () => {
     // The spec lets the provider ask the user to confirm (§2); if it does, confirm.
     const confirm = alicePage.getByRole("button", { name: /^(yes|sign|log)[^]*out/i });
     if (!left && (await confirm.count()) > 0) await confirm.first().click().catch(() => undefined);
-    const landed = new URL((await leaving).url());
+    const request = await leaving;
+    const landed = new URL(request.url());
     expect(landed.searchParams.get("state")).toBe(state);
+    // Let that request end (refused: nobody listens) before the tab is used again.
+    await request.response().catch(() => null);
 
-    // The session is gone: the next authorization asks for the password again.
-    const { seen } = await signIn(web, alicePage, "openid", { login: aliceLogin() });
+    // The session is gone: the next authorization asks for the password again (another tab of
+    // the same browser, so that the failed navigation above cannot interrupt it).
+    const tab = await alice.newPage();
+    const { seen } = await signIn(web, tab, "openid", { login: aliceLogin() });
     expect(seen).toEqual(["login"]);
   });
 });
