@@ -95,7 +95,7 @@ describe("POST /dev/seed: the OpenID Provider demo", () => {
     expect(JSON.stringify(conf?.body)).not.toContain(oidcSecret);
     const confClient = oidcClientOf(conf!)!;
     expect(confClient).toMatchObject({ public: false, tokenEndpointAuthMethod: "client_secret_basic", requirePkce: true, grantTypes: ["authorization_code", "refresh_token"] });
-    expect(confClient.allowedScopes).toEqual(["openid", "profile", "email", "offline_access"]);
+    expect(confClient.allowedScopes).toEqual(["openid", "profile", "email"]);
     const pubRow = await spStore().findByClientId(DEMO.tenantId, DEMO.communityId, DEMO_OIDC.public.clientId);
     const pub = oidcClientOf(pubRow!)!;
     expect(pub).toMatchObject({ public: true, secretHash: null, requirePkce: true, tokenEndpointAuthMethod: "none" });

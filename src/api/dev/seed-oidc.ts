@@ -40,7 +40,7 @@ export const DEMO_OIDC = {
     postLogoutRedirectUri: "http://127.0.0.1/signed-out",
   },
   /** The scopes both demo clients may ask for (DCR `scope`, space-separated). */
-  scope: "openid profile email offline_access",
+  scope: "openid profile email",
 } as const;
 
 export const OidcSeedInput = z.object({
