@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, applyLocalMigrations, credentialsDocument, generateAuthnCredentials, generateCredentials, randomSecret, seedDemo, spawnWranglerDev, stopChild, waitUntilUp } from "./lib/worker.mjs";
+import { randomTotpSecret } from "./lib/totp.mjs";
 import { buildVersion } from "./version.mjs";
 
 process.env.WRANGLER_SEND_METRICS = "false";
@@ -63,6 +64,8 @@ function readCredentials() {
       // The demo OIDC confidential client's secret; generated afresh when an older file lacks it.
       oidcClientSecret: doc.oidc?.clients?.find((c) => c.client_secret)?.client_secret ?? randomSecret(32),
       savedOidc: Boolean(doc.oidc),
+      // The demo TOTP user; generated afresh when an older file lacks it.
+      totp: doc.totpUser ? { password: doc.totpUser.password, secret: doc.totpUser.totpSecret } : { password: randomSecret(18), secret: randomTotpSecret() },
     };
   } catch {
     console.warn("! .demo-credentials.json is unreadable; ignoring it");
@@ -76,6 +79,7 @@ function banner(doc, created) {
     ["tenant / community", `${doc.tenantId} / ${doc.communityId}  (hosts: ${doc.hostnames.join(", ")})`],
     ["admin", `${doc.admin.username}  ${doc.admin.password}  uid ${doc.admin.uid}  roles ${doc.admin.roles.join(",")}`],
     ["user", `${doc.user.username}  ${doc.user.password}  uid ${doc.user.uid}`],
+    ...(doc.totpUser ? [["user with TOTP", `${doc.totpUser.username}  ${doc.totpUser.password}  TOTP secret ${doc.totpUser.totpSecret}`]] : []),
     ["must change password", `${doc.newPasswordRequired.username}  ${doc.newPasswordRequired.password}  uid ${doc.newPasswordRequired.uid}`],
     ["OAuth client", `${doc.client.clientId}  ${doc.client.clientSecret}  (client_credentials)`],
     ...(doc.oidc

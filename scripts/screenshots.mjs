@@ -4,13 +4,14 @@
 // drives Debian's Chromium through each page as a user would, and saves one PNG per page.
 // Not part of `npm test`: run it when a page's look changes, and commit the pictures.
 //
-// Pages: login, login with a form error, consent, an error page (unknown client), signed out.
-// The TOTP page needs a user with TOTP enrolled, which the demo seed does not make: skipped.
+// Pages: login, login with a form error, TOTP (the demo's user with TOTP), consent, an error page
+// (unknown client), sign-out confirmation (when the provider asks) and signed out.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureChromium, launchChromium } from "./lib/browser.mjs";
+import { totpCode } from "./lib/totp.mjs";
 import { ROOT, startLocalWorker } from "./lib/worker.mjs";
 
 const OUT = join(ROOT, "docs", "screenshots");
@@ -81,6 +82,20 @@ async function main() {
     await shot("consent");
     await page.getByRole("button", { name: "Allow", exact: true }).click();
     await page.waitForURL((u) => u.href.startsWith(rp.redirectUri), { timeout: 10_000 });
+
+    // The TOTP page, in a browser of its own: the demo user with TOTP after his password.
+    const bobPage = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
+    await bobPage.goto(authorizationUrl(metadata, nativeApp.client_id, rp.redirectUri, "openid").href);
+    await bobPage.getByLabel("Username", { exact: true }).fill(w.demo.totpUser.username);
+    await bobPage.getByLabel("Password", { exact: true }).fill(w.demo.totpUser.password);
+    await bobPage.getByRole("button", { name: "Sign in", exact: true }).click();
+    await bobPage.getByLabel("One-time code", { exact: true }).waitFor({ timeout: 10_000 });
+    await bobPage.screenshot({ path: join(OUT, "totp.png"), fullPage: true });
+    saved.push(join(OUT, "totp.png"));
+    console.log("  totp.png");
+    await bobPage.getByLabel("One-time code", { exact: true }).fill(totpCode(w.demo.totpUser.totpSecret));
+    await bobPage.getByRole("button", { name: "Verify", exact: true }).click();
+    await bobPage.waitForURL((u) => u.href.startsWith(rp.redirectUri), { timeout: 10_000 });
 
     // An error page: a client the community does not know (shown, never redirected).
     const unknown = authorizationUrl(metadata, "no-such-client", rp.redirectUri, "openid");

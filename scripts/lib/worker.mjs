@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { randomTotpSecret } from "./totp.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -176,6 +177,8 @@ export function generateCredentials() {
     authn: generateAuthnCredentials(),
     // The demo OIDC confidential client's secret (256 bits, as the provider's own secrets).
     oidcClientSecret: randomSecret(32),
+    // The demo TOTP user (bob): a password and the TOTP secret his authenticator would hold.
+    totp: { password: randomSecret(18), secret: randomTotpSecret() },
   };
 }
 
@@ -205,7 +208,7 @@ export async function seedDemo(url, creds, extra = {}) {
   const res = await fetch(`${url}/dev/seed`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ passwords: creds.passwords, clientSecret: creds.clientSecret, ...(creds.authn ? { authn: { licenseKey: creds.authn.licenseKey } } : {}), ...(creds.oidcClientSecret ? { oidc: { clientSecret: creds.oidcClientSecret } } : {}), ...extra }),
+    body: JSON.stringify({ passwords: creds.passwords, clientSecret: creds.clientSecret, ...(creds.authn ? { authn: { licenseKey: creds.authn.licenseKey } } : {}), ...(creds.oidcClientSecret ? { oidc: { clientSecret: creds.oidcClientSecret } } : {}), ...(creds.totp ? { totp: creds.totp } : {}), ...extra }),
   });
   const body = await res.json().catch(() => ({}));
   if (res.status !== 200 && res.status !== 201) throw new Error(`POST /dev/seed answered ${res.status}: ${JSON.stringify(body)}`);
@@ -229,6 +232,7 @@ export function credentialsDocument(url, seed, creds) {
     client: { clientId: seed.client.clientId, clientSecret: creds.clientSecret, grants: seed.client.grants, roles: seed.client.roles },
     // Reserved for the Authn helper: license key, service public key, ...
     authn: seed.authn ? { ...seed.authn, ...(creds.authn ?? {}) } : {},
+    ...(u.totp && creds.totp ? { totpUser: { username: u.totp.username, password: creds.totp.password, totpSecret: creds.totp.secret, uid: u.totp.uid, userId: u.totp.id, roles: u.totp.roles } } : {}),
     ...(seed.oidc ? { oidc: oidcCredentials(url, seed.oidc, creds.oidcClientSecret) } : {}),
   };
 }

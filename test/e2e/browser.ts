@@ -43,6 +43,8 @@ export async function hostedPage(page: Page): Promise<HostedPage> {
 export interface SignInActions {
   /** Credentials typed when the login form appears (the test fails if it appears without them). */
   login?: { username: string; password: string };
+  /** Gives the code to type when the TOTP page appears (the test fails if it appears without it). */
+  otp?: () => string;
   /** What to answer on the consent page (the test fails if it appears without one). */
   consent?: "allow" | "deny";
   /** Called on each hosted page before acting on it (assertions, screenshots). */
@@ -74,6 +76,9 @@ export async function signInThrough(page: Page, authorizationUrl: URL | string, 
       await page.getByLabel("Username", { exact: true }).fill(actions.login.username);
       await page.getByLabel("Password", { exact: true }).fill(actions.login.password);
       await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    } else if (kind === "totp" && actions.otp) {
+      await page.getByLabel("One-time code", { exact: true }).fill(actions.otp());
+      await page.getByRole("button", { name: "Verify", exact: true }).click();
     } else if (kind === "consent" && actions.consent) {
       await page.getByRole("button", { name: actions.consent === "allow" ? "Allow" : "Deny", exact: true }).click();
     } else {

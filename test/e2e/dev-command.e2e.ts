@@ -106,6 +106,7 @@ describe("npm run dev", () => {
       { client_id: "demo-native-app", redirect_uri: "http://127.0.0.1/callback", token_endpoint_auth_method: "none" },
     ]);
     expect(creds1.oidc.clients[1]).not.toHaveProperty("client_secret");
+    expect(creds1.totpUser).toMatchObject({ username: "bob", totpSecret: expect.stringMatching(/^[A-Z2-7]{32}$/) });
     expect(first.output).toContain(creds1.oidc.clients[0].client_secret);
     expect(first.servedAfter, "served after Ctrl-C").toBe(false);
     expect(first.left, "left after Ctrl-C").toEqual([]);
@@ -119,6 +120,7 @@ describe("npm run dev", () => {
       expect(creds2.client).toEqual(creds1.client);
       // Same clients and secret; the issuer follows the port this run listens on.
       expect(creds2.oidc.clients).toEqual(creds1.oidc.clients);
+      expect(creds2.totpUser).toEqual(creds1.totpUser);
       expect(creds2.oidc.issuer).toBe(`${creds2.url}/oidc/demo-community`);
       expect(await readFile(join(dir, ".dev.vars"), "utf8")).toBe(vars);
       expect(again.servedAfter, `served after ${stop}`).toBe(false);

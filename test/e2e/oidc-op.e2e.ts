@@ -18,6 +18,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, signInThrough, startLoopbackCallback, type LoopbackCallback, type SignInActions } from "./browser";
 import { startWorker, type DemoOidcClient, type StartedWorker } from "./harness";
+import { totpCode } from "../../scripts/lib/totp.mjs";
 
 let w: StartedWorker;
 let browser: Browser;
@@ -270,6 +271,30 @@ describe("openid-client against the community's provider", () => {
 });
 
 describe("the hosted login in Chromium", () => {
+  it("a user with TOTP gets the one-time code page after the password; the ID token says so (amr otp)", async () => {
+    const ctx = await browser.newContext();
+    try {
+      const page = await ctx.newPage();
+      const bob = w.demo.totpUser;
+      let labelled = false;
+      const { claims, seen } = await signIn(web, page, "openid", {
+        login: { username: bob.username, password: bob.password },
+        otp: () => totpCode(bob.totpSecret),
+        onPage: async (kind) => {
+          if (kind === "totp") labelled = (await page.getByLabel("One-time code", { exact: true }).getAttribute("name")) === "otp";
+        },
+      });
+      expect(seen).toEqual(["login", "totp"]);
+      expect(labelled).toBe(true);
+      expect(claims.sub).not.toBe(first.claims!.sub);
+      // RFC 8176: a password and a one-time password.
+      expect(claims.amr).toEqual(expect.arrayContaining(["pwd", "otp"]));
+    } finally {
+      await ctx.close();
+    }
+  });
+
+
   it("keyboard only: Tab to the fields, type, Enter signs in", async () => {
     const ctx = await browser.newContext();
     try {

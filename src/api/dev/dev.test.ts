@@ -9,6 +9,8 @@ import { DEMO_OIDC } from "./seed-oidc";
 import { oidcClientOf } from "../../core/oidc-provider/clients";
 import { sha256Hex } from "../../crypto/hash";
 import { matchRedirectUri } from "../../protocols/oidc/redirect-uri";
+import { totpNow, verifyTotp } from "../../core/mfa/totp";
+import type { Scope } from "../../core/context";
 
 const seedBody = {
   passwords: { admin: "admin-pass-0123456789", user: "alice-pass-0123456789", newbie: "newbie-pass-0123456789" },
@@ -123,6 +125,37 @@ describe("POST /dev/seed: the OpenID Provider demo", () => {
     const r = await callJson<Record<string, any>>("POST", "/dev/seed", seedBody, { host });
     expect(r.status).toBe(200);
     expect(r.body.oidc).toBeUndefined();
+  });
+});
+
+describe("POST /dev/seed: the demo TOTP user", () => {
+  const totp = { password: "bob-pass-0123456789", secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" };
+
+  it("refuses a secret that is not 32 base32 characters", async () => {
+    for (const secret of ["short", "jbswy3dpehpk3pxpjbswy3dpehpk3pxp", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PX1", 42]) {
+      const r = await callJson("POST", "/dev/seed", { ...seedBody, totp: { ...totp, secret } }, { host });
+      expect(r.status, String(secret)).toBe(400);
+    }
+    expect(await services().users.byUsername(DEMO.communityId, DEMO.usernames.totp)).toBeNull();
+  });
+
+  it("adds bob with the caller's TOTP secret sealed; his codes verify; a later run keeps him", async () => {
+    const r = await callJson<Record<string, any>>("POST", "/dev/seed", { ...seedBody, totp }, { host });
+    expect(r.status).toBe(200);
+    expect(r.body.users.totp).toMatchObject({ username: "bob", roles: ["user"] });
+    expect(JSON.stringify(r.body)).not.toContain(totp.secret);
+    const svc = services();
+    const bob = await svc.users.byUsername(DEMO.communityId, "bob");
+    expect(bob?.totpSecretSealed).toBeTruthy();
+    expect(bob?.totpSecretSealed).not.toContain(totp.secret);
+    const scope = { tenant: await svc.tenants.getTenant(DEMO.tenantId), community: await svc.tenants.getCommunity(DEMO.communityId) } as Scope;
+    expect(await verifyTotp(svc, scope, bob, await totpNow(totp.secret))).toBe(true);
+    const login = await callJson("POST", "/v1/login", { username: "bob", password: totp.password }, { host });
+    expect(login.status).not.toBe(401);
+
+    const again = await callJson<Record<string, any>>("POST", "/dev/seed", { ...seedBody, totp: { ...totp, secret: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" } }, { host });
+    expect(again.body.users.totp.uid).toBe(r.body.users.totp.uid);
+    expect((await svc.users.byUsername(DEMO.communityId, "bob"))?.totpSecretSealed).toBe(bob?.totpSecretSealed);
   });
 });
 
