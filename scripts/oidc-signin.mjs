@@ -40,7 +40,9 @@ const server = createServer(async (req, res) => {
     res.writeHead(400, { "content-type": "text/plain" }).end(String(e));
     console.error("\n!", e);
   } finally {
+    // One sign-in, then done: the browser's keep-alive connection must not hold the process.
     server.close();
+    server.closeAllConnections();
   }
 });
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
