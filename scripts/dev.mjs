@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, applyLocalMigrations, credentialsDocument, generateAuthnCredentials, generateCredentials, randomSecret, seedDemo, spawnWranglerDev, stopChild, waitUntilUp } from "./lib/worker.mjs";
+import { randomTotpSecret } from "./lib/totp.mjs";
 import { buildVersion } from "./version.mjs";
 
 process.env.WRANGLER_SEND_METRICS = "false";
@@ -60,6 +61,11 @@ function readCredentials() {
       clientSecret: doc.client.clientSecret,
       // Authn demo caller (license key and key pair); generated afresh when an older file lacks it.
       authn: doc.authn?.licenseKey ? { licenseKey: doc.authn.licenseKey, privateKey: doc.authn.privateKey, publicKey: doc.authn.publicKey } : generateAuthnCredentials(),
+      // The demo OIDC confidential client's secret; generated afresh when an older file lacks it.
+      oidcClientSecret: doc.oidc?.clients?.find((c) => c.client_secret)?.client_secret ?? randomSecret(32),
+      savedOidc: Boolean(doc.oidc),
+      // The demo TOTP user; generated afresh when an older file lacks it.
+      totp: doc.totpUser ? { password: doc.totpUser.password, secret: doc.totpUser.totpSecret } : { password: randomSecret(18), secret: randomTotpSecret() },
     };
   } catch {
     console.warn("! .demo-credentials.json is unreadable; ignoring it");
@@ -73,13 +79,20 @@ function banner(doc, created) {
     ["tenant / community", `${doc.tenantId} / ${doc.communityId}  (hosts: ${doc.hostnames.join(", ")})`],
     ["admin", `${doc.admin.username}  ${doc.admin.password}  uid ${doc.admin.uid}  roles ${doc.admin.roles.join(",")}`],
     ["user", `${doc.user.username}  ${doc.user.password}  uid ${doc.user.uid}`],
+    ...(doc.totpUser ? [["user with TOTP", `${doc.totpUser.username}  ${doc.totpUser.password}  TOTP secret ${doc.totpUser.totpSecret}`]] : []),
     ["must change password", `${doc.newPasswordRequired.username}  ${doc.newPasswordRequired.password}  uid ${doc.newPasswordRequired.uid}`],
     ["OAuth client", `${doc.client.clientId}  ${doc.client.clientSecret}  (client_credentials)`],
+    ...(doc.oidc
+      ? [
+          ["OIDC issuer", doc.oidc.issuer],
+          ...doc.oidc.clients.map((c) => [c.client_secret ? "OIDC confidential" : "OIDC public (PKCE)", `${c.client_id}  ${c.client_secret ?? ""}${c.client_secret ? "  " : ""}redirect ${c.redirect_uri} (any port)`]),
+        ]
+      : []),
     ...(doc.authn?.licenseKey ? [["Authn license", `${doc.authn.licenseKey}  (${doc.authn.authLevel}; caller keys in the file; npm run admin -- --demo ...)`]] : []),
   ];
   console.log(`\n${line}\n Demo tenant ${created ? "seeded" : "already seeded (data and credentials kept)"}: ${doc.url}\n${line}`);
   for (const [k, v] of rows) console.log(` ${k.padEnd(22)} ${v}`);
-  console.log(`${line}\n Saved in .demo-credentials.json. Try:\n   curl -s ${doc.url}/v1/login -H 'content-type: application/json' \\\n     -d '{"username":"${doc.user.username}","password":"${doc.user.password}"}'\n${line}\n`);
+  console.log(`${line}\n Saved in .demo-credentials.json. Sign in with the demo OIDC client: README "Sign in with OpenID Connect". Try:\n   curl -s ${doc.url}/v1/login -H 'content-type: application/json' \\\n     -d '{"username":"${doc.user.username}","password":"${doc.user.password}"}'\n${line}\n`);
 }
 
 /**
@@ -154,6 +167,12 @@ async function main() {
           "  passwords are unknown. To seed afresh, stop this, delete .wrangler/state and run npm run dev again.\n",
       );
       return;
+    }
+    if (seed.oidc && !seed.oidc.clients.confidential.created && saved && !saved.savedOidc) {
+      console.warn(
+        "\n! The demo OIDC client exists from an earlier run but .demo-credentials.json lacks its secret,\n" +
+          "  so the secret written below is not the stored one. To seed afresh, delete .wrangler/state.\n",
+      );
     }
     const doc = credentialsDocument(url, seed, creds);
     writeFileSync(CREDENTIALS, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });

@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { randomTotpSecret } from "./totp.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -174,6 +175,10 @@ export function generateCredentials() {
     passwords: { admin: randomSecret(18), user: randomSecret(18), newbie: randomSecret(18) },
     clientSecret: randomSecret(32),
     authn: generateAuthnCredentials(),
+    // The demo OIDC confidential client's secret (256 bits, as the provider's own secrets).
+    oidcClientSecret: randomSecret(32),
+    // The demo TOTP user (bob): a password and the TOTP secret his authenticator would hold.
+    totp: { password: randomSecret(18), secret: randomTotpSecret() },
   };
 }
 
@@ -196,14 +201,14 @@ export function generateAuthnCredentials(curve = "secp256k1") {
  * Seeds the demo tenant through the dev-only route (POST /dev/seed), which uses the real core
  * code. Idempotent: an existing seed answers its ids with `created: false`.
  * @param {string} url
- * @param {{ passwords: { admin: string, user: string, newbie: string }, clientSecret: string }} creds
+ * @param {{ passwords: { admin: string, user: string, newbie: string }, clientSecret: string, oidcClientSecret?: string }} creds
  * @param {{ settings?: Record<string, unknown>, extraUsers?: { username: string, password: string }[] }} [extra]
  */
 export async function seedDemo(url, creds, extra = {}) {
   const res = await fetch(`${url}/dev/seed`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ passwords: creds.passwords, clientSecret: creds.clientSecret, ...(creds.authn ? { authn: { licenseKey: creds.authn.licenseKey } } : {}), ...extra }),
+    body: JSON.stringify({ passwords: creds.passwords, clientSecret: creds.clientSecret, ...(creds.authn ? { authn: { licenseKey: creds.authn.licenseKey } } : {}), ...(creds.oidcClientSecret ? { oidc: { clientSecret: creds.oidcClientSecret } } : {}), ...(creds.totp ? { totp: creds.totp } : {}), ...extra }),
   });
   const body = await res.json().catch(() => ({}));
   if (res.status !== 200 && res.status !== 201) throw new Error(`POST /dev/seed answered ${res.status}: ${JSON.stringify(body)}`);
@@ -227,6 +232,29 @@ export function credentialsDocument(url, seed, creds) {
     client: { clientId: seed.client.clientId, clientSecret: creds.clientSecret, grants: seed.client.grants, roles: seed.client.roles },
     // Reserved for the Authn helper: license key, service public key, ...
     authn: seed.authn ? { ...seed.authn, ...(creds.authn ?? {}) } : {},
+    ...(u.totp && creds.totp ? { totpUser: { username: u.totp.username, password: creds.totp.password, totpSecret: creds.totp.secret, uid: u.totp.uid, userId: u.totp.id, roles: u.totp.roles } } : {}),
+    ...(seed.oidc ? { oidc: oidcCredentials(url, seed.oidc, creds.oidcClientSecret) } : {}),
+  };
+}
+
+/**
+ * The `oidc` part of the credentials file: the community's issuer (discovery is at
+ * `<issuer>/.well-known/openid-configuration`) and the demo clients, the confidential one with
+ * the secret the caller generated. `url` is the tenant's origin as the caller reaches it
+ * (localhost and 127.0.0.1 are both bound to the demo tenant, so the issuer is on that host).
+ */
+function oidcCredentials(url, oidc, clientSecret) {
+  const entry = (c, secret) => ({
+    client_id: c.clientId,
+    ...(secret ? { client_secret: secret } : {}),
+    redirect_uri: c.redirectUri,
+    post_logout_redirect_uri: c.postLogoutRedirectUri,
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    scope: c.scope,
+  });
+  return {
+    issuer: `${url}${oidc.issuerPath}`,
+    clients: [entry(oidc.clients.confidential, clientSecret), entry(oidc.clients.public, null)],
   };
 }
 

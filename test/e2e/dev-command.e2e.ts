@@ -99,6 +99,15 @@ describe("npm run dev", () => {
     const creds1 = JSON.parse(await readFile(join(dir, ".demo-credentials.json"), "utf8"));
     expect(first.output).toContain(creds1.admin.password);
     expect(creds1).toMatchObject({ tenantId: "demo", admin: { username: "admin" }, client: { clientId: "demo-client" } });
+    // The OpenID Provider demo: the community's issuer and both demo clients (seed-oidc.ts).
+    expect(creds1.oidc.issuer).toBe(`${creds1.url}/oidc/demo-community`);
+    expect(creds1.oidc.clients).toMatchObject([
+      { client_id: "demo-web-app", client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), redirect_uri: "http://127.0.0.1/callback" },
+      { client_id: "demo-native-app", redirect_uri: "http://127.0.0.1/callback", token_endpoint_auth_method: "none" },
+    ]);
+    expect(creds1.oidc.clients[1]).not.toHaveProperty("client_secret");
+    expect(creds1.totpUser).toMatchObject({ username: "bob", totpSecret: expect.stringMatching(/^[A-Z2-7]{32}$/) });
+    expect(first.output).toContain(creds1.oidc.clients[0].client_secret);
     expect(first.servedAfter, "served after Ctrl-C").toBe(false);
     expect(first.left, "left after Ctrl-C").toEqual([]);
 
@@ -109,6 +118,10 @@ describe("npm run dev", () => {
       const creds2 = JSON.parse(await readFile(join(dir, ".demo-credentials.json"), "utf8"));
       expect(creds2.admin).toEqual(creds1.admin);
       expect(creds2.client).toEqual(creds1.client);
+      // Same clients and secret; the issuer follows the port this run listens on.
+      expect(creds2.oidc.clients).toEqual(creds1.oidc.clients);
+      expect(creds2.totpUser).toEqual(creds1.totpUser);
+      expect(creds2.oidc.issuer).toBe(`${creds2.url}/oidc/demo-community`);
       expect(await readFile(join(dir, ".dev.vars"), "utf8")).toBe(vars);
       expect(again.servedAfter, `served after ${stop}`).toBe(false);
       expect(again.left, `left after ${stop}`).toEqual([]);

@@ -34,6 +34,20 @@ export interface DemoCredentials {
   client: { clientId: string; clientSecret: string; grants: string[]; roles: string[] };
   /** Filled by the Authn seed (license, keys) once it exists. */
   authn: Record<string, unknown>;
+  /** A user with TOTP enrolled: codes from `totpSecret` (scripts/lib/totp.mjs totpCode). */
+  totpUser: DemoAccount & { totpSecret: string };
+  /** The OpenID Provider demo (src/api/dev/seed-oidc.ts): [0] confidential, [1] public. */
+  oidc: { issuer: string; clients: DemoOidcClient[] };
+}
+
+export interface DemoOidcClient {
+  client_id: string;
+  /** Only the confidential client has one. */
+  client_secret?: string;
+  redirect_uri: string;
+  post_logout_redirect_uri: string;
+  token_endpoint_auth_method: string;
+  scope: string;
 }
 
 export interface StartedWorker {

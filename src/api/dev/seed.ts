@@ -1,8 +1,10 @@
 import { z } from "zod";
 import type { Services } from "../../core/context";
+import { sealTotpSecret } from "../../core/mfa/totp";
 import { provisionClient, provisionTenant, provisionUser } from "../../core/tenants/provision";
 import type { User } from "../../storage/ports";
 import { AuthnSeedInput, type AuthnSeedOutput } from "../authn/dev-seed";
+import { OidcSeedInput, seedOidcDemo, type OidcSeedOutput } from "./seed-oidc";
 
 /**
  * The demo data of `npm run dev` and of the end-to-end harness, created through the same core
@@ -30,7 +32,7 @@ export const DEMO = {
   communityId: "demo-community",
   communityName: "default",
   hostnames: ["localhost", "127.0.0.1"],
-  usernames: { admin: "admin", user: "alice", newbie: "newbie" },
+  usernames: { admin: "admin", user: "alice", newbie: "newbie", totp: "bob" },
   clientId: "demo-client",
 } as const;
 
@@ -48,6 +50,13 @@ export const SeedRequest = z.object({
     .optional(),
   // AUTHN: the Authn helper adds its seed input here (e.g. a license key it generated).
   authn: AuthnSeedInput.optional(),
+  /**
+   * A user with TOTP enrolled (RFC 6238, SHA-1, 6 digits, 30 s), so the hosted login's TOTP page
+   * can be seen and tested: the caller generates the base32 secret and computes the codes.
+   */
+  totp: z.object({ password, secret: z.string().regex(/^[A-Z2-7]{32}$/, "32 base32 characters (160 bits)") }).optional(),
+  /** The OpenID Provider demo (seed-oidc.ts): registered when given. */
+  oidc: OidcSeedInput.optional(),
 });
 export type SeedRequest = z.infer<typeof SeedRequest>;
 
@@ -65,11 +74,13 @@ export interface SeedResponse {
   tenant: { id: string; name: string };
   community: { id: string; name: string };
   hostnames: string[];
-  users: { admin: SeededUser; user: SeededUser; newbie: SeededUser; extra: SeededUser[] };
+  users: { admin: SeededUser; user: SeededUser; newbie: SeededUser; extra: SeededUser[]; totp?: SeededUser };
   client: { clientId: string; grants: string[]; roles: string[] };
   // AUTHN: the Authn helper adds `authn: {...}` here (license id and level, service key pair
   // public half); the dev script stores it under "authn" in .demo-credentials.json.
   authn?: AuthnSeedOutput;
+  /** The demo IdP definition and OIDC clients (seed-oidc.ts), when the request asked for them. */
+  oidc?: OidcSeedOutput;
 }
 
 const seeded = (u: User): SeededUser => ({ uid: u.uid, id: u.id, username: u.username, roles: u.roles, mustChangePassword: u.mustChangePassword });
@@ -105,6 +116,15 @@ export async function seedDemo(svc: Services, req: SeedRequest): Promise<SeedRes
   for (const x of req.extraUsers ?? []) {
     extra.push(await ensure(x.username, () => provisionUser(svc, { ...base, username: x.username, password: x.password, email: `${x.username}@localhost`, roles: [...DEMO_USER_ROLES] })));
   }
+  const totpInput = req.totp;
+  const totp = totpInput
+    ? await ensure(DEMO.usernames.totp, async () => {
+        const u = await provisionUser(svc, { ...base, username: DEMO.usernames.totp, password: totpInput.password, email: "bob@localhost", firstName: "Bob", lastName: "Twofactor", roles: [...DEMO_USER_ROLES] });
+        const totpSecretSealed = await sealTotpSecret(svc, totpInput.secret);
+        await svc.users.update(tenant.id, u.uid, { totpSecretSealed });
+        return { ...u, totpSecretSealed };
+      })
+    : null;
   const client =
     (await svc.clients.byId(DEMO.clientId)) ??
     (await provisionClient(svc, { ...base, clientId: DEMO.clientId, secret: req.clientSecret, name: "Demo client", grants: ["client_credentials"], roles: [...DEMO_CLIENT_ROLES] }));
@@ -112,12 +132,15 @@ export async function seedDemo(svc: Services, req: SeedRequest): Promise<SeedRes
   // AUTHN: the Authn helper provisions the demo license and service key pair here.
   // (Done by POST /dev/seed itself, which has the bindings: src/api/authn/dev-seed.ts.)
 
+  const oidc = req.oidc ? await seedOidcDemo(svc, tenant.id, community.id, req.oidc) : undefined;
+
   return {
     created,
     tenant: { id: tenant.id, name: tenant.name },
     community: { id: community.id, name: community.name },
     hostnames: [...DEMO.hostnames],
-    users: { admin: seeded(admin), user: seeded(user), newbie: seeded(newbie), extra: extra.map(seeded) },
+    users: { admin: seeded(admin), user: seeded(user), newbie: seeded(newbie), extra: extra.map(seeded), ...(totp ? { totp: seeded(totp) } : {}) },
     client: { clientId: client.clientId, grants: client.grants, roles: client.roles },
+    ...(oidc ? { oidc } : {}),
   };
 }

@@ -132,3 +132,8 @@ export async function confirmTotpEnrolment(svc: Services, scope: Scope, user: Us
 export async function totpNow(secretB32: string, now = Date.now()): Promise<string> {
   return hotp(await importOtpKey(base32Decode(secretB32)), stepOf(now), TOTP_DIGITS);
 }
+
+/** Seals a base32 secret as users.totp_secret_sealed holds it (the dev seed's demo TOTP user). */
+export function sealTotpSecret(svc: Services, secretB32: string): Promise<string> {
+  return seal(svc.config.keyEncryptionSecret, SEAL_PURPOSE, secretB32);
+}
