@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkOidcConfig, oidcIdpId } from "../../core/idps";
 import type { Services } from "../../core/context";
 import { sha256Hex } from "../../crypto/hash";
 import { randomBytes } from "../../crypto/random";
@@ -72,7 +73,7 @@ export interface OidcSeedOutput {
 /**
  * The demo IdP's scopes. `profile` is released without asking; `email` is `consent_required`,
  * so the demo (and the e2e) shows the consent page once per application. Claims read the
- * user's own fields (`attribute_type: identity`, `attribute_name`: the User field).
+ * user's own fields (`attribute_type: identity`, `attribute_name`: from core/idps' allow-list, docs/api/oidc.md).
  */
 export const DEMO_SCOPES: OidcScopeDefinition[] = [
   {
@@ -80,8 +81,8 @@ export const DEMO_SCOPES: OidcScopeDefinition[] = [
     display_name: "Your name and username",
     consent_required: false,
     claims: [
-      { claim_name: "given_name", attribute_name: "firstName", attribute_type: "identity", value_type: "dynamic", value: null },
-      { claim_name: "family_name", attribute_name: "lastName", attribute_type: "identity", value_type: "dynamic", value: null },
+      { claim_name: "given_name", attribute_name: "given_name", attribute_type: "identity", value_type: "dynamic", value: null },
+      { claim_name: "family_name", attribute_name: "family_name", attribute_type: "identity", value_type: "dynamic", value: null },
       { claim_name: "preferred_username", attribute_name: "username", attribute_type: "identity", value_type: "dynamic", value: null },
     ],
   },
@@ -91,7 +92,7 @@ export const DEMO_SCOPES: OidcScopeDefinition[] = [
     consent_required: true,
     claims: [
       { claim_name: "email", attribute_name: "email", attribute_type: "identity", value_type: "dynamic", value: null },
-      { claim_name: "email_verified", attribute_name: "emailVerified", attribute_type: "identity", value_type: "dynamic", value: null },
+      { claim_name: "email_verified", attribute_name: "email_verified", attribute_type: "identity", value_type: "dynamic", value: null },
     ],
   },
 ];
@@ -173,13 +174,17 @@ async function ensureIdp(svc: Services, tenantId: string, communityId: string): 
   const existing = (await svc.identity.idps.list(tenantId, communityId)).find(named);
   if (existing) return summary(existing.id, false);
   const now = Date.now();
-  const id = objectId();
+  // The id core/idps gives a community's one OIDC IdP, and the rules every save passes: the demo
+  // is what `PUT .../idp` would have stored, so the Authn idp routes manage it like any other.
+  const id = await oidcIdpId(tenantId, communityId);
+  const checked = checkOidcConfig({ name: DEMO_OIDC.idpName, description: "Scopes and claims of the demo community (npm run dev)", scopes: DEMO_SCOPES });
+  if (!checked.ok) throw new Error(`demo IdP scopes break core/idps' rules: ${JSON.stringify(checked)}`);
   await svc.identity.idps.create({
     id,
     tenantId,
     communityId,
     type: "oidc",
-    body: { _id: id, type: "oidc", communityId, oidc_config: { name: DEMO_OIDC.idpName, description: "Scopes and claims of the demo community (npm run dev)", scopes: DEMO_SCOPES }, __v: 0 },
+    body: { _id: id, type: "oidc", communityId, oidc_config: checked.value, __v: 0 },
     version: 0,
     createdAt: now,
     updatedAt: now,
