@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { AuthError } from "../../core/errors";
 import { authenticateClient } from "../../core/oidc-provider/client-auth";
 import { clientCredentials, exchangeAuthorizationCode, refreshTokens } from "../../core/oidc-provider/grants";
+import { ACR_MFA, ACR_PASSWORD } from "../../core/oidc-provider/sso-session";
 import { scopeDefinitions, supportedClaimNames, supportedScopeNames } from "../../core/oidc-provider/scopes";
 import { introspectToken, revokeToken, userinfo } from "../../core/oidc-provider/token-state";
 import { limitBody } from "../../http/body-limit";
@@ -38,7 +39,7 @@ const endpoint = (c: Context<AppEnv>, path: string) => `${c.get("oidcIssuer")}${
 export async function providerDiscovery(c: Context<AppEnv>): Promise<Response> {
   const defs = await scopeDefinitions(c.get("services"), c.get("scope"));
   c.header("cache-control", "public, max-age=300");
-  return c.json(providerMetadata({ issuer: c.get("oidcIssuer"), scopes: supportedScopeNames(defs), claims: supportedClaimNames(defs), acrValues: [] }));
+  return c.json(providerMetadata({ issuer: c.get("oidcIssuer"), scopes: supportedScopeNames(defs), claims: supportedClaimNames(defs), acrValues: [ACR_PASSWORD, ACR_MFA] }));
 }
 
 // OIDC Discovery 1.0 §4: the issuer with /.well-known/openid-configuration appended.

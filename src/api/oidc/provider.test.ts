@@ -66,6 +66,7 @@ describe("discovery (OIDC Discovery 1.0 §3-4) and JWKS", () => {
     expect(m.token_endpoint_auth_methods_supported).toEqual(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]);
     expect(m.scopes_supported).toEqual(expect.arrayContaining(["openid", "offline_access", "profile", "email", "phone", "address", "membership"]));
     expect(m.scopes_supported).not.toContain("hostile");
+    expect(m.acr_values_supported).toEqual(["urn:edge-auth:acr:password", "urn:edge-auth:acr:mfa"]);
     expect(m.claims_supported).toEqual(expect.arrayContaining(["sub", "auth_time", "acr", "amr", "sid", "tier", "member_name", "mail", "name"]));
     expect(m.claims_supported).not.toContain("balance");
   });
