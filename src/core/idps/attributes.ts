@@ -1,6 +1,5 @@
 import type { User } from "../../storage/ports";
 import type { ClaimMapping, OidcScopeDefinition } from "../../storage/ports-idp";
-import type { CodeGrant } from "../oidc-provider/codes";
 
 /**
  * What a dynamic claim may read (seed 004 `claims[].attribute_type` / `attribute_name`), and
@@ -81,11 +80,6 @@ export interface SessionFacts {
   ip?: string | null;
 }
 
-/** The session facts an authorization code carries (the token endpoint's case). */
-export function sessionFactsOf(grant: Pick<CodeGrant, "authTime" | "amr" | "acr" | "ssoSessionId">, ip: string | null = null): SessionFacts {
-  return { auth_time: grant.authTime, amr: grant.amr, acr: grant.acr, sid: grant.ssoSessionId, ip };
-}
-
 /** session attributes: name -> how it is read from the session facts. */
 export const SESSION_ATTRIBUTES: Readonly<Record<string, (s: SessionFacts) => ClaimValue | undefined>> = {
   auth_time: (s) => s.auth_time,
@@ -100,33 +94,4 @@ export function isKnownAttribute(type: ClaimMapping["attribute_type"], name: str
   if (type === "identity") return Object.hasOwn(IDENTITY_ATTRIBUTES, name);
   if (type === "session") return Object.hasOwn(SESSION_ATTRIBUTES, name);
   return LEDGER_ATTRIBUTE.test(name);
-}
-
-function claimValue(m: ClaimMapping, user: User, session: SessionFacts): ClaimValue | undefined {
-  if (m.value_type === "static") return m.value ?? undefined;
-  const name = m.attribute_name ?? "";
-  if (m.attribute_type === "identity") return Object.hasOwn(IDENTITY_ATTRIBUTES, name) ? IDENTITY_ATTRIBUTES[name]!(user) : undefined;
-  if (m.attribute_type === "session") return Object.hasOwn(SESSION_ATTRIBUTES, name) ? SESSION_ATTRIBUTES[name]!(session) : undefined;
-  return undefined; // ledger: not filled by this deployment
-}
-
-/**
- * The claims the granted scopes release for this user (ID token and userinfo, OIDC Core
- * §5.4). Scopes are taken in the order the community defines them; when two granted scopes
- * map the same claim name, the first definition wins. Claims without a value are left out
- * rather than sent as null (OIDC Core §5.3.2).
- */
-export function resolveClaims(defs: readonly OidcScopeDefinition[], granted: Iterable<string>, user: User, session: SessionFacts): Record<string, ClaimValue> {
-  const wanted = new Set(granted);
-  // A Map, then fromEntries: every claim name becomes an own property, whatever it is.
-  const out = new Map<string, ClaimValue>();
-  for (const d of defs) {
-    if (!wanted.has(d.name)) continue;
-    for (const m of d.claims) {
-      if (out.has(m.claim_name)) continue;
-      const v = claimValue(m, user, session);
-      if (v !== undefined) out.set(m.claim_name, v);
-    }
-  }
-  return Object.fromEntries(out);
 }

@@ -3,6 +3,6 @@
  * and what the OpenID Provider and the hosted login read (scopes, consent, claims).
  */
 export { communityScopes, consentRequiredScopes, forgetCommunityScopes, scopeClaimNames, SCOPES_CACHE_MS } from "./scopes";
-export { resolveClaims, sessionFactsOf, IDENTITY_ATTRIBUTES, SESSION_ATTRIBUTES, type SessionFacts } from "./attributes";
+export { IDENTITY_ATTRIBUTES, SESSION_ATTRIBUTES, type SessionFacts } from "./attributes";
 export { createIdp, deleteIdp, fetchIdps, idpView, oidcIdpId, updateIdp, type IdpView } from "./idps";
 export { checkOidcConfig, RESERVED_CLAIMS, RESERVED_SCOPES, type OidcConfig } from "./rules";

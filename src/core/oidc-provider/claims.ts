@@ -88,15 +88,16 @@ export function claimValue(m: ClaimMapping, user: User, session: SessionFacts): 
 export function claimsForScopes(defs: readonly OidcScopeDefinition[], granted: readonly string[], user: User, session: SessionFacts): Record<string, unknown> {
   const byName = new Map<string, OidcScopeDefinition>();
   for (const d of defs) if (!byName.has(d.name)) byName.set(d.name, d);
-  const out: Record<string, unknown> = {};
+  // A Map, then fromEntries: every claim name becomes an own property, even `__proto__`.
+  const out = new Map<string, unknown>();
   for (const s of granted) {
     const def = byName.get(s);
     if (!def) continue;
     for (const m of def.claims) {
-      if (!m.claim_name || RESERVED_CLAIMS.has(m.claim_name) || m.claim_name in out) continue;
+      if (!m.claim_name || RESERVED_CLAIMS.has(m.claim_name) || out.has(m.claim_name)) continue;
       const v = claimValue(m, user, session);
-      if (v !== undefined) out[m.claim_name] = v;
+      if (v !== undefined) out.set(m.claim_name, v);
     }
   }
-  return out;
+  return Object.fromEntries(out);
 }
