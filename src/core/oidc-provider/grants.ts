@@ -64,6 +64,15 @@ async function revokeGrantFamily(svc: Services, scope: Scope, grant: CodeGrant, 
 }
 
 /** RFC 6749 §4.1.3 with RFC 7636 §4.5-4.6 and OIDC Core §3.1.3. */
+/**
+ * The user a code names, at most RECENT_MS old (core/users/recent-users.ts), as a refresh reads
+ * it: the login that issued the code read the row a moment ago, and a disabling or a password
+ * change is still seen within the same one-second bound as a revocation.
+ */
+async function exchangeUser(svc: Services, scope: Scope, uid: string) {
+  return (await recentUserByUid(svc.users, scope.tenant.id, uid)).user;
+}
+
 export async function exchangeAuthorizationCode(
   svc: Services,
   scope: Scope,
@@ -79,7 +88,7 @@ export async function exchangeAuthorizationCode(
   const r = await redeemAuthorizationCode(svc, scope, p.code, {
     clientId: client.clientId,
     beforeClaim: (g) => {
-      reads = Promise.all([svc.users.byUid(scope.tenant.id, g.uid), scopeDefinitions(svc, scope)]);
+      reads = Promise.all([exchangeUser(svc, scope, g.uid), scopeDefinitions(svc, scope)]);
       reads.catch(() => undefined);
     },
   });
@@ -100,7 +109,7 @@ export async function exchangeAuthorizationCode(
     // that must use PKCE never redeems a code issued without it.
     throw invalidGrant("PKCE verification failed");
   }
-  const [user, defs] = await (reads ?? Promise.all([svc.users.byUid(scope.tenant.id, grant.uid), scopeDefinitions(svc, scope)]));
+  const [user, defs] = await (reads ?? Promise.all([exchangeUser(svc, scope, grant.uid), scopeDefinitions(svc, scope)]));
   if (!usable(user, scope)) throw invalidGrant("invalid authorization code");
   recordAudit(svc, scope, "oidc_code_exchange", { userId: user.uid, detail: { clientId: client.clientId, sid: grant.familyId } });
   return openSession(svc, scope, issuer, client, user, grant, defs);

@@ -47,6 +47,23 @@ function spRow(r: ServiceProviderRecord): SpRow {
   return { ...r, body: JSON.stringify(r.body) };
 }
 
+/**
+ * OIDC clients found by client_id, kept in the isolate for at most CLIENT_CACHE_MS: every token,
+ * authorize and introspection request reads its client, and a D1 read is the largest part of a
+ * code exchange (about 5 ms in local mode, a round trip to the primary at the edge). Only found
+ * rows are kept (a client created a moment ago is seen at once); every write through this store
+ * drops its entries here, and other isolates see a change (a new secret, new redirect URIs, a
+ * deletion) within the bound, the same one second as revocation (DESIGN.md).
+ */
+const CLIENT_CACHE_MS = 1000;
+const CLIENT_CACHE_MAX = 1000;
+const clientCache = new Map<string, { at: number; record: ServiceProviderRecord }>();
+const clientKey = (tenantId: string, communityId: string, clientId: string) => `${tenantId}\u0000${communityId}\u0000${clientId}`;
+
+function forgetClientsOf(tenantId: string, communityId: string, id: string): void {
+  for (const [k, v] of clientCache) if (v.record.id === id && v.record.tenantId === tenantId && v.record.communityId === communityId) clientCache.delete(k);
+}
+
 /** Service providers (OIDC clients and SAML SPs) per community. */
 export function D1ServiceProviderStore(d1: D1Database): ServiceProviderStore {
   const db = database(d1);
@@ -58,7 +75,19 @@ export function D1ServiceProviderStore(d1: D1Database): ServiceProviderStore {
   };
   return {
     get: (tenantId, communityId, id) => one(and(inCommunity(tenantId, communityId), eq(t.id, id))),
-    findByClientId: (tenantId, communityId, clientId) => one(and(inCommunity(tenantId, communityId), eq(t.clientId, clientId))),
+    async findByClientId(tenantId, communityId, clientId) {
+      const k = clientKey(tenantId, communityId, clientId);
+      const hit = clientCache.get(k);
+      if (hit && Date.now() - hit.at < CLIENT_CACHE_MS) return structuredClone(hit.record);
+      const r = await one(and(inCommunity(tenantId, communityId), eq(t.clientId, clientId)));
+      if (r) {
+        if (clientCache.size >= CLIENT_CACHE_MAX) clientCache.clear();
+        clientCache.set(k, { at: Date.now(), record: structuredClone(r) });
+      } else {
+        clientCache.delete(k);
+      }
+      return r;
+    },
     findByEntityId: (tenantId, communityId, entityId) => one(and(inCommunity(tenantId, communityId), eq(t.entityId, entityId))),
     async list(tenantId, communityId) {
       const rows = await db.select().from(t).where(inCommunity(tenantId, communityId)).orderBy(t.createdAt, t.id).all();
@@ -68,6 +97,7 @@ export function D1ServiceProviderStore(d1: D1Database): ServiceProviderStore {
       await unique("service provider", () => db.insert(t).values(spRow(r)).run());
     },
     async replace(r, expectedVersion) {
+      forgetClientsOf(r.tenantId, r.communityId, r.id);
       const { id, tenantId, communityId, createdAt: _c, version: _v, ...rest } = spRow(r);
       const done = await unique("service provider", () =>
         db
@@ -77,10 +107,14 @@ export function D1ServiceProviderStore(d1: D1Database): ServiceProviderStore {
           .returning({ id: t.id })
           .all(),
       );
+      // Again after the write: a read racing it may have cached the old row meanwhile.
+      forgetClientsOf(r.tenantId, r.communityId, r.id);
       return done.length > 0;
     },
     async remove(tenantId, communityId, id) {
+      forgetClientsOf(tenantId, communityId, id);
       const r = await db.delete(t).where(and(inCommunity(tenantId, communityId), eq(t.id, id))).returning({ id: t.id }).all();
+      forgetClientsOf(tenantId, communityId, id);
       return r.length > 0;
     },
   };
