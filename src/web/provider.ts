@@ -3,11 +3,8 @@ import { consentRequiredScopes } from "../core/idps";
 import { scopeDefinitions, supportedScopeNames } from "../core/oidc-provider/scopes";
 import type { Scope, Services } from "../core/context";
 import { AuthError } from "../core/errors";
-import { publicOrigin } from "../core/tenants/public-origin";
-import { communityIssuer } from "../protocols/oidc/discovery";
 import type { OidcScopeDefinition } from "../storage/ports-idp";
-import { requestAddress } from "../http/request-address";
-import { hostBinding, scopeFor } from "../http/tenant";
+import { resolveProvider } from "../http/oidc-provider";
 import type { AppEnv } from "../http/types";
 
 /**
@@ -15,7 +12,8 @@ import type { AppEnv } from "../http/types";
  * the community names its tenant. A request on a bound hostname must be for that hostname's
  * tenant (another tenant's community is unknown here, like a missing one); on any other host
  * (localhost in development) the community alone decides. The issuer is built from the
- * tenant's public origin, never from an unbound Host (core/tenants/public-origin.ts).
+ * tenant's public origin, never from an unbound Host: one resolution for both channels
+ * (http/oidc-provider.ts `resolveProvider`).
  */
 export interface Provider {
   scope: Scope;
@@ -23,16 +21,9 @@ export interface Provider {
 }
 
 export async function providerFor(c: Context<AppEnv>, communityId: string): Promise<Provider> {
-  if (!communityId || communityId.length > 128) throw new AuthError("tenant_not_found", "unknown provider");
-  const svc = c.get("services");
-  const community = await svc.tenants.getCommunity(communityId);
-  if (!community) throw new AuthError("tenant_not_found", "unknown provider");
-  const binding = await hostBinding(c);
-  if (binding && binding.tenantId !== community.tenantId) throw new AuthError("tenant_not_found", "unknown provider");
-  const scope = await scopeFor(c, community.tenantId, community.id);
-  const origin = await publicOrigin(svc, scope.tenant.id, requestAddress(c));
-  if (!origin) throw new AuthError("not_configured", "this provider has no public address");
-  return { scope, issuer: communityIssuer(origin, community.id) };
+  const p = await resolveProvider(c, communityId);
+  if (!p) throw new AuthError("tenant_not_found", "unknown provider");
+  return p;
 }
 
 /**

@@ -13,9 +13,9 @@ import type { AppEnv } from "../../http/types";
 import { providerMetadata } from "../../protocols/oidc/discovery";
 import { renderOAuthError } from "./errors";
 import { clientCredentialsOf, readForm } from "./form";
-import { providerScope } from "./provider-scope";
+import { providerScope } from "../../http/oidc-provider";
 
-export { providerScope } from "./provider-scope";
+export { providerScope } from "../../http/oidc-provider";
 
 /**
  * The OpenID Provider's back channel, one provider per community under
