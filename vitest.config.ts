@@ -33,9 +33,11 @@ export default defineConfig(async () => {
       setupFiles: ["./test/setup.ts"],
       // Vitest's default is one worker fewer than the cores: on the 2-core CI machine that is
       // one file at a time, and most of a file's time is workerd setting up the file's isolated
-      // storage and applying the migrations, waiting more than computing. Measured on the 2-core
-      // machine (95 files): 2 workers 504 s, 4 workers 403 s, every test green in both.
-      maxWorkers: 4,
+      // storage and applying the migrations, waiting more than computing. Two at once halves the
+      // wall time. Four measured 403 s against 504 s (95 files), but under that load a timing
+      // test of the lockout (src/core/limits/lockout-wait.test.ts, 100 parallel guesses) failed
+      // once in CI: two it is, until that test or per-file setup is made cheaper.
+      maxWorkers: 2,
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },
