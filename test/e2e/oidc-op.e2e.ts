@@ -243,7 +243,10 @@ describe("openid-client against the community's provider", () => {
     expect((await oidc.tokenIntrospection(web, "not-a-token-we-issued")).active).toBe(false);
   });
 
-  it("RP-initiated logout returns to the registered post_logout_redirect_uri with state and ends the SSO session", async () => {
+  // retry: once in CI (2026-12-02) the sign-in after the logout timed out in page.goto (30 s)
+  // under load, not yet explained; a second attempt repeats the logout (idempotent) and the
+  // sign-in. Recorded as an open flake in the issue note, not as fixed.
+  it("RP-initiated logout returns to the registered post_logout_redirect_uri with state and ends the SSO session", { retry: 1 }, async () => {
     const state = oidc.randomState();
     const url = oidc.buildEndSessionUrl(web, { id_token_hint: first.idToken!, post_logout_redirect_uri: confidential.post_logout_redirect_uri, state });
     // The registered URI has no port (exact match, RP-Initiated Logout 1.0 §3): nothing of ours
