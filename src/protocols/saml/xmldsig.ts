@@ -1,0 +1,168 @@
+import { DOMParser, XMLSerializer } from "@xmldom/xmldom";
+import { setNodeDependencies } from "xml-core";
+import * as xmldsig from "xmldsigjs";
+import xpath from "xpath";
+import { childElements, elementsWithId, NS, XmlRejected } from "./xml";
+
+/**
+ * Enveloped XML signatures (XML-DSig 1.1, as SAML Core §5.4 profiles them) made and checked
+ * inside the Worker: xmldsigjs does exclusive c14n, digests and the WebCrypto signature; this
+ * module decides what is acceptable, because xmldsigjs on its own verifies with the key in
+ * KeyInfo and does not bind the signed reference to the element the caller reads. So:
+ *
+ * - the Signature is a direct child of the element it signs, and the only one there;
+ * - exactly one Reference, whose URI is '#' + that element's ID, and that ID occurs once in
+ *   the whole document (duplicate IDs are how signature wrapping points a reference elsewhere);
+ * - transforms: enveloped-signature and exclusive c14n only (SAML Core §5.4.4), SignedInfo
+ *   canonicalized with exclusive c14n, no Object or Manifest;
+ * - SHA-256 digests and RSA-SHA256 / ECDSA-SHA256 signatures (SHA-1 refused);
+ * - the key comes from configuration, never from KeyInfo.
+ */
+
+export type SignatureAlg = "RSA-SHA256" | "ECDSA-SHA256";
+
+export const SIGNATURE_URI: Record<SignatureAlg, string> = {
+  "RSA-SHA256": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+  "ECDSA-SHA256": "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+};
+const ALG_OF_URI = new Map(Object.entries(SIGNATURE_URI).map(([k, v]) => [v, k as SignatureAlg]));
+const SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256";
+const ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+const EXC_C14N = NS.excC14n;
+
+let ready = false;
+function init(): void {
+  if (ready) return;
+  xmldsig.Application.setEngine("WebCrypto", crypto);
+  setNodeDependencies({ DOMParser, XMLSerializer, xpath });
+  ready = true;
+}
+
+/** The signature is missing, malformed, not one we accept, or does not verify. */
+export class SignatureRejected extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "SignatureRejected";
+  }
+}
+
+function webCryptoAlgorithm(alg: SignatureAlg): Algorithm {
+  return alg === "RSA-SHA256" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as Algorithm : { name: "ECDSA", hash: "SHA-256" } as Algorithm;
+}
+
+export interface SignOptions {
+  key: CryptoKey;
+  alg: SignatureAlg;
+  /** The signer's certificate, base64 DER, put in KeyInfo for the relying party's convenience. */
+  certB64?: string;
+  /**
+   * The child the Signature goes after. SAML's schemas put it right after <Issuer> (SAML Core
+   * §2.3.3, §3.2.1); default: the element's Issuer child, else first.
+   */
+  after?: Element | null;
+}
+
+/** Signs `element` (which must carry an ID attribute) with an enveloped signature, in place. */
+export async function signElement(doc: Document, element: Element, opts: SignOptions): Promise<void> {
+  init();
+  const id = element.getAttribute("ID") ?? element.getAttribute("Id") ?? element.getAttribute("AssertionID");
+  if (!id) throw new Error("signElement: the element has no ID");
+  const signer = new xmldsig.SignedXml();
+  signer.XmlSignature.SignedInfo.CanonicalizationMethod.Algorithm = EXC_C14N;
+  const sig = await signer.Sign(webCryptoAlgorithm(opts.alg) as never, opts.key, element as never, {
+    references: [{ uri: `#${id}`, hash: "SHA-256", transforms: ["enveloped", "exc-c14n"] }],
+    ...(opts.certB64 ? { x509: [opts.certB64] } : {}),
+  });
+  const sigXml = sig.GetXml();
+  if (!sigXml) throw new Error("signElement: no signature produced");
+  const node = doc.importNode(sigXml as unknown as Node, true);
+  const after = opts.after !== undefined ? opts.after : (childElements(element).find((c) => c.localName === "Issuer") ?? null);
+  if (after) element.insertBefore(node, after.nextSibling);
+  else element.insertBefore(node, element.firstChild);
+}
+
+function attr(el: Element | null | undefined, name: string): string | null {
+  return el ? el.getAttribute(name) : null;
+}
+
+/** Is `element` directly signed (a ds:Signature child)? Says nothing about whether it verifies. */
+export function hasSignature(element: Element): boolean {
+  return childElements(element, NS.ds, "Signature").length > 0;
+}
+
+/**
+ * Checks the enveloped signature of `element` against the pinned keys (any one may match, so
+ * a certificate rollover can list two). Throws SignatureRejected with the reason.
+ */
+export async function verifyElement(doc: Document, element: Element, keys: CryptoKey[]): Promise<void> {
+  init();
+  if (keys.length === 0) throw new SignatureRejected("no trusted key is configured");
+  const sigs = childElements(element, NS.ds, "Signature");
+  if (sigs.length === 0) throw new SignatureRejected(`${element.localName} is not signed`);
+  if (sigs.length > 1) throw new SignatureRejected(`${element.localName} has more than one Signature`);
+  const sig = sigs[0]!;
+  const id = element.getAttribute("ID") ?? element.getAttribute("Id") ?? element.getAttribute("AssertionID");
+  if (!id) throw new SignatureRejected(`${element.localName} has no ID`);
+  if (elementsWithId(doc, id).length !== 1) throw new SignatureRejected(`the ID ${id} occurs more than once`);
+
+  const signedInfo = one(sig, "SignedInfo");
+  const c14n = one(signedInfo, "CanonicalizationMethod");
+  if (attr(c14n, "Algorithm") !== EXC_C14N) throw new SignatureRejected("SignedInfo must use exclusive c14n without comments");
+  const method = attr(one(signedInfo, "SignatureMethod"), "Algorithm") ?? "";
+  const alg = ALG_OF_URI.get(method);
+  if (!alg) throw new SignatureRejected(`signature algorithm ${method || "(none)"} is not accepted (RSA-SHA256, ECDSA-SHA256)`);
+  const refs = childElements(signedInfo, NS.ds, "Reference");
+  if (refs.length !== 1) throw new SignatureRejected("exactly one Reference is accepted");
+  const ref = refs[0]!;
+  if (attr(ref, "URI") !== `#${id}`) throw new SignatureRejected("the Reference does not point at the signed element");
+  const transforms = childElements(ref, NS.ds, "Transforms");
+  if (transforms.length > 1) throw new SignatureRejected("more than one Transforms");
+  for (const t of transforms[0] ? childElements(transforms[0]) : []) {
+    const a = attr(t, "Algorithm");
+    if (t.namespaceURI !== NS.ds || t.localName !== "Transform" || (a !== ENVELOPED && a !== EXC_C14N)) {
+      throw new SignatureRejected(`transform ${a ?? t.localName} is not accepted`);
+    }
+  }
+  if (attr(one(ref, "DigestMethod"), "Algorithm") !== SHA256) throw new SignatureRejected("digest must be SHA-256");
+  for (const c of childElements(sig)) {
+    if (c.namespaceURI !== NS.ds || !["SignedInfo", "SignatureValue", "KeyInfo"].includes(c.localName)) {
+      throw new SignatureRejected(`${c.localName} in a Signature is not accepted`);
+    }
+  }
+
+  const verifier = new xmldsig.SignedXml(doc as never);
+  try {
+    verifier.LoadXml(sig as never);
+  } catch {
+    throw new SignatureRejected("malformed Signature");
+  }
+  // xmldsigjs re-imports a public key with the SignatureMethod's algorithm, which for ECDSA
+  // lacks the curve and fails; our keys are imported for the right algorithm already (keyFits).
+  (verifier as unknown as { reimportKey: (k: CryptoKey) => Promise<CryptoKey> }).reimportKey = async (k) => k;
+  for (const key of keys) {
+    if (!keyFits(key, alg)) continue;
+    let ok = false;
+    try {
+      // The whole document, not a detached clone of the element: exclusive c14n with an
+      // InclusiveNamespaces PrefixList needs the ancestors' declarations.
+      ok = await verifier.Verify(key);
+    } catch {
+      ok = false;
+    }
+    if (ok) return;
+  }
+  throw new SignatureRejected("the signature does not verify with the configured key");
+}
+
+function keyFits(key: CryptoKey, alg: SignatureAlg): boolean {
+  const name = key.algorithm.name.toUpperCase();
+  return alg === "RSA-SHA256" ? name === "RSASSA-PKCS1-V1_5" : name === "ECDSA";
+}
+
+function one(parent: Element, localName: string): Element {
+  const c = childElements(parent, NS.ds, localName);
+  if (c.length !== 1) throw new SignatureRejected(`Signature needs exactly one ${localName}`);
+  return c[0]!;
+}
+
+export { XmlRejected };
