@@ -1,4 +1,6 @@
-import { DOMParser, XMLSerializer } from "@xmldom/xmldom";
+import { DOMParser, XMLSerializer, type Document, type Element, type Node } from "@xmldom/xmldom";
+
+export type { Document, Element, Node };
 
 /**
  * The one way XML enters the service (SAML messages, WS-Fed results, metadata): a
@@ -48,7 +50,10 @@ const DOCTYPE = /<!DOCTYPE|<!ENTITY|<!ELEMENT|<!ATTLIST/i;
 // Every "<?" must be the one XML declaration at the very start.
 const PI = /<\?/g;
 
-export function parseXml(text: string, opts: { maxChars?: number } = {}): Document {
+/** A parsed document, which always has a root element. */
+export type ParsedDocument = Document & { documentElement: Element };
+
+export function parseXml(text: string, opts: { maxChars?: number } = {}): ParsedDocument {
   if (typeof text !== "string" || text.length === 0) throw new XmlRejected("empty XML");
   const max = opts.maxChars ?? MAX_XML_CHARS;
   if (text.length > max) throw new XmlRejected(`XML longer than ${max} characters`);
@@ -71,7 +76,7 @@ export function parseXml(text: string, opts: { maxChars?: number } = {}): Docume
   }
   if (problem) throw new XmlRejected(`malformed XML: ${problem}`);
   if (!doc || !doc.documentElement) throw new XmlRejected("malformed XML: no root element");
-  return doc;
+  return doc as ParsedDocument;
 }
 
 export function serializeXml(node: Node): string {
@@ -136,7 +141,7 @@ export function elementsWithId(doc: Document, id: string): Element[] {
     }
     for (const c of childElements(el)) walk(c);
   };
-  walk(doc.documentElement);
+  if (doc.documentElement) walk(doc.documentElement);
   return out;
 }
 

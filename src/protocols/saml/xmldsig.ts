@@ -2,7 +2,7 @@ import { DOMParser, XMLSerializer } from "@xmldom/xmldom";
 import { setNodeDependencies } from "xml-core";
 import * as xmldsig from "xmldsigjs";
 import xpath from "xpath";
-import { childElements, elementsWithId, NS, XmlRejected } from "./xml";
+import { childElements, elementsWithId, NS, XmlRejected, type Document, type Element, type Node } from "./xml";
 
 /**
  * Enveloped XML signatures (XML-DSig 1.1, as SAML Core §5.4 profiles them) made and checked
@@ -46,8 +46,8 @@ export class SignatureRejected extends Error {
   }
 }
 
-function webCryptoAlgorithm(alg: SignatureAlg): Algorithm {
-  return alg === "RSA-SHA256" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as Algorithm : { name: "ECDSA", hash: "SHA-256" } as Algorithm;
+function webCryptoAlgorithm(alg: SignatureAlg): { name: string; hash: string } {
+  return alg === "RSA-SHA256" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", hash: "SHA-256" };
 }
 
 export interface SignOptions {
@@ -125,7 +125,7 @@ export async function verifyElement(doc: Document, element: Element, keys: Crypt
   }
   if (attr(one(ref, "DigestMethod"), "Algorithm") !== SHA256) throw new SignatureRejected("digest must be SHA-256");
   for (const c of childElements(sig)) {
-    if (c.namespaceURI !== NS.ds || !["SignedInfo", "SignatureValue", "KeyInfo"].includes(c.localName)) {
+    if (c.namespaceURI !== NS.ds || !["SignedInfo", "SignatureValue", "KeyInfo"].includes(c.localName ?? "")) {
       throw new SignatureRejected(`${c.localName} in a Signature is not accepted`);
     }
   }
