@@ -9,6 +9,7 @@ import { userpool, userpoolOpenApi } from "./api/userpool";
 import { wellknown } from "./api/wellknown";
 import { oidcProvider } from "./api/oidc";
 import { hostedLogin } from "./web";
+import { samlFront } from "./web/saml";
 import { ConfigError } from "./env";
 import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
@@ -52,6 +53,8 @@ app.route("/dev", dev);
 // channel (api/oidc) and the browser's front channel (web/, the hosted login).
 app.route("/oidc", oidcProvider);
 app.route("/oidc", hostedLogin);
+// The community's SAML IdP front channel (web/saml/): sso, idp-init, slo, metadata.
+app.route("/saml", samlFront);
 // GET / and /docs: the surfaces and their rendered OpenAPI documents (api/docs).
 app.route("/", docs);
 

@@ -1,0 +1,14 @@
+import { handler } from "../flow";
+import { samlUrl } from "./front";
+import { idpMetadataXml } from "./idp-seam";
+
+/**
+ * `/saml/:communityId/metadata`: the community's IdP metadata (SAML Metadata §2.4.3), public
+ * so SPs can fetch it by URL. `application/samlmetadata+xml` (RFC 6838 registration in SAML
+ * Metadata Interoperability); cacheable for five minutes so a key rotation (PUT idp_config)
+ * reaches SPs that re-fetch soon.
+ */
+export const metadataRoute = handler(async (c, p) => {
+  const xml = await idpMetadataXml(c.get("services"), p.scope, { ssoUrl: samlUrl(p, "sso"), sloUrl: samlUrl(p, "slo") });
+  return c.body(xml, 200, { "content-type": "application/samlmetadata+xml; charset=utf-8", "cache-control": "public, max-age=300" });
+});
