@@ -9,7 +9,8 @@
 // on every machine of this project) and the WS-Fed wrapper wresultOf().
 //
 // xml-crypto 6 signs RSA only (rsa-sha1/256/512): an ECDSA-signed sample comes from xmlsec1
-// (scripts/lib/xmlsec.mjs) instead.
+// instead: signedResponse({ signAssertion: false }), withSignatureTemplate(xml, assertionId,
+// ALG.ecdsaSha256), then xmlsecSign() from scripts/lib/xmlsec.mjs.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -31,8 +32,9 @@ export const NS = {
   wst: "http://schemas.xmlsoap.org/ws/2005/02/trust",
 };
 
-const ALG = {
+export const ALG = {
   rsaSha256: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+  ecdsaSha256: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
   sha256: "http://www.w3.org/2001/04/xmlenc#sha256",
   excC14n: "http://www.w3.org/2001/10/xml-exc-c14n#",
   enveloped: "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
@@ -59,8 +61,9 @@ export function certBase64(certPem) {
 }
 
 /**
- * A fresh RSA-2048 key and a self-signed certificate for it (openssl req -x509), as PEM.
- * @param {{ cn?: string, days?: number }} [opts]
+ * A fresh key and a self-signed certificate for it (openssl req -x509), as PEM: RSA-2048, or
+ * ECDSA P-256 with `alg: "ec"` (for xmlsecSign; xml-crypto cannot sign with it).
+ * @param {{ cn?: string, days?: number, alg?: "rsa" | "ec" }} [opts]
  * @returns {{ keyPem: string, certPem: string }}
  */
 export function makeKeyPair(opts = {}) {
@@ -70,7 +73,7 @@ export function makeKeyPair(opts = {}) {
     const certFile = join(dir, "cert.pem");
     const r = spawnSync(
       "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-keyout", keyFile, "-out", certFile, "-days", String(opts.days ?? 30), "-subj", `/CN=${opts.cn ?? "node-side test idp"}`],
+      ["req", "-x509", ...(opts.alg === "ec" ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["-newkey", "rsa:2048"]), "-nodes", "-sha256", "-keyout", keyFile, "-out", certFile, "-days", String(opts.days ?? 30), "-subj", `/CN=${opts.cn ?? "node-side test idp"}`],
       { encoding: "utf8" },
     );
     if (r.status !== 0) throw new Error(`openssl req -x509 failed (exit ${r.status ?? r.signal}): ${r.stderr}`);
@@ -100,6 +103,31 @@ export function signById(xml, id, { keyPem, certPem }) {
     location: { reference: `${element}/*[local-name(.)='Issuer' and namespace-uri(.)='${NS.saml}']`, action: "after" },
   });
   return sig.getSignedXml();
+}
+
+/**
+ * An empty enveloped ds:Signature over `#id` (exc-c14n, SHA-256), for xmlsecSign() to fill in:
+ * `signatureMethod` is ALG.ecdsaSha256 for an ECDSA sample no Node library here can make.
+ */
+export function signatureTemplate(id, signatureMethod) {
+  return (
+    `<ds:Signature xmlns:ds="${NS.ds}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${ALG.excC14n}"/>` +
+    `<ds:SignatureMethod Algorithm="${signatureMethod}"/><ds:Reference URI="#${id}"><ds:Transforms>` +
+    `<ds:Transform Algorithm="${ALG.enveloped}"/><ds:Transform Algorithm="${ALG.excC14n}"/></ds:Transforms>` +
+    `<ds:DigestMethod Algorithm="${ALG.sha256}"/><ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/></ds:Signature>`
+  );
+}
+
+/**
+ * Puts `signatureTemplate(id, ...)` right after the Issuer of the element with that ID (where
+ * SAML's schema wants the Signature), for xmlsecSign().
+ */
+export function withSignatureTemplate(xml, id, signatureMethod) {
+  const start = xml.indexOf(` ID="${id}"`);
+  const issuerEnd = xml.indexOf("</saml:Issuer>", start);
+  if (start < 0 || issuerEnd < 0) throw new Error(`no element with ID ${id} and an Issuer in the sample`);
+  const at = issuerEnd + "</saml:Issuer>".length;
+  return xml.slice(0, at) + signatureTemplate(id, signatureMethod) + xml.slice(at);
 }
 
 /** One saml:Attribute per entry; an array value becomes several AttributeValues. */

@@ -6,7 +6,7 @@
 // (exclusive c14n, enveloped signature) agrees with ours.
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -27,6 +27,8 @@ export const ID_ATTRS = {
   entityDescriptor: "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
   saml11Assertion: { attr: "AssertionID", node: "urn:oasis:names:tc:SAML:1.0:assertion:Assertion" },
 };
+
+/** @typedef {string | { attr: string, node: string }} IdAttr */
 
 /** Whether xmlsec1 is there and executable. */
 export function xmlsec1Installed() {
@@ -76,9 +78,19 @@ export function ensureXmlsec1(opts = {}) {
 }
 
 /**
+ * xmlsec1's `--id-attr:<attribute> <namespace>:<element>` arguments.
+ * @param {IdAttr | IdAttr[]} idAttr
+ */
+function idAttrArgs(idAttr) {
+  return [idAttr].flat().flatMap((a) => (typeof a === "string" ? ["--id-attr:ID", a] : [`--id-attr:${a.attr}`, a.node]));
+}
+
+/**
  * Verifies the XML signature(s) in `xml` with xmlsec1, trusting only `certPem` (the key is pinned
  * on the command line: `--pubkey-cert-pem`; a KeyInfo in the document selects nothing else, since
- * no keys manager holds any other key and `--enabled-key-data` limits KeyInfo to key names).
+ * no keys manager holds any other key and `--enabled-key-data` limits KeyInfo to key names), or
+ * `pubkeyPem` (a bare SPKI public key, `-----BEGIN PUBLIC KEY-----`: `--pubkey-pem`). RSA and
+ * ECDSA (P-256, SignatureValue as r||s per RFC 4050) both verify.
  *
  * `idAttr` names the element(s) whose `ID` attribute is an XML ID (SAML's IDs are not declared by
  * a DTD, so xmlsec1 must be told, or `URI="#_abc"` resolves to nothing): one value or several,
@@ -90,32 +102,58 @@ export function ensureXmlsec1(opts = {}) {
  * Returns { ok, output } (output: xmlsec1's stdout + stderr, for assertion messages). Never
  * throws for a bad signature; throws when xmlsec1 is missing.
  * @param {string} xml
- * @typedef {string | { attr: string, node: string }} IdAttr
- * @param {{ certPem: string, idAttr: IdAttr | IdAttr[], nodeId?: string }} opts
+ * @param {{ certPem?: string, pubkeyPem?: string, idAttr: IdAttr | IdAttr[], nodeId?: string }} opts
  * @returns {Promise<{ ok: boolean, output: string }>}
  */
 export async function xmlsecVerify(xml, opts) {
   if (!xmlsec1Installed()) throw new Error(XMLSEC1_MISSING_MESSAGE);
+  const key = opts.certPem ?? opts.pubkeyPem;
+  if (!key) throw new Error("xmlsecVerify: certPem or pubkeyPem is required (the key is pinned, never taken from KeyInfo)");
   const dir = await mkdtemp(join(tmpdir(), "edge-auth-xmlsec-"));
   try {
     const xmlFile = join(dir, "signed.xml");
-    const certFile = join(dir, "cert.pem");
+    const keyFile = join(dir, "key.pem");
     await writeFile(xmlFile, xml);
-    await writeFile(certFile, opts.certPem);
-    const args = ["--verify", "--pubkey-cert-pem", certFile];
+    await writeFile(keyFile, key);
+    const args = ["--verify", opts.certPem ? "--pubkey-cert-pem" : "--pubkey-pem", keyFile];
     // Only the pinned key: KeyInfo may name a key (KeyName), nothing else (no embedded
     // X509Data / KeyValue becomes a trusted key).
     args.push("--enabled-key-data", "key-name");
-    for (const idAttr of [opts.idAttr].flat()) {
-      if (typeof idAttr === "string") args.push("--id-attr:ID", idAttr);
-      else args.push(`--id-attr:${idAttr.attr}`, idAttr.node);
-    }
+    args.push(...idAttrArgs(opts.idAttr));
     if (opts.nodeId) args.push("--node-id", opts.nodeId);
     args.push(xmlFile);
     const r = spawnSync(XMLSEC1_PATH, args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
     const output = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
     // xmlsec1 exits 0 and prints "OK" on a good signature, non-zero with "FAIL" otherwise.
     return { ok: r.status === 0 && /^OK$/m.test(output), output };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Signs a template with xmlsec1 (`--sign`): the document must already hold an empty ds:Signature
+ * (SignedInfo with the algorithms, empty DigestValue and SignatureValue). For samples no Node
+ * library makes, such as ECDSA-SHA256 signatures from an independent signer. Throws on failure.
+ * @param {string} template
+ * @param {{ keyPem: string, idAttr: IdAttr | IdAttr[] }} opts
+ * @returns {Promise<string>}
+ */
+export async function xmlsecSign(template, opts) {
+  if (!xmlsec1Installed()) throw new Error(XMLSEC1_MISSING_MESSAGE);
+  const dir = await mkdtemp(join(tmpdir(), "edge-auth-xmlsec-"));
+  try {
+    const inFile = join(dir, "template.xml");
+    const keyFile = join(dir, "key.pem");
+    const outFile = join(dir, "signed.xml");
+    await writeFile(inFile, template);
+    await writeFile(keyFile, opts.keyPem);
+    const args = ["--sign", "--privkey-pem", keyFile, "--output", outFile];
+    args.push(...idAttrArgs(opts.idAttr));
+    args.push(inFile);
+    const r = spawnSync(XMLSEC1_PATH, args, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`xmlsec1 --sign failed (exit ${r.status ?? r.signal}): ${r.stdout}${r.stderr}`);
+    return await readFile(outFile, "utf8");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

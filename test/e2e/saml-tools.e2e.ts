@@ -1,8 +1,9 @@
+import { createPublicKey } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 // Plain JavaScript test tools (scripts/lib): none of them is our SAML code.
-import { makeKeyPair, signedResponse } from "../../scripts/lib/saml-fixtures.mjs";
+import { ALG, makeKeyPair, signedResponse, withSignatureTemplate } from "../../scripts/lib/saml-fixtures.mjs";
 import { createSp } from "../../scripts/lib/saml-sp.mjs";
-import { ID_ATTRS, xmlsec1Version, xmlsecVerify } from "../../scripts/lib/xmlsec.mjs";
+import { ID_ATTRS, xmlsec1Version, xmlsecSign, xmlsecVerify } from "../../scripts/lib/xmlsec.mjs";
 
 /**
  * The outside tools of the SAML/WS-Fed e2e tests checked against each other, before any test
@@ -54,6 +55,19 @@ describe("xmlsec1 (the independent XML-DSig verifier)", () => {
     const forged = sample({ ...attacker });
     expect((await xmlsecVerify(forged.xml, { certPem: idp.certPem, idAttr: ID_ATTRS.assertion })).ok).toBe(false);
     expect((await xmlsecVerify(r.xml, { certPem: idp.certPem, idAttr: [] })).ok).toBe(false);
+  });
+
+  it("verifies an ECDSA-SHA256 signature (signed by xmlsec1) with the certificate or the bare public key", async () => {
+    const ec = makeKeyPair({ alg: "ec" });
+    const r = sample({ signAssertion: false });
+    const signed = await xmlsecSign(withSignatureTemplate(r.xml, r.assertionId, ALG.ecdsaSha256), { keyPem: ec.keyPem, idAttr: ID_ATTRS.assertion });
+    expect(signed).toContain(ALG.ecdsaSha256);
+    const byCert = await xmlsecVerify(signed, { certPem: ec.certPem, idAttr: ID_ATTRS.assertion });
+    expect(byCert.ok, byCert.output).toBe(true);
+    const spki = createPublicKey(ec.keyPem).export({ type: "spki", format: "pem" }).toString();
+    expect((await xmlsecVerify(signed, { pubkeyPem: spki, idAttr: ID_ATTRS.assertion })).ok).toBe(true);
+    expect((await xmlsecVerify(tamper(signed), { pubkeyPem: spki, idAttr: ID_ATTRS.assertion })).ok).toBe(false);
+    expect((await xmlsecVerify(signed, { certPem: idp.certPem, idAttr: ID_ATTRS.assertion })).ok).toBe(false);
   });
 });
 
