@@ -231,6 +231,14 @@ describe("isolation", () => {
     const c = await samlSigningCredential(services(), scopeOf(t), { hostname: "evil.example", protocol: "http:", port: "8787" });
     expect(c.entityId).toBe(`http://${t.host}:8787/saml/${t.community.id}`);
   });
+
+  it("a generated entity ID is on the primary hostname even when the first request came on another brand", async () => {
+    const t = await createTestTenant();
+    const brand = `brand-${t.host}`;
+    await services().tenants.bindDomain({ hostname: brand, tenantId: t.tenant.id, communityId: t.community.id });
+    const c = await samlSigningCredential(services(), scopeOf(t), { hostname: brand, protocol: "https:", port: "" });
+    expect(c.entityId).toBe(`https://${t.host}/saml/${t.community.id}`);
+  });
 });
 
 /** Writes the config as another isolate would: straight to the store, no eviction here. */
