@@ -250,3 +250,18 @@ async function putIdpConfigElsewhere(t: TestTenant, i: IdpConfigInput & { identi
   expect(await store().update(updated)).toBe(true);
   return updated;
 }
+
+describe("through the Authn API", () => {
+  it("PUT idp_config served in this isolate evicts the cached credential", async () => {
+    const t = await createTestTenant();
+    const generated = await samlSigningCredential(services(), scopeOf(t));
+    const admin = await authnCaller({ tenantId: t.tenant.id, level: "service", communities: [t.community.id] });
+    const path = `/tenant/${t.tenant.id}/community/${t.community.id}/idp_config`;
+    const got = await authnCall<Record<string, unknown>>(admin, "GET", path, undefined);
+    const { encryptionKey: _keep, ...body } = { ...input(EC_CERT, EC_SEC1_KEY), encryptionCert: got.data.encryptionCert as string, identifier: got.data.identifier as string };
+    expect((await authnCall(admin, "PUT", path, body)).status).toBe(200);
+    const now = await samlSigningCredential(services(), scopeOf(t));
+    expect(now.certB64).not.toBe(generated.certB64);
+    expect(now).toMatchObject({ alg: "ECDSA-SHA256", certB64: bare(EC_CERT), entityId: "https://idp.example.test/saml" });
+  });
+});
