@@ -7,10 +7,10 @@ import { parseTenantSettings } from "../tenants/settings";
 import type { Scope } from "../context";
 import { AuthError } from "../errors";
 import { D1IdpConfigStore } from "../../storage/d1/idp-config-store";
-import { importCertificateKey, importRsaOaepCertificateKey, parseCertificate, pemToDer, signParams, type SigningAlg } from "../../crypto/x509";
+import { generateSigningCredential, importCertificateKey, importRsaOaepCertificateKey, parseCertificate, pemToDer, signParams, type SigningAlg } from "../../crypto/x509";
 import { EC_CERT, EC_SEC1_KEY, OTHER_EC_CERT, RSA_CERT, RSA_PKCS1_KEY } from "../../crypto/x509.fixtures";
 import { forgetSamlCredentials, setCredentialCacheTtl, MAX_TTL_MS } from "./credential-cache";
-import { loadSamlSigningCredential, samlEncryptionCredential, samlSigningCredential, SAML_BINDING, type SamlSigningCredential } from "./credential";
+import { loadSamlSigningCredential, encryptionCredential, samlSigningCredential, SAML_BINDING, type SamlSigningCredential } from "./credential";
 
 const scopeOf = (t: TestTenant, community = t.community): Scope => ({ tenant: t.tenant, settings: parseTenantSettings(t.tenant.settings), community, ip: "127.0.0.1", userAgent: null });
 const bare = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
@@ -93,7 +93,7 @@ describe("a community without idp_config gets a generated credential, stored as 
   });
 
   it("the generated encryption credential decrypts what its certificate encrypts (RSA-OAEP)", async () => {
-    const enc = (await samlEncryptionCredential(services(), scopeOf(t)))!;
+    const enc = (await encryptionCredential(services(), scopeOf(t)))!;
     expect(enc.certB64).not.toBe(first.certB64);
     const cek = crypto.getRandomValues(new Uint8Array(32));
     const wrapped = await crypto.subtle.encrypt({ name: "RSA-OAEP" }, await importRsaOaepCertificateKey(enc.certPem), cek);
@@ -108,7 +108,7 @@ describe("a community without idp_config gets a generated credential, stored as 
     const now = await samlSigningCredential(services(), scopeOf(t));
     expect(now.alg).toBe("ECDSA-SHA256");
     expect(now.certB64).toBe(bare(EC_CERT));
-    expect((await samlEncryptionCredential(services(), scopeOf(t)))!.certB64).toBe(bare(row.encryptionCert));
+    expect((await encryptionCredential(services(), scopeOf(t)))!.certB64).toBe(bare(row.encryptionCert));
   });
 });
 
@@ -185,6 +185,20 @@ describe("from the community's idp_config", () => {
     // Fixed by the admin: the next call succeeds (the failure was not cached).
     const row = (await store().get(t.tenant.id, t.community.id))!;
     await putIdpConfig(services(), store(), scopeOf(t), { ...input(RSA_CERT, RSA_PKCS1_KEY), identifier: row.identifier });
+    expect((await samlSigningCredential(services(), scopeOf(t))).certB64).toBe(bare(RSA_CERT));
+  });
+
+  it("an unusable encryption key is refused the same way; none configured is null", async () => {
+    const t = await createTestTenant();
+    expect(await encryptionCredential(services(), scopeOf(t))).toBeNull();
+    await putIdpConfig(services(), store(), scopeOf(t), input(RSA_CERT, RSA_PKCS1_KEY, { encryptionCert: EC_CERT, encryptionKey: EC_SEC1_KEY }));
+    const e = await failure(encryptionCredential(services(), scopeOf(t)));
+    expect(e.code).toBe("not_configured");
+    expect(e.message).toMatch(/encryptionKey is an EC private key/);
+    const row = (await store().get(t.tenant.id, t.community.id))!;
+    await putIdpConfig(services(), store(), scopeOf(t), { ...input(RSA_CERT, RSA_PKCS1_KEY), encryptionCert: (await generateSigningCredential("RSA-SHA256", "another key")).certPem, identifier: row.identifier });
+    expect((await failure(encryptionCredential(services(), scopeOf(t)))).message).toMatch(/encryptionKey does not match encryptionCert/);
+    // The signing credential does not depend on it.
     expect((await samlSigningCredential(services(), scopeOf(t))).certB64).toBe(bare(RSA_CERT));
   });
 

@@ -7,6 +7,7 @@ import {
   generateSigningCredential,
   importCertificateKey,
   importPrivateKeyPem,
+  importRsaOaepCertificateKey,
   importRsaOaepPrivateKeyPem,
   signParams,
   X509Error,
@@ -88,12 +89,21 @@ export async function loadSamlSigningCredential(svc: Services, scope: Scope, req
 }
 
 /** The community's encryption key and certificate from its idp_config; null when it has none. Uncached. */
-export async function samlEncryptionCredential(svc: Services, scope: Scope, hash: "SHA-1" | "SHA-256" = "SHA-1"): Promise<SamlEncryptionCredential | null> {
+export async function encryptionCredential(svc: Services, scope: Scope, hash: "SHA-1" | "SHA-256" = "SHA-1"): Promise<SamlEncryptionCredential | null> {
   const c = await svc.authnConfig.idpConfigs.get(scope.tenant.id, scope.community.id);
   if (!c || !c.encryptionCert.trim() || !c.encryptionKeySealed) return null;
   const der = certificate(c.encryptionCert, "encryptionCert");
   const pem = await unseal(svc, c.encryptionKeySealed, "encryptionKey");
   const key = await x509OrNotConfigured("encryptionKey", () => importRsaOaepPrivateKeyPem(pem, hash));
+  const certKey = await x509OrNotConfigured("encryptionCert", () => importRsaOaepCertificateKey(derToPem(der, "CERTIFICATE"), hash));
+  // As for signing: a key that is not the certificate's would fail every EncryptedKey it meets.
+  const probe = utf8(`saml-credential-probe:${c.identifier}`);
+  const wrapped = await crypto.subtle.encrypt({ name: "RSA-OAEP" }, certKey, probe);
+  const back = await crypto.subtle.decrypt({ name: "RSA-OAEP" }, key, wrapped).then(
+    (b) => new Uint8Array(b),
+    () => null,
+  );
+  if (!back || toBase64(back) !== toBase64(probe)) throw notConfigured("encryptionKey does not match encryptionCert");
   return { key, certPem: derToPem(der, "CERTIFICATE"), certB64: toBase64(der) };
 }
 
