@@ -10,7 +10,7 @@ import { D1IdpConfigStore } from "../../storage/d1/idp-config-store";
 import { generateSigningCredential, importCertificateKey, importRsaOaepCertificateKey, parseCertificate, pemToDer, signParams, type SigningAlg } from "../../crypto/x509";
 import { EC_CERT, EC_SEC1_KEY, OTHER_EC_CERT, RSA_CERT, RSA_PKCS1_KEY } from "../../crypto/x509.fixtures";
 import { forgetSamlCredentials, setCredentialCacheTtl, MAX_TTL_MS } from "./credential-cache";
-import { loadSamlSigningCredential, encryptionCredential, samlSigningCredential, SAML_BINDING, type SamlSigningCredential } from "./credential";
+import { encryptionCredential, loadSamlSigningCredential, samlEncryptionCredential, samlSigningCredential, SAML_BINDING, type SamlSigningCredential } from "./credential";
 
 const scopeOf = (t: TestTenant, community = t.community): Scope => ({ tenant: t.tenant, settings: parseTenantSettings(t.tenant.settings), community, ip: "127.0.0.1", userAgent: null });
 const bare = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
@@ -93,7 +93,8 @@ describe("a community without idp_config gets a generated credential, stored as 
   });
 
   it("the generated encryption credential decrypts what its certificate encrypts (RSA-OAEP)", async () => {
-    const enc = (await encryptionCredential(services(), scopeOf(t)))!;
+    expect(encryptionCredential).toBe(samlEncryptionCredential);
+    const enc = (await samlEncryptionCredential(services(), scopeOf(t)))!;
     expect(enc.certB64).not.toBe(first.certB64);
     const cek = crypto.getRandomValues(new Uint8Array(32));
     const wrapped = await crypto.subtle.encrypt({ name: "RSA-OAEP" }, await importRsaOaepCertificateKey(enc.certPem), cek);
