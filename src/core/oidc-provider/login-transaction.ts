@@ -51,6 +51,12 @@ export interface SamlContinuation {
     forceAuthn: boolean;
     isPassive: boolean;
     relayState?: string;
+    /**
+     * The message as it arrived, so core answers it after the login with every check of
+     * `samlSso` (signature, IssueInstant, single use) on the very request: the binding, the
+     * SAMLRequest value and, for HTTP-Redirect, the raw query its signature covers.
+     */
+    message?: { binding: "redirect" | "post"; SAMLRequest: string; rawQuery?: string };
   };
 }
 

@@ -51,6 +51,8 @@ export async function samlResponse(
   _scope: Scope,
   _continuation: SamlContinuation | SamlIdpInitContinuation,
   _signedIn: { user: User; session: SsoSession },
+  /** Where the request was received (its Destination must be one of them). */
+  _receivedAt: string[],
 ): Promise<PostedResponse> {
   throw pending("Response building (samlSso / idpInitiated)");
 }

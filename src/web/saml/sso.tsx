@@ -5,7 +5,7 @@ import { SSO_COOKIE, readCookie } from "../cookies";
 import { beginLogin, expiredPage, handler, messagePage, registerContinuation, type SignedInUser, type WebContext } from "../flow";
 import type { Provider } from "../provider";
 import { autoPostPage } from "./autopost";
-import { badSamlRequest, rawQuery, relayStateOf, samlParams, single } from "./front";
+import { badSamlRequest, rawQuery, relayStateOf, samlParams, samlUrl, single } from "./front";
 import { checkSsoRequest, samlErrorResponse, samlResponse } from "./idp-seam";
 import { frontSp } from "./sp";
 
@@ -22,7 +22,15 @@ import { frontSp } from "./sp";
 const NO_PASSIVE = "urn:oasis:names:tc:SAML:2.0:status:NoPassive";
 
 async function postResponse(c: WebContext, p: Provider, cont: SamlContinuation | SamlIdpInitContinuation, s: SignedInUser): Promise<Response> {
-  const r = await samlResponse(c.get("services"), p.scope, cont, s);
+  let r;
+  try {
+    r = await samlResponse(c.get("services"), p.scope, cont, s, [samlUrl(p, "sso")]);
+  } catch (e) {
+    // Core refused the request at the last check (a replayed ID, a bad signature, an SP gone):
+    // a page, never a post.
+    if (isAuthError(e) && (e.code === "invalid_request" || e.code === "not_found")) return badSamlRequest(c, p.scope, "This sign-in request could not be accepted.");
+    throw e;
+  }
   return autoPostPage(c, p.scope, { action: r.acsUrl, fields: { SAMLResponse: r.SAMLResponse, ...(r.relayState !== undefined ? { RelayState: r.relayState } : {}) } });
 }
 
