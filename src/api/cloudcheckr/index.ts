@@ -12,6 +12,7 @@ import { openApiDocument } from "../../http/openapi";
 import type { AppEnv } from "../../http/types";
 import { cloudCheckrErrorHandler, renderCloudCheckrError, validationErrorOf } from "./errors";
 import * as r from "./routes";
+import { registerCloudCheckrSamlRoutes } from "./saml";
 
 /**
  * The CloudCheckr API (seed 001), mounted at /v1/auth, all of it but SAML: form login to a
@@ -100,6 +101,9 @@ cloudcheckr.openapi(r.resetPerformRoute, async (c) => {
 });
 
 cloudcheckr.openapi(r.pingRoute, (c) => c.text("pong", 200));
+
+// SAML (seed 001): login, logout, metadata here; the ACS and SLS in saml-acs.ts.
+registerCloudCheckrSamlRoutes(cloudcheckr);
 
 /** Paths this surface serves, for 405 versus 404 on everything else (SAML is served elsewhere). */
 const ALLOW: Record<string, string> = {

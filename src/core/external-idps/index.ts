@@ -5,3 +5,7 @@ export { communitySpEndpoints, type SpEndpoints } from "./endpoints";
 export { startExternalLogin, type StartedLogin } from "./start-login";
 export { certificateKey, importSpPrivateKey, keyPairProblem } from "./keys";
 export type { ExternalIdpBody, ExternalIdpConnection, RoutingPolicy } from "./validate";
+export { consumeLogout, rememberLogout, newRelayState, type RememberedLogout } from "./requests";
+export { cloudcheckrSpUrls, cloudcheckrSamlSettings, chooseReturnUrl, cloudcheckrMetadata, startCloudCheckrLogin, startCloudCheckrLogout } from "./cloudcheckr";
+export { allowedReturnUrl } from "./return-url";
+export type { CloudCheckrSamlSettings } from "./cloudcheckr-settings";

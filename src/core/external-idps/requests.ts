@@ -46,3 +46,37 @@ export async function consumeAuthnRequest(svc: Services, tenantId: string, commu
   svc.defer(svc.secrets.delete(prefix(tenantId), inResponseTo).catch(() => undefined));
   return r;
 }
+
+/**
+ * A logout we sent the browser to the IdP for, keyed by its opaque RelayState (32 hex), so that
+ * the SLS route learns where to send the browser back without trusting anything on the wire.
+ * Same storage and single use as AuthnRequests, under `samlslo:<tenantId>`.
+ */
+export interface RememberedLogout {
+  relayState: string;
+  communityId: string;
+  idpId: string;
+  returnUrl: string;
+  expiresAt: number;
+}
+
+const RELAY = /^[0-9a-f]{32}$/;
+const sloPrefix = (tenantId: string) => `samlslo:${tenantId}`;
+
+export function newRelayState(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function rememberLogout(svc: Services, tenantId: string, r: Omit<RememberedLogout, "expiresAt">): Promise<void> {
+  await svc.secrets.put(sloPrefix(tenantId), r.relayState, { ...r, expiresAt: Date.now() + REQUEST_TTL_SECONDS * 1000 }, REQUEST_TTL_SECONDS);
+}
+
+/** The logout `relayState` names, once (null: unknown, expired, used, or malformed). */
+export async function consumeLogout(svc: Services, tenantId: string, relayState: string): Promise<RememberedLogout | null> {
+  if (!RELAY.test(relayState)) return null;
+  const r = await svc.secrets.get<RememberedLogout>(sloPrefix(tenantId), relayState);
+  if (!r || r.relayState !== relayState || r.expiresAt <= Date.now()) return null;
+  if (!(await svc.once.claim(sloPrefix(tenantId), relayState, r.expiresAt))) return null;
+  svc.defer(svc.secrets.delete(sloPrefix(tenantId), relayState).catch(() => undefined));
+  return r;
+}
