@@ -15,7 +15,7 @@ import * as r from "./routes";
 import { registerCloudCheckrSamlRoutes } from "./saml";
 
 /**
- * The CloudCheckr API (seed 001), mounted at /v1/auth, all of it but SAML: form login to a
+ * The CloudCheckr API (seed 001), mounted at /v1/auth: form login to a
  * JWT with per-app state, PATCH refresh, password reset by emailed token, ping. Thin adapter:
  * validates, calls core, shapes `{access_token, token_type, expires_in, state?}` or the
  * Laravel-style error body (errors.ts).
