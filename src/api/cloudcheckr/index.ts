@@ -126,6 +126,6 @@ cloudcheckr.all("*", async (c, next) => {
 
 export const cloudcheckrOpenApi = openApiDocument(
   cloudcheckr,
-  { title: "CloudCheckr API", version: "1.0.0", description: "CloudCheckr /v1/auth: form login to a JWT with per-app state, refresh, password reset, ping (seed 001; SAML elsewhere)" },
+  { title: "CloudCheckr API", version: "1.0.0", description: "CloudCheckr /v1/auth: form login to a JWT with per-app state, refresh, password reset, ping, SAML SP (seed 001)" },
   "/v1/auth",
 );
