@@ -1,7 +1,7 @@
 /**
  * Fixed test credentials made once with openssl (self-signed, 10 years): the external IdP tests
- * need real certificates and PKCS#8 keys, and src/crypto/x509.ts (the certificate builder) was
- * not on main yet. Test-only: never used by the Worker.
+ * need real certificates and PKCS#8 keys made by a tool other than ours (crypto/x509.ts), and
+ * fixed ones keep RSA key generation out of every test. Test-only: never used by the Worker.
  */
 export const SP_RSA_CERT = `-----BEGIN CERTIFICATE-----
 MIIDGTCCAgGgAwIBAgIUXW6CXIX4HvaCRG1V8paiIojJeLswDQYJKoZIhvcNAQEL

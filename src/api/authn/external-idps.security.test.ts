@@ -91,7 +91,8 @@ describe("External Idp: hostile payloads", () => {
     await refused({ connection: connection({ spPrivateKey: IDP_RSA_KEY }) }, /^connection\.spPrivateKey does not match spSigningCertificate/);
     await refused({ connection: connection({ spPrivateKey: SP_EC_KEY }) }, /^connection\.spPrivateKey does not match/);
     await refused({ connection: connection({ spSigningCertificate: SP_EC_CERT }) }, /^connection\.spPrivateKey does not match/);
-    await refused({ connection: connection({ spPrivateKey: SP_RSA_KEY.replace("BEGIN PRIVATE KEY", "BEGIN RSA PRIVATE KEY").replace("END PRIVATE KEY", "END RSA PRIVATE KEY") }) }, /must be PKCS#8/);
+    // A PKCS#8 body under a PKCS#1 label: the label and the content disagree.
+    await refused({ connection: connection({ spPrivateKey: SP_RSA_KEY.replace("BEGIN PRIVATE KEY", "BEGIN RSA PRIVATE KEY").replace("END PRIVATE KEY", "END RSA PRIVATE KEY") }) }, /^connection\.spPrivateKey is not a PKCS#8, PKCS#1 or SEC1 private key/);
     await refused({ connection: connection({ spSigningCertificate: "" }) }, /^connection\.spSigningCertificate: is required with spPrivateKey/);
     await refused({ connection: connection({ spPrivateKey: "" }) }, /^connection\.spPrivateKey: is required with spSigningCertificate/);
   });

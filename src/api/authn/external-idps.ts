@@ -33,7 +33,7 @@ const ConnectionIn = z
     forceAuthn: z.boolean({ error: "must be true or false" }),
     spEntityId: str(1024, "Our SP's entityID as the IdP knows it: the Issuer of our AuthnRequests"),
     spSigningCertificate: str(16_384, "PEM certificate of spPrivateKey; empty or absent: AuthnRequests are not signed").optional(),
-    spPrivateKey: str(16_384, "PKCS#8 PEM (BEGIN PRIVATE KEY), RSA or EC P-256, matching spSigningCertificate. Write-only: sealed at rest, never answered. On PATCH, absent keeps the stored key when spSigningCertificate is unchanged").optional(),
+    spPrivateKey: str(16_384, "PEM (PKCS#8, PKCS#1 or SEC1), RSA 2048+ or EC P-256, matching spSigningCertificate. Write-only: sealed at rest, never answered. On PATCH, absent keeps the stored key when spSigningCertificate is unchanged").optional(),
     idpSigningCertificate: str(16_384, "PEM or base64 certificate the IdP signs with: the only key its Responses are checked against"),
   })
   .openapi("ExternalIdpConnectionInput");

@@ -4,7 +4,7 @@ import { recordAudit } from "../audit/audit";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { OBJECT_ID, objectId } from "../service-providers/object-id";
-import { keyPairProblem } from "./keys";
+import { certificateKey, keyPairProblem } from "./keys";
 import { checkExternalIdp, type ExternalIdpBody } from "./validate";
 
 /**
@@ -41,6 +41,10 @@ function notFound(): never {
 async function checked(input: unknown): Promise<{ body: ExternalIdpBody; spPrivateKey: string | null }> {
   const v = checkExternalIdp(input);
   if (!v.ok) throw new AuthError("invalid_request", `${v.field}: ${v.message}`);
+  // The ACS will verify with this key alone: refuse now a certificate whose key it could not use.
+  if (!(await certificateKey(v.value.body.connection.idpSigningCertificate))) {
+    throw new AuthError("invalid_request", "connection.idpSigningCertificate: has no RSA (2048 bits or more) or EC P-256 key");
+  }
   if (v.value.spPrivateKey) {
     const problem = await keyPairProblem(v.value.body.connection.spSigningCertificate, v.value.spPrivateKey);
     if (problem) throw new AuthError("invalid_request", `connection.${problem}`);

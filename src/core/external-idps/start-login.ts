@@ -40,7 +40,7 @@ export async function startExternalLogin(
   const c = body.connection;
   if (!c) throw new AuthError("not_configured", "the external idp has no connection");
   const pem = await externalIdpPrivateKey(svc, idp);
-  const sign = pem ? await importSpPrivateKey(pem) : null;
+  const sign = pem ? await importSpPrivateKey(pem, c.spSigningCertificate) : null;
   if (pem && !sign) throw new AuthError("internal", "the stored SP key cannot be used");
   const id = newSamlId();
   const xml = buildAuthnRequest({ id, issuer: c.spEntityId, destination: c.samlLoginUrl, acsUrl: opts.acsUrl, forceAuthn: c.forceAuthn, now: Date.now() });
