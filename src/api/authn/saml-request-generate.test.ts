@@ -124,4 +124,16 @@ describe("samlRequest/generate", () => {
       expect(r.status, JSON.stringify(p)).toBe(400);
     }
   });
+
+  it("a remembered request is refused once its time is up (record written with a 150 ms life, then waited for)", async () => {
+    const svc = services();
+    const id = "_" + "b".repeat(40);
+    await svc.secrets.put(`samlreq:${t.tenant.id}`, id, { id, communityId: t.community.id, idpId: "x", acsUrl: "https://a/acs", relay: null, expiresAt: Date.now() + 150 }, 600);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await consumeAuthnRequest(svc, t.tenant.id, t.community.id, id)).toBeNull();
+    // A live one with the same shape is accepted: the refusal above was the clock.
+    const live = "_" + "c".repeat(40);
+    await svc.secrets.put(`samlreq:${t.tenant.id}`, live, { id: live, communityId: t.community.id, idpId: "x", acsUrl: "https://a/acs", relay: null, expiresAt: Date.now() + 60_000 }, 600);
+    expect(await consumeAuthnRequest(svc, t.tenant.id, t.community.id, live)).not.toBeNull();
+  });
 });
