@@ -115,6 +115,16 @@ describe("GET/POST /v1/auth/saml/login", () => {
       const body = (await res.json()) as { error: string };
       expect(body.error, r).toBe("invalid_request");
     }
+    // Repeated, oversized or garbage inputs: refused, never a 5xx; a garbage Referer is ignored.
+    for (const q of [`return_url=${encodeURIComponent(APP)}&return_url=https%3A%2F%2Fevil.com`, `return_url=${"a".repeat(3000)}`, "return_url=%ZZ"]) {
+      const res = await get(t, `/v1/auth/saml/login?${q}`);
+      expect(res.status, q).toBeGreaterThanOrEqual(400);
+      expect(res.status, q).toBeLessThan(500);
+      expect(res.headers.get("location"), q).toBeNull();
+    }
+    const junkReferer = await get(t, "/v1/auth/saml/login", { referer: "\\evil.com/%00" });
+    expect(junkReferer.status).toBe(302);
+    expect(new URL(junkReferer.headers.get("location")!).origin).toBe("https://idp.example");
     // The parsed form of "/app/./x" is under the prefix; "/app/../x" is not.
     expect(allowedReturnUrl("https://glass.example.com/app/./x", [APP])).toBe("https://glass.example.com/app/x");
     expect(allowedReturnUrl("https://glass.example.com/app/../x", [APP])).toBeNull();
