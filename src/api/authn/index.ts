@@ -8,6 +8,7 @@ import { registerFactorRoutes } from "./factors";
 import { registerOidcSsoRoutes } from "./oidc-sso";
 import { registerIdpConfigRoutes } from "./idp-config";
 import { registerIdpRoutes } from "./idps";
+import { registerExternalIdpRoutes } from "./external-idps";
 import { registerSchemeRoutes } from "./schemes";
 import { registerServiceProviderRoutes } from "./service-providers";
 import { registerSpCatalogRoutes } from "./spcatalog";
@@ -34,6 +35,7 @@ registerIdpConfigRoutes(authn);
 registerUserConsentRoutes(authn);
 registerIdpRoutes(authn);
 registerServiceProviderRoutes(authn);
+registerExternalIdpRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,
