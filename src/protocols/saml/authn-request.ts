@@ -246,7 +246,7 @@ function ecdsaRaw(sig: Uint8Array, size: number): Uint8Array {
 }
 
 function curveSize(key: CryptoKey): number {
-  const curve = (key.algorithm as EcKeyAlgorithm).namedCurve;
+  const curve = (key.algorithm as { namedCurve?: string }).namedCurve;
   return curve === "P-384" ? 48 : curve === "P-521" ? 66 : 32;
 }
 
