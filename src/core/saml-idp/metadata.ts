@@ -13,14 +13,14 @@ import type { IdpSigner } from "./sso";
  * `ssoUrl`, `sloUrl`: the caller hosts the front channel, so it names it; https, or http on
  * loopback, as every endpoint we register). `idpIdentifier` is the idp_config's `identifier`;
  * any other value, or a community without idp_config, is not_found. Signed with the
- * community's signing credential when the caller passes it.
+ * community's signing credential when the caller passes how to load it.
  */
 export async function idpMetadata(
   svc: Services,
   scope: Scope,
   idpIdentifier: string,
   urls: { ssoUrl: string; sloUrl: string },
-  signer?: IdpSigner,
+  signer?: () => Promise<IdpSigner>,
 ): Promise<string> {
   const config = await svc.authnConfig.idpConfigs.get(scope.tenant.id, scope.community.id);
   if (!config || config.identifier !== idpIdentifier) throw new AuthError("not_found", "no IdP with this identifier in this community");
@@ -39,6 +39,8 @@ export async function idpMetadata(
   const signingCertB64 = cert("signingCert", config.signingCert);
   if (!signingCertB64) throw new AuthError("not_configured", "idp_config has no signingCert");
   const encryptionCertB64 = cert("encryptionCert", config.encryptionCert);
+  // Only now: loading the credential may create one, which a refused request must not do.
+  const sign = signer ? await signer() : undefined;
   const urns = (list: string[]) => list.map(bindingUrn).filter((b): b is string => b !== null);
   return buildIdpMetadata({
     entityId: config.entityId,
@@ -50,6 +52,6 @@ export async function idpMetadata(
     ssoBindings: urns(config.ssoBindings),
     sloBindings: urns(config.sloBindings),
     nameIdFormats: NAMEID_FORMATS,
-    ...(signer ? { sign: { key: signer.key, alg: signer.alg, ...(signer.certB64 ? { certB64: signer.certB64 } : {}) } } : {}),
+    ...(sign ? { sign: { key: sign.key, alg: sign.alg, ...(sign.certB64 ? { certB64: sign.certB64 } : {}) } } : {}),
   });
 }

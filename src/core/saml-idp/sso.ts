@@ -55,8 +55,9 @@ export interface SamlSsoInput {
   redirectSignature?: RedirectSignature;
   relayState?: string;
   user: User | null;
-  signIn: SignInFacts;
-  signer: IdpSigner;
+  /** The sign-in's facts, or how to make them (e.g. start an SSO session) once the request is accepted. */
+  signIn: Lazy<SignInFacts>;
+  signer: Lazy<IdpSigner>;
   /** Where the front channel received the request: a Destination present must be one of them (Bindings §3.4.5.2). */
   receivedAt?: string[];
 }
@@ -71,6 +72,10 @@ export interface SamlSsoOutcome {
   sessionIndex: string;
   nameId: { value: string; format: string };
 }
+
+/** A value, or a function giving it: called only once every check has passed, so a refused request changes no state. */
+export type Lazy<T> = T | (() => Promise<T>);
+const resolve = <T>(v: Lazy<T>): Promise<T> => (typeof v === "function" ? (v as () => Promise<T>)() : Promise.resolve(v));
 
 const refuse = (why: string) => new AuthError("invalid_request", why);
 
@@ -104,7 +109,9 @@ async function checkRequestSignature(sp: SamlSp, input: SamlSsoInput): Promise<v
   }
 }
 
-async function respond(svc: Services, scope: Scope, sp: SamlSp, opts: { inResponseTo?: string; relayState?: string; user: User; signIn: SignInFacts; signer: IdpSigner }): Promise<SamlSsoOutcome> {
+async function respond(svc: Services, scope: Scope, sp: SamlSp, lazy: { inResponseTo?: string; relayState?: string; user: User; signIn: Lazy<SignInFacts>; signer: Lazy<IdpSigner> }): Promise<SamlSsoOutcome> {
+  const [signIn, signer] = await Promise.all([resolve(lazy.signIn), resolve(lazy.signer)]);
+  const opts = { ...lazy, signIn, signer };
   const nameId = resolveNameId(sp, opts.user, opts.signIn);
   const encryptTo = await spEncryptionKey(sp);
   const xml = await buildResponse({
@@ -167,8 +174,8 @@ export interface IdpInitiatedInput {
   serviceProviderId: string;
   relayState?: string;
   user: User | null;
-  signIn: SignInFacts;
-  signer: IdpSigner;
+  signIn: Lazy<SignInFacts>;
+  signer: Lazy<IdpSigner>;
 }
 
 /**
