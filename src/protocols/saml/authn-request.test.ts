@@ -93,6 +93,18 @@ describe("Redirect query signatures (SAML Bindings §3.4.4.1)", () => {
     }
   });
 
+  it("accepts a signer that signed encodeURIComponent octets but sent the URL form-encoded (node-saml: '+' for a space)", async () => {
+    const kp = await rsa();
+    const SAMLRequest = await encodeRedirectMessage(request());
+    const q = await signRedirectQuery({ SAMLRequest, RelayState: "relay state/with?chars&" }, kp.privateKey, "RSA-SHA256");
+    const p = new URLSearchParams(q);
+    // What URLSearchParams writes: form encoding of the same values.
+    const sent = new URLSearchParams([["SAMLRequest", p.get("SAMLRequest")!], ["RelayState", p.get("RelayState")!], ["SigAlg", p.get("SigAlg")!], ["Signature", p.get("Signature")!]]).toString();
+    expect(sent).toContain("relay+state");
+    await verifyRedirectSignature(sent, [kp.publicKey]);
+    await expect(verifyRedirectSignature(sent.replace("relay+state", "relay+statf"), [kp.publicKey])).rejects.toThrow(/does not verify/);
+  });
+
   it("accepts a DER-encoded ECDSA signature too", async () => {
     const kp = await ec();
     const SAMLRequest = await encodeRedirectMessage(request());

@@ -274,27 +274,35 @@ export async function verifyRedirectSignature(rawQuery: string, keys: CryptoKey[
   const alg = ALG_OF_URI.get(formDecode(sigAlgRaw));
   if (!alg) throw new SignatureRejected(`SigAlg ${formDecode(sigAlgRaw)} is not accepted (RSA-SHA256, ECDSA-SHA256)`);
   const relay = params.get("RelayState")?.[0];
-  const signed =
-    (req !== undefined ? `SAMLRequest=${req}` : `SAMLResponse=${res}`) + (relay !== undefined ? `&RelayState=${relay}` : "") + `&SigAlg=${sigAlgRaw}`;
+  const octets = (m: string, r: string | undefined, a: string) => (req !== undefined ? `SAMLRequest=${m}` : `SAMLResponse=${m}`) + (r !== undefined ? `&RelayState=${r}` : "") + `&SigAlg=${a}`;
+  const msg = (req ?? res)!;
+  // First the octets as they arrived (§3.4.4.1). Then the same decoded values re-encoded with
+  // encodeURIComponent: some signers (node-saml) sign that form but send the URL form-encoded
+  // ('+' for a space), so the raw query differs from what they signed. Both bind the same
+  // decoded values, so accepting either lets nothing else through.
+  const reencode = (v: string) => encodeURIComponent(formDecode(v));
+  const candidates = [...new Set([octets(msg, relay, sigAlgRaw), octets(reencode(msg), relay === undefined ? undefined : reencode(relay), reencode(sigAlgRaw))])];
   let signature: Uint8Array;
   try {
     signature = fromBase64(formDecode(sigRaw).replace(/\s/g, ""));
   } catch {
     throw new SignatureRejected("Signature is not base64");
   }
-  const data = utf8(signed);
-  for (const key of keys) {
-    const name = key.algorithm.name.toUpperCase();
-    if (alg === "RSA-SHA256" && name === "RSASSA-PKCS1-V1_5") {
-      if (await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, signature, data).catch(() => false)) return;
-    } else if (alg === "ECDSA-SHA256" && name === "ECDSA") {
-      let raw: Uint8Array;
-      try {
-        raw = ecdsaRaw(signature, curveSize(key));
-      } catch {
-        continue;
+  for (const signed of candidates) {
+    const data = utf8(signed);
+    for (const key of keys) {
+      const name = key.algorithm.name.toUpperCase();
+      if (alg === "RSA-SHA256" && name === "RSASSA-PKCS1-V1_5") {
+        if (await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, signature, data).catch(() => false)) return;
+      } else if (alg === "ECDSA-SHA256" && name === "ECDSA") {
+        let raw: Uint8Array;
+        try {
+          raw = ecdsaRaw(signature, curveSize(key));
+        } catch {
+          continue;
+        }
+        if (await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, raw, data).catch(() => false)) return;
       }
-      if (await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, raw, data).catch(() => false)) return;
     }
   }
   throw new SignatureRejected("the query signature does not verify with the configured key");
