@@ -2,8 +2,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { toBase64 } from "../crypto/encoding";
 import { forgetTenantCache } from "../http/tenant";
 import { buildLogoutRequest } from "../protocols/saml/logout";
+import { encodeRedirectMessage } from "../protocols/saml/authn-request";
+import { NS } from "../protocols/saml/xml";
 import { Browser, hiddenFields, registerClient } from "../../test/helpers/hosted-login";
-import { registerSamlSp, signIn, spMetadata } from "../../test/helpers/saml-front";
+import { registerSamlSp, signIn, spKeys, spMetadata } from "../../test/helpers/saml-front";
 import { createTestTenant, PASSWORD, type TestTenant } from "../../test/helpers/tenant";
 
 /**
@@ -89,5 +91,52 @@ describe("SAML front channel, hostile input", () => {
       const res = await b.get(`/saml/${t.community.id}/sso${q}`);
       expect(res.status).toBe(400);
     }
+  });
+});
+
+const authnRequest = (issuer: string, o: { acs?: string; id?: string } = {}) =>
+  `<samlp:AuthnRequest xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}" ID="${o.id ?? `_r${crypto.randomUUID()}`}" Version="2.0" IssueInstant="${new Date().toISOString()}"` +
+  ` AssertionConsumerServiceURL="${o.acs ?? "https://sp.example/acs"}"><saml:Issuer>${issuer}</saml:Issuer></samlp:AuthnRequest>`;
+
+describe("SAML sso, hostile requests", () => {
+  it("an ACS URL that is not the registered one, an unknown or another community's Issuer: a page, never a post", async () => {
+    const sp = await registerSamlSp(t, {});
+    const foreign = await registerSamlSp(t2, {});
+    const b = new Browser(t.host);
+    await signIn(t, b);
+    for (const xml of [authnRequest(sp.entityId, { acs: "https://evil.example/acs" }), authnRequest("https://nobody.example"), authnRequest(foreign.entityId)]) {
+      const res = await b.post(`/saml/${t.community.id}/sso`, { SAMLRequest: b64(xml) });
+      expect(res.status).toBe(400);
+      const html = await res.text();
+      expect(html).not.toContain("SAMLResponse");
+      expect(html).not.toContain("evil.example");
+    }
+  });
+
+  it("a replayed AuthnRequest ID is answered once; ten racing copies get exactly one Response", async () => {
+    const sp = await registerSamlSp(t, {});
+    const b = new Browser(t.host);
+    await signIn(t, b);
+    const xml = authnRequest(sp.entityId, { id: "_replayed-once" });
+    const first = await b.post(`/saml/${t.community.id}/sso`, { SAMLRequest: b64(xml) });
+    expect(await first.text()).toContain("SAMLResponse");
+    const again = await b.post(`/saml/${t.community.id}/sso`, { SAMLRequest: b64(xml) });
+    expect(again.status).toBe(400);
+    const race = authnRequest(sp.entityId, { id: "_raced" });
+    const all = await Promise.all(Array.from({ length: 10 }, () => b.post(`/saml/${t.community.id}/sso`, { SAMLRequest: b64(race) })));
+    expect(all.filter((r) => r.status === 200).length).toBe(1);
+    expect(all.filter((r) => r.status === 400).length).toBe(9);
+  });
+
+  it("an SP requiring signed AuthnRequests: unsigned is refused; a deflate bomb over Redirect is a page", async () => {
+    const keys = await spKeys();
+    const sp = await registerSamlSp(t, { authRequestSignRequired: true, signingCert: keys.certPem });
+    const b = new Browser(t.host);
+    await signIn(t, b);
+    const unsigned = await b.get(`/saml/${t.community.id}/sso?SAMLRequest=${encodeURIComponent(await encodeRedirectMessage(authnRequest(sp.entityId)))}`);
+    expect(unsigned.status).toBe(400);
+    const bomb = await encodeRedirectMessage("<a>" + "x".repeat(5_000_000) + "</a>");
+    const res = await b.get(`/saml/${t.community.id}/sso?SAMLRequest=${encodeURIComponent(bomb)}`);
+    expect(res.status).toBe(400);
   });
 });

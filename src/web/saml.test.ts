@@ -1,9 +1,13 @@
+import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readSsoSession } from "../core/oidc-provider/sso-session";
 import { samlSigningCredential } from "../core/saml-idp/credential";
 import { toBase64 } from "../crypto/encoding";
 import { importCertificateKey } from "../crypto/x509";
 import { forgetTenantCache } from "../http/tenant";
+import { encodeRedirectMessage } from "../protocols/saml/authn-request";
+import { NS, parseXml } from "../protocols/saml/xml";
+import { verifyElement } from "../protocols/saml/xmldsig";
 import { buildLogoutRequest, buildLogoutResponse, parseLogoutResponse, STATUS, verifyLogoutSignature } from "../protocols/saml/logout";
 import { Browser, hiddenFields } from "../../test/helpers/hosted-login";
 import { registerSamlSp, scopeOf, signIn, spKeys, spMetadata, type SpKeys } from "../../test/helpers/saml-front";
@@ -56,9 +60,8 @@ describe("IdP-initiated sign-in (/saml/:communityId/idp-init/:spId)", () => {
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain("to continue to Once");
     const ok = await b.post(`/oidc/${t.community.id}/login`, { ...f, username: "Alice", password: PASSWORD });
-    // The Response is engineer B's (idp-seam.ts): until merged, "not available" — but the
-    // user is signed in (SSO cookie set) and the transaction is spent.
-    expect([200, 404]).toContain(ok.status);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain(`action="${sp.acsUrl}"`);
     expect(b.cookies.has(SSO_COOKIE)).toBe(true);
     const again = await b.post(`/oidc/${t.community.id}/login`, { ...f, username: "Alice", password: PASSWORD });
     expect(again.status).toBe(400);
@@ -149,5 +152,76 @@ describe("single logout (/saml/:communityId/slo), HTTP-POST binding", () => {
     }
     const json = await b.request("POST", `/saml/${t.community.id}/slo`, "{}", { "content-type": "application/json" });
     expect(json.status).toBe(415);
+  });
+});
+
+const ssoUrl = () => `http://${t.host}/saml/${t.community.id}/sso`;
+let reqN = 0;
+const authnRequest = (issuer: string, o: { acs?: string; forceAuthn?: boolean; isPassive?: boolean; id?: string } = {}) =>
+  `<samlp:AuthnRequest xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}" ID="${o.id ?? `_req${Date.now()}${reqN++}`}" Version="2.0" IssueInstant="${new Date().toISOString()}"` +
+  ` Destination="${ssoUrl()}" AssertionConsumerServiceURL="${o.acs ?? "https://sp.example/acs"}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"` +
+  `${o.forceAuthn ? ' ForceAuthn="true"' : ""}${o.isPassive ? ' IsPassive="true"' : ""}><saml:Issuer>${issuer}</saml:Issuer></samlp:AuthnRequest>`;
+const redirectSso = async (b: Browser, xml: string, relay?: string) =>
+  b.get(`/saml/${t.community.id}/sso?SAMLRequest=${encodeURIComponent(await encodeRedirectMessage(xml))}${relay ? `&RelayState=${encodeURIComponent(relay)}` : ""}`);
+
+async function idpKey() {
+  const cred = await samlSigningCredential(services(), scopeOf(t));
+  return importCertificateKey(cred.certPem);
+}
+
+describe("SP-initiated sign-in (/saml/:communityId/sso)", () => {
+  it("HTTP-Redirect without a session: the hosted login, then a signed Response posted to the registered ACS with InResponseTo and RelayState", async () => {
+    const sp = await registerSamlSp(t, {}, { name: "Ledger SP" });
+    const b = new Browser(t.host);
+    const xml = authnRequest(sp.entityId, { id: "_first-request-1" });
+    const page = await redirectSso(b, xml, "state-42");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("to continue to Ledger SP");
+    const res = await b.post(`/oidc/${t.community.id}/login`, { ...hiddenFields(html), username: "Alice", password: PASSWORD });
+    expect(res.status).toBe(200);
+    const post = await res.text();
+    expect(post).toContain('action="https://sp.example/acs"');
+    expect(hidden(post, "RelayState")).toBe("state-42");
+    const doc = parseXml(fromB64(hidden(post, "SAMLResponse")!));
+    expect(doc.documentElement.getAttribute("InResponseTo")).toBe("_first-request-1");
+    expect(doc.documentElement.getAttribute("Destination")).toBe("https://sp.example/acs");
+    await verifyElement(doc, doc.documentElement, [await idpKey()]);
+    expect(res.headers.get("content-security-policy")).toContain("form-action https://sp.example;");
+  });
+
+  it("HTTP-POST with a live session answers at once; ForceAuthn shows the login; IsPassive without a session answers NoPassive", async () => {
+    const sp = await registerSamlSp(t, {});
+    const b = new Browser(t.host);
+    await signIn(t, b);
+    const now = await b.post(`/saml/${t.community.id}/sso`, { SAMLRequest: b64(authnRequest(sp.entityId)) });
+    expect(now.status).toBe(200);
+    expect(hidden(await now.text(), "SAMLResponse")).toBeTruthy();
+    const forced = await redirectSso(b, authnRequest(sp.entityId, { forceAuthn: true }));
+    expect(await forced.text()).toMatch(/<h1>Sign in<\/h1>/);
+    const anon = new Browser(t.host);
+    const passive = await redirectSso(anon, authnRequest(sp.entityId, { isPassive: true }));
+    expect(passive.status).toBe(200);
+    const r = parseXml(fromB64(hidden(await passive.text(), "SAMLResponse")!));
+    const codes = r.getElementsByTagNameNS(NS.samlp, "StatusCode");
+    expect(codes[1]!.getAttribute("Value")).toBe("urn:oasis:names:tc:SAML:2.0:status:NoPassive");
+    expect(r.getElementsByTagNameNS(NS.saml, "Assertion").length).toBe(0);
+  });
+
+  it("IdP-initiated with a live session posts an unsolicited Response; the metadata is public XML", async () => {
+    const sp = await registerSamlSp(t, { idpInitiated: true });
+    const b = new Browser(t.host);
+    await signIn(t, b);
+    const res = await b.get(`/saml/${t.community.id}/idp-init/${sp.id}?RelayState=home`);
+    const html = await res.text();
+    const doc = parseXml(fromB64(hidden(html, "SAMLResponse")!));
+    expect(doc.documentElement.getAttribute("InResponseTo")).toBeNull();
+    expect(hidden(html, "RelayState")).toBe("home");
+    // The metadata's endpoints must be https (B's idp-metadata.ts): fetched over https here.
+    const md = await SELF.fetch(`https://${t.host}/saml/${t.community.id}/metadata`);
+    expect(md.status).toBe(200);
+    expect(md.headers.get("content-type")).toContain("application/samlmetadata+xml");
+    expect(md.headers.get("cache-control")).toBe("public, max-age=300");
+    expect(await md.text()).toContain(`https://${t.host}/saml/${t.community.id}/sso`);
   });
 });
