@@ -60,6 +60,8 @@ describe("SAML front channel, hostile input", () => {
   it("another tenant's community at this host is unknown; a missing community is a 404 page", async () => {
     const b = new Browser(t.host);
     expect((await b.get(`/saml/${t2.community.id}/metadata`)).status).toBe(404);
+    // Metadata never advertises plain-http endpoints off loopback: a page, not a 5xx.
+    expect((await b.get(`/saml/${t.community.id}/metadata`)).status).toBe(404);
     expect((await b.get(`/saml/nope/idp-init/x`)).status).toBe(404);
   });
 
