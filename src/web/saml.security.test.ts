@@ -137,6 +137,10 @@ describe("SAML sso, hostile requests", () => {
     await signIn(t, b);
     const unsigned = await b.get(`/saml/${t.community.id}/sso?SAMLRequest=${encodeURIComponent(await encodeRedirectMessage(authnRequest(sp.entityId)))}`);
     expect(unsigned.status).toBe(400);
+    // Without a session too: refused before the login page is shown.
+    const anon = await new Browser(t.host).post(`/saml/${t.community.id}/sso`, { SAMLRequest: b64(authnRequest(sp.entityId)) });
+    expect(anon.status).toBe(400);
+    expect(await anon.text()).not.toContain("Sign in</h1>");
     const bomb = await encodeRedirectMessage("<a>" + "x".repeat(5_000_000) + "</a>");
     const res = await b.get(`/saml/${t.community.id}/sso?SAMLRequest=${encodeURIComponent(bomb)}`);
     expect(res.status).toBe(400);

@@ -13,11 +13,13 @@ import {
   parseAuthnRequest,
   SamlMessageRejected,
   signRedirectQuery,
+  verifyPostSignature,
   verifyRedirectSignature,
   type AuthnRequest,
 } from "../../protocols/saml/authn-request";
 import { buildStatusResponse, STATUS_NO_PASSIVE, STATUS_RESPONDER } from "../../protocols/saml/status-response";
-import type { SignatureAlg } from "../../protocols/saml/xmldsig";
+import { SignatureRejected, type SignatureAlg } from "../../protocols/saml/xmldsig";
+import { spVerifyKeys } from "../../core/saml-idp/service-provider";
 import type { User } from "../../storage/ports";
 
 /**
@@ -58,6 +60,18 @@ export async function checkSsoRequest(svc: Services, scope: Scope, input: SsoInp
   if (req.acsUrl !== undefined && req.acsUrl !== sp.acsUrl) throw refuse("AssertionConsumerServiceURL is not the service provider's registered one");
   if (req.protocolBinding !== undefined && req.protocolBinding !== HTTP_POST) throw refuse("only the HTTP-POST binding is supported for responses");
   if (Math.abs(Date.now() - req.issueInstant) > ISSUE_INSTANT_SKEW_MS) throw refuse("the AuthnRequest's IssueInstant is more than 5 minutes from now");
+  // A required signature is checked before any page is shown (samlSso checks it again, with
+  // the single use of the ID, after the login): a forged request never reaches the login.
+  if (sp.authRequestSignRequired) {
+    const keys = await spVerifyKeys(sp);
+    try {
+      if (input.binding === "redirect") await verifyRedirectSignature(input.rawQuery ?? "", keys);
+      else await verifyPostSignature(req, keys);
+    } catch (e) {
+      if (e instanceof SignatureRejected || e instanceof SamlMessageRejected) throw refuse(`AuthnRequest signature: ${e.reason}`);
+      throw e;
+    }
+  }
   return {
     spId: sp.spId,
     continuation: {
