@@ -5,7 +5,7 @@ import { samlSigningCredential } from "../core/saml-idp/credential";
 import { toBase64 } from "../crypto/encoding";
 import { importCertificateKey } from "../crypto/x509";
 import { forgetTenantCache } from "../http/tenant";
-import { encodeRedirectMessage } from "../protocols/saml/authn-request";
+import { encodeRedirectMessage, signRedirectQuery, verifyRedirectSignature } from "../protocols/saml/authn-request";
 import { NS, parseXml } from "../protocols/saml/xml";
 import { verifyElement } from "../protocols/saml/xmldsig";
 import { buildLogoutRequest, buildLogoutResponse, parseLogoutResponse, STATUS, verifyLogoutSignature } from "../protocols/saml/logout";
@@ -223,5 +223,31 @@ describe("SP-initiated sign-in (/saml/:communityId/sso)", () => {
     expect(md.headers.get("content-type")).toContain("application/samlmetadata+xml");
     expect(md.headers.get("cache-control")).toBe("public, max-age=300");
     expect(await md.text()).toContain(`https://${t.host}/saml/${t.community.id}/sso`);
+  });
+});
+
+describe("single logout, HTTP-Redirect binding", () => {
+  it("a query-signed LogoutRequest ends the session; the LogoutResponse goes back by Redirect, query-signed by the IdP", async () => {
+    const sp = await registerSamlSp(t, {
+      signingCert: keys.certPem,
+      logoutRequestSignRequired: true,
+      logoutResponseSignRequired: true,
+      metadata: spMetadata("x", "https://sp.example/slo-r", "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"),
+    });
+    const b = new Browser(t.host);
+    const { session, cookie } = await signIn(t, b);
+    const xml = await buildLogoutRequest({ issuer: sp.entityId, destination: sloUrl(), nameId: { value: "alice" }, sessionIndexes: [session.sid] });
+    const msg = await encodeRedirectMessage(xml);
+    const forged = await b.get(`/saml/${t.community.id}/slo?SAMLRequest=${encodeURIComponent(msg)}`);
+    expect(forged.status).toBe(400);
+    expect(await readSsoSession(services(), scopeOf(t), cookie)).not.toBeNull();
+    const query = await signRedirectQuery({ SAMLRequest: msg, RelayState: "rs" }, keys.keyPair.privateKey, "RSA-SHA256");
+    const res = await b.get(`/saml/${t.community.id}/slo?${query}`);
+    expect(res.status).toBe(303);
+    const loc = res.headers.get("location")!;
+    expect(loc.startsWith("https://sp.example/slo-r?SAMLResponse=")).toBe(true);
+    await verifyRedirectSignature(loc.slice(loc.indexOf("?") + 1), [await idpKey()]);
+    expect(new URL(loc).searchParams.get("RelayState")).toBe("rs");
+    expect(await readSsoSession(services(), scopeOf(t), cookie)).toBeNull();
   });
 });
