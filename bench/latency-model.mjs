@@ -271,6 +271,10 @@ const ROUTES = [
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/oidc/sso", [
     ...authnGuard(), par(d1r("service provider by client_id"), d1r("identity providers")), d1r("users.byUid"), kvw("SSO session"), d1r("consents"), kvw("authorization code"),
   ], "scopes cached in the isolate for 3 s; a consent needed adds a D1 write (receipt)"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/wsfed/sso", [
+    // ASSUMPTION: 2 ms for the PKCS#8 import, exclusive c14n and an RSA-2048 signature (not in [S6]).
+    ...authnGuard(), d1r("users.byUid"), d1r("service provider by entityId"), par(d1r("idp config"), d1r("idp config keys")), cpu("import key, c14n, RSA-2048 sign", 2),
+  ], "signing key read from idp_config on every call until the cached community credential lands"),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/check", [...authnGuard(), par(d1r("service provider"), d1r("consents"))]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/fetch", [...authnGuard(), d1r("consents")]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/fetch_by_scope", [...authnGuard(), d1r("consents"), d1r("service providers of the receipts (at once)")]),
