@@ -1,5 +1,5 @@
 // Chromium for the browser tests and the screenshot script: Debian's `chromium` package,
-// installed by the project's own files (scripts/ensure-browser.mjs), never downloaded by a
+// installed by the project's own files (scripts/ensure-tools.mjs), never downloaded by a
 // test tool at run time. Shared by test/e2e/browser.ts (typed wrapper) and scripts/screenshots.mjs.
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * The browser of the e2e tests: Debian's Chromium (/usr/bin/chromium, installed by
- * scripts/ensure-browser.mjs before `npm test` runs the e2e files) driven by playwright-core,
+ * scripts/ensure-tools.mjs before `npm test` runs the e2e files) driven by playwright-core,
  * with the launch flags this machine needs and a fresh profile. Usage:
  *
  *   let browser: Browser;
@@ -13,7 +13,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
-// Plain JavaScript module, shared with scripts/screenshots.mjs and scripts/ensure-browser.mjs.
+// Plain JavaScript module, shared with scripts/screenshots.mjs and scripts/ensure-tools.mjs.
 import { CHROMIUM_ARGS, CHROMIUM_PATH, launchChromium } from "../../scripts/lib/browser.mjs";
 
 export { CHROMIUM_ARGS, CHROMIUM_PATH };
