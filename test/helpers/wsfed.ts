@@ -1,29 +1,22 @@
-import { toBase64 } from "../../src/crypto/encoding";
+import { samlSigningCredential } from "../../src/core/saml-idp/credential";
+import { importCertificateKey } from "../../src/crypto/x509";
+import { scopeOf } from "./consents";
 import { authnCall, type AuthnCaller } from "./authn-caller";
-import { CERT, saml, type Sp } from "./service-providers";
-import type { TestTenant } from "./tenant";
+import { saml, type Sp } from "./service-providers";
+import { services, type TestTenant } from "./tenant";
 
 /**
  * Fixtures of the WS-Federation tests (src/api/authn/wsfed-sso*.test.ts, src/web/wsfed*.test.ts):
- * a community signing key in idp_config (its public half returned to verify tokens with) and
+ * the community's signing key (its public half, to verify tokens with) and
  * a relying party (a saml service provider with saml_config.wsfed enabled).
  */
-export async function communitySigningKey(caller: AuthnCaller, t: TestTenant, entityId = `https://${t.host}/saml/${t.community.id}`): Promise<CryptoKey> {
-  const kp = (await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", kp.privateKey)) as ArrayBuffer);
-  const pem = `-----BEGIN PRIVATE KEY-----\n${toBase64(pkcs8).replace(/(.{64})/g, "$1\n")}\n-----END PRIVATE KEY-----`;
-  const r = await authnCall(caller, "PUT", `/tenant/${t.tenant.id}/community/${t.community.id}/idp_config`, {
-    entityId,
-    signingCert: CERT,
-    signingKey: pem,
-    encryptionKey: pem,
-    encryptionCert: CERT,
-    authnRequestsSigned: false,
-    sso_bindings: ["urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"],
-    slo_bindings: ["urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"],
-  });
-  if (r.status !== 200) throw new Error(`idp_config: ${r.status} ${JSON.stringify(r.body)}`);
-  return kp.publicKey;
+/**
+ * The community's signing key, public half (core/saml-idp/credential.ts generates and stores the
+ * credential on first use, as a request would): what a relying party pins from our metadata.
+ */
+export async function communitySigningKey(t: TestTenant): Promise<CryptoKey> {
+  const c = await samlSigningCredential(services(), scopeOf(t), { hostname: t.host, protocol: "https:", port: "" });
+  return importCertificateKey(c.certPem, c.alg);
 }
 
 export const RP_REPLY = "https://rp.example.test/_trust/";

@@ -1,8 +1,9 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { AuthError } from "../../core/errors";
-import { wsfedSigningCredential } from "../../core/wsfed/credential";
+import { samlSigningCredential } from "../../core/saml-idp/credential";
 import { wsfedSignIn } from "../../core/wsfed/sign-in";
 import { authnPayload, authnRespond } from "../../http/authn-guard";
+import { requestAddress } from "../../http/request-address";
 import type { AppEnv } from "../../http/types";
 import { MAX_WCTX, MAX_WREPLY, MAX_WTREALM } from "../../protocols/wsfed/passive-request";
 import { errorResponse } from "./schemas";
@@ -82,7 +83,7 @@ export function registerWsFedSsoRoutes(app: OpenAPIHono<AppEnv>): void {
     const user = await svc.users.byUid(scope.tenant.id, p.userSession.user.uid);
     if (!user || user.communityId !== scope.community.id || user.disabled) throw new AuthError("not_found", "user not found in this community");
     const session = { authTime: Math.floor(Date.now() / 1000), amr: methodsOf(p.userSession.aal) };
-    const out = await wsfedSignIn(svc, scope, { request, user, session }, () => wsfedSigningCredential(svc, scope));
+    const out = await wsfedSignIn(svc, scope, { request, user, session }, () => samlSigningCredential(svc, scope, requestAddress(c)));
     return authnRespond(c, { wresult: out.wresult, wctx: out.wctx, sp: out.sp }) as never;
   });
 }

@@ -5,7 +5,7 @@ import type { User } from "../../storage/ports";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { acrOf } from "../oidc-provider/sso-session";
-import type { SigningCredential } from "./credential";
+import type { SamlSigningCredential } from "../saml-idp/credential";
 import { findRelyingParty, replyTarget, type RelyingParty } from "./relying-party";
 import { resolveSubject } from "./subject";
 
@@ -21,6 +21,9 @@ import { resolveSubject } from "./subject";
 export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 /** NotBefore a little in the past, for relying parties whose clocks run behind ours. */
 const CLOCK_SKEW_MS = 60 * 1000;
+
+/** What signing needs of the community's credential (core/saml-idp/credential.ts). */
+export type SigningCredential = Pick<SamlSigningCredential, "key" | "alg" | "certB64" | "entityId">;
 
 export interface SignInSession {
   /** Epoch seconds of the authentication. */
@@ -83,7 +86,7 @@ export async function wsfedSignIn(svc: Services, scope: Scope, input: WsFedSignI
       authnInstant: input.session.authTime * 1000,
       authnMethod: input.session.amr.length === 1 && input.session.amr[0] === "pwd" ? SAML11_AM_PASSWORD : SAML11_AM_UNSPECIFIED,
     },
-    { key: credential.key, alg: credential.alg, ...(credential.certB64 ? { certB64: credential.certB64 } : {}) },
+    { key: credential.key, alg: credential.alg, certB64: credential.certB64 },
   );
   const wresult = buildWresult({ assertionXml: xml, tokenType: rp.tokenType, appliesTo: rp.realm, created: now, expires: now + TOKEN_LIFETIME_MS });
   return { wresult, wctx: request.wctx ?? "", sp: { assertionConsumerServiceURL: reply, assertionMethod: "post" }, relyingParty: rp };
