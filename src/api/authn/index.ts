@@ -9,6 +9,7 @@ import { registerOidcSsoRoutes } from "./oidc-sso";
 import { registerWsFedSsoRoutes } from "./wsfed-sso";
 import { registerIdpConfigRoutes } from "./idp-config";
 import { registerIdpRoutes } from "./idps";
+import { registerExternalIdpRoutes } from "./external-idps";
 import { registerSchemeRoutes } from "./schemes";
 import { registerServiceProviderRoutes } from "./service-providers";
 import { registerSpCatalogRoutes } from "./spcatalog";
@@ -36,6 +37,7 @@ registerIdpConfigRoutes(authn);
 registerUserConsentRoutes(authn);
 registerIdpRoutes(authn);
 registerServiceProviderRoutes(authn);
+registerExternalIdpRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,
