@@ -136,11 +136,18 @@ describe("wsfed/sso", () => {
     expect([401, 403]).toContain(foreign.status);
   });
 
-  it("a relying party asking for SAML 2.0 tokens is refused as not configured (not yet issued)", async () => {
+  it("a relying party with tokenType saml20 gets a signed SAML 2.0 assertion (bearer Recipient = the reply) in the RSTR", async () => {
     const r20 = `urn:saml20:${Date.now()}`;
     await registerRelyingParty(service, t, r20, { enabled: true, tokenType: "saml20" });
     const r = await call({ WSFedPayload: { wtrealm: r20, wa: "wsignin1.0" }, userSession: session(t.alice.uid) });
-    expect(r.status).toBe(404);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const { doc, assertion } = assertionOf(r.data.wresult);
+    expect(assertion.namespaceURI).toBe(NS.saml);
+    await verifyElement(doc, assertion, [publicKey]);
+    expect(textOf(childElements(doc.documentElement, NS.wst, "TokenType")[0]!)).toBe("urn:oasis:names:tc:SAML:2.0:assertion");
+    expect(textOf(doc.getElementsByTagNameNS(NS.saml, "Audience")[0]!)).toBe(r20);
+    expect(doc.getElementsByTagNameNS(NS.saml, "SubjectConfirmationData")[0]!.getAttribute("Recipient")).toBe(RP_REPLY);
+    expect(textOf(doc.getElementsByTagNameNS(NS.saml, "NameID")[0]!)).toBe(t.alice.email);
   });
 
   it("saml_config.wsfed is stored with its default token type and validated", async () => {

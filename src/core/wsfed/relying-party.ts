@@ -1,7 +1,7 @@
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import type { ServiceProviderRecord } from "../../storage/ports-idp";
-import type { ClaimMapping } from "../../storage/ports-idp";
+import { samlSpOf, type SamlSp } from "../saml-idp/service-provider";
 import type { WsFedTokenType } from "../../protocols/wsfed/wresult";
 
 /**
@@ -17,8 +17,8 @@ export interface RelyingParty {
   /** saml_config.assertionConsumerServiceURL: where the wresult is posted. */
   replyUrl: string;
   tokenType: WsFedTokenType;
-  nameid: { format: string; value: string; attribute_type: string } | null;
-  attributes: ClaimMapping[];
+  /** The SAML view of the same service provider (core/saml-idp), for NameID and attributes. */
+  sp: SamlSp;
 }
 
 const UNKNOWN = () => new AuthError("not_found", "no WS-Federation relying party with this wtrealm");
@@ -28,15 +28,15 @@ function relyingPartyOf(r: ServiceProviderRecord): RelyingParty | null {
   const cfg = r.body.saml_config as Record<string, unknown> | undefined;
   const wsfed = cfg?.wsfed as { enabled?: unknown; tokenType?: unknown } | null | undefined;
   if (!cfg || !wsfed || wsfed.enabled !== true) return null;
-  if (typeof cfg.entityId !== "string" || typeof cfg.assertionConsumerServiceURL !== "string") return null;
+  const sp = samlSpOf(r);
+  if (!sp) return null;
   return {
     id: r.id,
     name: r.name,
-    realm: cfg.entityId,
-    replyUrl: cfg.assertionConsumerServiceURL,
+    realm: sp.entityId,
+    replyUrl: sp.acsUrl,
     tokenType: wsfed.tokenType === "saml20" ? "saml20" : "saml11",
-    nameid: (cfg.nameid as RelyingParty["nameid"]) ?? null,
-    attributes: Array.isArray(cfg.attributes) ? (cfg.attributes as ClaimMapping[]) : [],
+    sp,
   };
 }
 

@@ -7,7 +7,10 @@ import { AuthError } from "../errors";
 import { acrOf } from "../oidc-provider/sso-session";
 import type { SamlSigningCredential } from "../saml-idp/credential";
 import { findRelyingParty, replyTarget, type RelyingParty } from "./relying-party";
-import { resolveSubject } from "./subject";
+import { authnContextClassRef, resolveAttributes, resolveNameId, type SignInFacts } from "../saml-idp/attributes";
+import { assertionXml, ASSERTION_LIFETIME_SECONDS } from "../../protocols/saml/assertion";
+import { newSamlId, parseXml, serializeXml } from "../../protocols/saml/xml";
+import { signElement } from "../../protocols/saml/xmldsig";
 
 /**
  * A WS-Federation sign-in answered for an authenticated user (WS-Federation 1.2 §13.2.3):
@@ -66,28 +69,41 @@ export async function wsfedSignIn(svc: Services, scope: Scope, input: WsFedSignI
   const { request, rp, reply } = await checkSignIn(svc, scope, input.request);
   const user = input.user;
   if (user.tenantId !== scope.tenant.id || user.communityId !== scope.community.id || user.disabled) throw new AuthError("not_found", "user not found in this community");
-  if (rp.tokenType !== "saml11") {
-    // SAML 2.0 tokens come with core/saml-idp's assertion builder (engineer B), not yet here.
-    throw new AuthError("not_configured", "this relying party asks for SAML 2.0 tokens, which WS-Federation does not issue yet");
-  }
   const credential = typeof credentialOf === "function" ? await credentialOf() : credentialOf;
   const now = Date.now();
-  const facts = { authTime: input.session.authTime, amr: input.session.amr, acr: acrOf(input.session.amr), sid: input.session.sid ?? "", clientId: rp.realm, scopes: [] };
-  const subject = resolveSubject(rp, user, facts);
-  const { xml } = await buildSaml11Assertion(
-    {
-      issuer: credential.entityId,
-      audience: rp.realm,
-      nameId: subject.nameId,
-      attributes: subject.attributes,
-      issuedAt: now,
-      notBefore: now - CLOCK_SKEW_MS,
-      notOnOrAfter: now + TOKEN_LIFETIME_MS,
-      authnInstant: input.session.authTime * 1000,
-      authnMethod: input.session.amr.length === 1 && input.session.amr[0] === "pwd" ? SAML11_AM_PASSWORD : SAML11_AM_UNSPECIFIED,
-    },
-    { key: credential.key, alg: credential.alg, certB64: credential.certB64 },
-  );
-  const wresult = buildWresult({ assertionXml: xml, tokenType: rp.tokenType, appliesTo: rp.realm, created: now, expires: now + TOKEN_LIFETIME_MS });
+  const facts: SignInFacts = { sid: input.session.sid ?? newSamlId(), authTime: input.session.authTime, amr: input.session.amr, acr: acrOf(input.session.amr) };
+  // NameID and attributes: core/saml-idp's resolution, the same as the SAML 2.0 answers.
+  const nameId = resolveNameId(rp.sp, user, facts);
+  const attributes = resolveAttributes(rp.sp, user, facts);
+  const signing = { key: credential.key, alg: credential.alg, certB64: credential.certB64 };
+  let xml: string;
+  let expires: number;
+  if (rp.tokenType === "saml20") {
+    // A SAML 2.0 assertion as core/saml-idp builds it (its 5-minute lifetime), signed alone:
+    // WS-Fed carries the assertion, not a samlp:Response.
+    const doc = parseXml(
+      assertionXml({ issuer: credential.entityId, destination: reply, audience: rp.realm, nameId, authnInstant: input.session.authTime * 1000, sessionIndex: facts.sid, authnContextClassRef: authnContextClassRef(facts), attributes, signing, signAssertion: true }, newSamlId(), now),
+    );
+    await signElement(doc, doc.documentElement, signing);
+    xml = serializeXml(doc.documentElement);
+    expires = now + ASSERTION_LIFETIME_SECONDS * 1000;
+  } else {
+    expires = now + TOKEN_LIFETIME_MS;
+    ({ xml } = await buildSaml11Assertion(
+      {
+        issuer: credential.entityId,
+        audience: rp.realm,
+        nameId,
+        attributes,
+        issuedAt: now,
+        notBefore: now - CLOCK_SKEW_MS,
+        notOnOrAfter: expires,
+        authnInstant: input.session.authTime * 1000,
+        authnMethod: input.session.amr.length === 1 && input.session.amr[0] === "pwd" ? SAML11_AM_PASSWORD : SAML11_AM_UNSPECIFIED,
+      },
+      signing,
+    ));
+  }
+  const wresult = buildWresult({ assertionXml: xml, tokenType: rp.tokenType, appliesTo: rp.realm, created: now, expires });
   return { wresult, wctx: request.wctx ?? "", sp: { assertionConsumerServiceURL: reply, assertionMethod: "post" }, relyingParty: rp };
 }
