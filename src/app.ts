@@ -9,6 +9,7 @@ import { userpool, userpoolOpenApi } from "./api/userpool";
 import { wellknown } from "./api/wellknown";
 import { oidcProvider } from "./api/oidc";
 import { hostedLogin } from "./web";
+import { wsfedEndpoint } from "./web/wsfed";
 import { ConfigError } from "./env";
 import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
@@ -52,6 +53,8 @@ app.route("/dev", dev);
 // channel (api/oidc) and the browser's front channel (web/, the hosted login).
 app.route("/oidc", oidcProvider);
 app.route("/oidc", hostedLogin);
+// WS-Federation passive requestor endpoint of each community (docs/api/saml.md "WS-Federation").
+app.route("/wsfed", wsfedEndpoint);
 // GET / and /docs: the surfaces and their rendered OpenAPI documents (api/docs).
 app.route("/", docs);
 
