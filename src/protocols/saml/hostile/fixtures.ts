@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import { readSamlResponse, SamlRejected, type ResponseExpectation } from "../response-reader";
-import { escapeAttr, escapeText, NS, parseXml, samlInstant, serializeXml, type Document, type Element, type ParsedDocument } from "../xml";
-import { signElement } from "../xmldsig";
+import { childElements, escapeAttr, escapeText, NS, parseXml, samlInstant, serializeXml, type Document, type Element, type ParsedDocument } from "../xml";
+import { signElement, SignatureRejected, verifyElement } from "../xmldsig";
 
 /**
  * The hostile corpus's one builder: a good, signed IdP response made here with a generated key
@@ -122,4 +122,56 @@ export async function expectRefused(xml: string, reason: RegExp, over: Partial<R
 export async function expectAccepted(xml: string, over: Partial<ResponseExpectation> = {}): Promise<void> {
   const id = await readSamlResponse(b64(xml), await expectation(over));
   expect(id.nameId).toBe("alice@example.com");
+}
+
+export const EVIL_NAME = "admin@example.com";
+
+/** The ds:Signature child of `el` (the enveloped one), or null. */
+export function signatureOf(el: Element): Element | null {
+  for (let n = el.firstChild; n; n = n.nextSibling) {
+    const e = n as Element;
+    if (n.nodeType === 1 && e.namespaceURI === NS.ds && e.localName === "Signature") return e;
+  }
+  return null;
+}
+
+/** Removes `el`'s enveloped signature, returning it. */
+export function detachSignature(el: Element): Element {
+  const s = signatureOf(el);
+  if (!s) throw new Error("fixture: element is not signed");
+  el.removeChild(s);
+  return s;
+}
+
+/**
+ * The attacker's copy of a signed element: deep clone, its Signature removed, the NameID set
+ * to EVIL_NAME; with `id`, the copy's ID changed (most XSW variants need a fresh ID so the
+ * original keeps the one its Reference names).
+ */
+export function evilCopy(el: Element, id?: string): Element {
+  const copy = el.cloneNode(true) as Element;
+  const s = signatureOf(copy);
+  if (s) copy.removeChild(s);
+  for (const n of Array.from(copy.getElementsByTagNameNS(NS.saml, "NameID"))) n.textContent = EVIL_NAME;
+  if (id) copy.setAttribute("ID", id);
+  return copy;
+}
+
+/** An element in the ds namespace, for wrappers such as ds:Object. */
+export function dsElement(doc: Document, localName: string): Element {
+  return doc.createElementNS(NS.ds, `ds:${localName}`);
+}
+
+/**
+ * Defence in depth: even without the one-Assertion rule, the element a naive reader would take
+ * (the root Response, or the Response's first Assertion child) does not verify.
+ */
+export async function expectReadElementUnverifiable(xml: string, which: "response" | "assertion"): Promise<void> {
+  const doc = parseXml(xml);
+  const el = which === "response" ? doc.documentElement : childElements(doc.documentElement, NS.saml, "Assertion")[0]!;
+  const err = await verifyElement(doc, el, [(await idpKeys()).publicKey]).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err, "the element a naive reader takes verified").toBeInstanceOf(SignatureRejected);
 }
