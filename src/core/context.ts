@@ -5,7 +5,7 @@ import type { Keyring } from "../crypto/keys";
 import type { AuditLog, ClientStore, Community, MailStore, SecretStore, Tenant, TenantStore, UserStore } from "../storage/ports";
 import type { SsoConnectionStore, TermsLogStore } from "../storage/ports";
 import type { AppStateStore } from "../storage/ports";
-import type { ConsentStore, IdentityProviderStore, ServiceProviderStore } from "../storage/ports-idp";
+import type { ConsentStore, ExternalIdpStore, IdentityProviderStore, ServiceProviderStore } from "../storage/ports-idp";
 import type { Mailer } from "./mail/mailer";
 import type { JobQueue } from "./jobs/types";
 import type { SessionAuthority } from "./sessions/authority";
@@ -40,8 +40,11 @@ export interface Services {
   appStates: AppStateStore;
   /** Authn community configuration: schemes, SP catalog, IdP config. */
   authnConfig: AuthnConfigStores;
-  /** The service as an identity provider: applications, IdP scopes and claims, consent receipts. */
-  identity: { serviceProviders: ServiceProviderStore; idps: IdentityProviderStore; consents: ConsentStore };
+  /**
+   * The service as an identity provider (applications, IdP scopes and claims, consent receipts)
+   * and as a SAML service provider (externalIdps: the outside IdPs it signs users in with).
+   */
+  identity: { serviceProviders: ServiceProviderStore; idps: IdentityProviderStore; consents: ConsentStore; externalIdps: ExternalIdpStore };
   /** Authn envelope keys and licenses (core/authn/platform.ts). */
   authn: AuthnPlatform;
   /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */

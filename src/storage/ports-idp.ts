@@ -109,3 +109,36 @@ export interface ConsentStore {
   /** Marks these receipts of the user withdrawn if still live; the ids this call withdrew. */
   withdrawReceipts(tenantId: string, communityId: string, userUrn: string, ids: string[], at: number): Promise<string[]>;
 }
+
+/**
+ * An outside SAML IdP the community's users may sign in with (issue 9; seed 004 "External
+ * Idp"): the service is the SP. `body` is the document's object (`connection`,
+ * `routingPolicy`) without `connection.spPrivateKey`, which is sealed in `sealedSecrets`.
+ */
+export interface ExternalIdpRecord {
+  /** 24 hex characters (the document's `_id`). */
+  id: string;
+  tenantId: string;
+  communityId: string;
+  /** connection.idpEntityId: unique per community (a Response names its IdP by its Issuer). */
+  idpEntityId: string;
+  body: Record<string, unknown>;
+  /** secret-box sealed JSON `{ spPrivateKey }`, or null when no SP key was given; write-only. */
+  sealedSecrets: string | null;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ExternalIdpStore {
+  get(tenantId: string, communityId: string, id: string): Promise<ExternalIdpRecord | null>;
+  /** The configuration whose connection.idpEntityId is this Issuer (the ACS's look-up). */
+  findByEntityId(tenantId: string, communityId: string, idpEntityId: string): Promise<ExternalIdpRecord | null>;
+  /** In creation order. */
+  list(tenantId: string, communityId: string): Promise<ExternalIdpRecord[]>;
+  /** Inserts; throws DuplicateKeyError when the idpEntityId is taken in the community. */
+  create(r: ExternalIdpRecord): Promise<void>;
+  /** As ServiceProviderStore.replace: optimistic on `expectedVersion`, DuplicateKeyError as for create. */
+  replace(r: ExternalIdpRecord, expectedVersion: number): Promise<boolean>;
+  remove(tenantId: string, communityId: string, id: string): Promise<boolean>;
+}

@@ -4,6 +4,7 @@ import { DuplicateKeyError, type IdpConfigStore, type StoredIdpConfig } from "..
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
+import { forgetSamlCredential } from "../saml-idp/credential-cache";
 
 /**
  * The community's own IdP configuration (seed 004, GET/PUT idp_config): entity id, signing and
@@ -90,6 +91,7 @@ export async function putIdpConfig(svc: Services, store: IdpConfigStore, scope: 
       if (e instanceof DuplicateKeyError) throw new AuthError("invalid_request", "an IdP config was just created; send its identifier to update it");
       throw e;
     }
+    forgetSamlCredential(scope.tenant.id, scope.community.id);
     recordAudit(svc, scope, "idp_config_created", { detail: { identifier: created.identifier } });
     return view(created);
   }
@@ -103,6 +105,7 @@ export async function putIdpConfig(svc: Services, store: IdpConfigStore, scope: 
     createdAt: existing.createdAt,
   };
   if (!(await store.update(updated))) throw new AuthError("not_found", "no IdP config with this identifier");
+  forgetSamlCredential(scope.tenant.id, scope.community.id);
   recordAudit(svc, scope, "idp_config_updated", { detail: { identifier: updated.identifier } });
   return view(updated);
 }

@@ -4,3 +4,4 @@ export * from "./sso-terms";
 export * from "./app-state";
 export * from "./licenses";
 export * from "./identity-provider";
+export * from "./external-idp";
