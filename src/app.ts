@@ -9,6 +9,7 @@ import { userpool, userpoolOpenApi } from "./api/userpool";
 import { wellknown } from "./api/wellknown";
 import { oidcProvider } from "./api/oidc";
 import { hostedLogin } from "./web";
+import { samlSp } from "./web/saml-sp";
 import { ConfigError } from "./env";
 import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
@@ -52,6 +53,8 @@ app.route("/dev", dev);
 // channel (api/oidc) and the browser's front channel (web/, the hosted login).
 app.route("/oidc", oidcProvider);
 app.route("/oidc", hostedLogin);
+// The community's SAML SP (its ACS: web/saml-sp.tsx, docs/api/saml.md).
+app.route("/saml", samlSp);
 // GET / and /docs: the surfaces and their rendered OpenAPI documents (api/docs).
 app.route("/", docs);
 
