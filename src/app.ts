@@ -10,6 +10,8 @@ import { wellknown } from "./api/wellknown";
 import { oidcProvider } from "./api/oidc";
 import { hostedLogin } from "./web";
 import { samlFront } from "./web/saml";
+import { wsfedEndpoint } from "./web/wsfed";
+import { samlSp } from "./web/saml-sp";
 import { ConfigError } from "./env";
 import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
@@ -55,6 +57,10 @@ app.route("/oidc", oidcProvider);
 app.route("/oidc", hostedLogin);
 // The community's SAML IdP front channel (web/saml/): sso, idp-init, slo, metadata.
 app.route("/saml", samlFront);
+// WS-Federation passive requestor endpoint of each community (docs/api/saml.md "WS-Federation").
+app.route("/wsfed", wsfedEndpoint);
+// The community's SAML SP (its ACS: web/saml-sp.tsx, docs/api/saml.md).
+app.route("/saml", samlSp);
 // GET / and /docs: the surfaces and their rendered OpenAPI documents (api/docs).
 app.route("/", docs);
 

@@ -1,15 +1,13 @@
-import { fromUtf8, toBase64, utf8 } from "../../crypto/encoding";
+import { toBase64, utf8 } from "../../crypto/encoding";
 import { escapeAttr, escapeText, NS, parseXml, samlInstant, serializeXml } from "./xml";
-import { SIGNATURE_URI, signElement, type SignatureAlg } from "./xmldsig";
+import { encodeRedirectMessage, inflateRawCapped, MAX_MESSAGE_XML, rawQueryOf, signRedirectQuery } from "./authn-request";
+import { signElement, type SignatureAlg } from "./xmldsig";
 
 /**
  * The AuthnRequest our SP sends to an external IdP (SAML Core §3.4.1) and its two encodings:
  * HTTP-Redirect (Bindings §3.4: raw DEFLATE, base64, URL-encoded; signed in the query string
  * per §3.4.4.1) and HTTP-POST (Bindings §3.5: base64 of the XML, signed enveloped). Pure: the
  * caller supplies the ID, the time and the key.
- *
- * TODO(lead): engineer B's src/protocols/saml/authn-request.ts has `signRedirectQuery`; the
- * §3.4.4.1 signing below is the same rule written here until both are merged: unify on one.
  */
 
 export const BINDING_URN = {
@@ -52,26 +50,15 @@ export interface SigningKey {
   alg: SignatureAlg;
 }
 
-const webCrypto = (alg: SignatureAlg) => (alg === "RSA-SHA256" ? { name: "RSASSA-PKCS1-v1_5" } : { name: "ECDSA", hash: "SHA-256" });
-
-/** Raw DEFLATE (RFC 1951, no zlib header) as Bindings §3.4.4.1 requires. */
-export async function deflateRaw(text: string): Promise<Uint8Array> {
-  const stream = new Blob([utf8(text)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
 /**
  * The query string of a SAML message in the HTTP-Redirect binding: `SAMLRequest` (or
  * `SAMLResponse`), `RelayState` when given, and when signed `SigAlg` and `Signature` over
- * exactly "SAMLRequest=v&RelayState=v&SigAlg=v" as it appears URL-encoded (§3.4.4.1).
+ * exactly "SAMLRequest=v&RelayState=v&SigAlg=v" as it appears URL-encoded (§3.4.4.1). The
+ * encoding and signing are authn-request.ts's, shared with the IdP side and logout.
  */
 export async function redirectQuery(param: "SAMLRequest" | "SAMLResponse", xml: string, relayState: string | null, sign: SigningKey | null): Promise<string> {
-  let q = `${param}=${encodeURIComponent(toBase64(await deflateRaw(xml)))}`;
-  if (relayState !== null) q += `&RelayState=${encodeURIComponent(relayState)}`;
-  if (!sign) return q;
-  q += `&SigAlg=${encodeURIComponent(SIGNATURE_URI[sign.alg])}`;
-  const sig = new Uint8Array(await crypto.subtle.sign(webCrypto(sign.alg), sign.key, utf8(q)));
-  return `${q}&Signature=${encodeURIComponent(toBase64(sig))}`;
+  const params = { [param]: await encodeRedirectMessage(xml), ...(relayState !== null ? { RelayState: relayState } : {}) };
+  return sign ? signRedirectQuery(params, sign.key, sign.alg) : rawQueryOf(params);
 }
 
 /** `url` with `query` appended (after `?`, or `&` when the URL has a query already). */
@@ -87,8 +74,7 @@ export async function postFormValue(xml: string, sign: SigningKey | null, certB6
   return toBase64(utf8(serializeXml(doc)));
 }
 
-/** Inverse of deflateRaw, for tests and diagnostics (capped by the caller's input size). */
+/** Inverse of encodeRedirectMessage's DEFLATE, for tests and diagnostics (capped at the inbound message limit). */
 export async function inflateRaw(bytes: Uint8Array): Promise<string> {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-  return fromUtf8(new Uint8Array(await new Response(stream).arrayBuffer()));
+  return new TextDecoder().decode(await inflateRawCapped(bytes, MAX_MESSAGE_XML));
 }
