@@ -17,6 +17,10 @@ describe("demo SAML seed", () => {
     expect(first.sp).toMatchObject({ entityId: DEMO_SAML.entityId, acsUrl: DEMO_SAML.acsUrl, created: true });
     expect(again.sp).toMatchObject({ spId: first.sp.spId, created: false });
     expect(first.metadataPath).toBe(`/saml/${t.community.id}/metadata`);
+    expect(first.wsfed).toMatchObject({ realm: DEMO_SAML.wsfed.realm, reply: DEMO_SAML.wsfed.reply, created: true });
+    expect(again.wsfed).toMatchObject({ spId: first.wsfed.spId, created: false });
+    const rp = await services().identity.serviceProviders.get(t.tenant.id, t.community.id, first.wsfed.spId);
+    expect((rp!.body.saml_config as { wsfed?: { enabled?: boolean } }).wsfed?.enabled).toBe(true);
     const res = await new Browser(t.host).get(first.idpInitPath);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("to continue to Demo SAML app");
