@@ -59,10 +59,13 @@ function rule<T>(check: (v: unknown) => RuleResult<T>) {
 const OidcConfig = OidcConfigShape.superRefine(rule(checkOidcConfig)).openapi("IdpOidcConfig");
 const OidcConfigPatch = OidcConfigShape.partial().superRefine(rule(checkOidcConfigPatch)).openapi("IdpOidcConfigPatch");
 
-const SamlConfigShape = z.object({
-  name: str(LIMITS.name),
-  description: str(LIMITS.description).optional(),
-});
+const SamlConfigShape = z.object(
+  {
+    name: str(LIMITS.name),
+    description: str(LIMITS.description).optional(),
+  },
+  { error: (iss) => (iss.input === undefined ? "is required" : "must be an object") },
+);
 const SamlConfig = SamlConfigShape.loose().superRefine(rule(checkSamlConfig)).openapi("IdpSamlConfig", {
   description: "name and description; entityId, ssoUrl, sloUrl, metadataUrl and signingCert are read-only (400 when sent)",
 });
