@@ -69,7 +69,7 @@ export interface IdentityProviderRecord {
   id: string;
   tenantId: string;
   communityId: string;
-  type: "oidc";
+  type: "oidc" | "saml";
   /** The IdP object the API shows: `{ _id, type, oidc_config: { name, description, scopes } , ... }`. */
   body: Record<string, unknown>;
   version: number;

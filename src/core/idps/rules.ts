@@ -198,3 +198,44 @@ export function checkOidcConfigPatch(v: unknown, at = "oidc_config"): RuleResult
 export function checkScopeDefinition(v: unknown): RuleResult<OidcScopeDefinition> {
   return run(() => scopeDefinition(v, "scope"));
 }
+
+/** What an admin sets on the community's SAML IdP; the rest of its view is derived (saml-idp.ts). */
+export interface SamlIdpSettings {
+  name: string;
+  description: string;
+}
+
+/**
+ * Fields of `saml_config` that the view shows but nobody writes here: they follow from the
+ * community's idp_config (PUT idp_config replaces the certificate and may set the entity ID)
+ * and from the front-channel routes. Naming them in a write is refused rather than ignored,
+ * so a caller who thinks it set the entity ID learns where it is set.
+ */
+const SAML_DERIVED = ["entityId", "ssoUrl", "sloUrl", "metadataUrl", "signingCert"] as const;
+
+function samlFields(v: Record<string, unknown>, at: string, partial: boolean): Partial<SamlIdpSettings> {
+  for (const k of SAML_DERIVED) if (v[k] !== undefined) fail(`${at}.${k}`, "is read-only (derived from the community's idp_config and front-channel URLs; set the certificate and entity ID with PUT idp_config)");
+  const out: Partial<SamlIdpSettings> = {};
+  if (!partial || v.name !== undefined) out.name = text(v.name, `${at}.name`, LIMITS.name);
+  if (v.description !== undefined) out.description = text(v.description, `${at}.description`, LIMITS.description, { allowEmpty: true, multiline: true });
+  return out;
+}
+
+/** A whole `saml_config` (create, or the stored one on read): name, description (default ""). */
+export function checkSamlConfig(v: unknown, at = "saml_config"): RuleResult<SamlIdpSettings> {
+  return run(() => {
+    if (!isRecord(v)) fail(at, v === undefined ? "is required" : `must be an object, not ${kind(v)}`);
+    const f = samlFields(v, at, false);
+    return { name: f.name!, description: f.description ?? "" };
+  });
+}
+
+/** A PATCH's `saml_config`: name and/or description. */
+export function checkSamlConfigPatch(v: unknown, at = "saml_config"): RuleResult<Partial<SamlIdpSettings>> {
+  return run(() => {
+    if (!isRecord(v)) fail(at, v === undefined ? "is required" : `must be an object, not ${kind(v)}`);
+    const out = samlFields(v, at, true);
+    if (!Object.keys(out).length) fail(at, "names nothing to update (name or description)");
+    return out;
+  });
+}

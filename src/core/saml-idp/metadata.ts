@@ -1,6 +1,7 @@
 import { certificateBase64, X509Error } from "../../crypto/x509";
 import { bindingUrn, buildIdpMetadata } from "../../protocols/saml/idp-metadata";
 import type { Scope, Services } from "../context";
+import { samlIdpId } from "../idps/saml-idp";
 import { AuthError } from "../errors";
 import { endpointProblem } from "../service-providers/urls";
 import { NAMEID_FORMATS } from "./attributes";
@@ -11,9 +12,10 @@ import type { IdpSigner } from "./sso";
  * from its idp_config (entityId, signing and encryption certificates, authnRequestsSigned,
  * sso/slo bindings), with the SSO and SLO locations the caller gives (the document's
  * `ssoUrl`, `sloUrl`: the caller hosts the front channel, so it names it; https, or http on
- * loopback, as every endpoint we register). `idpIdentifier` is the idp_config's `identifier`;
- * any other value, or a community without idp_config, is not_found. Signed with the
- * community's signing credential when the caller passes how to load it.
+ * loopback, as every endpoint we register). `idpIdentifier` is the idp_config's `identifier`
+ * or the id of the community's `saml` IdP entry (core/idps/saml-idp.ts, issue 9); any other
+ * value, or a community with neither, is not_found. Signed with the community's signing
+ * credential when the caller passes how to load it.
  */
 export async function idpMetadata(
   svc: Services,
@@ -22,12 +24,20 @@ export async function idpMetadata(
   urls: { ssoUrl: string; sloUrl: string },
   signer?: () => Promise<IdpSigner>,
 ): Promise<string> {
-  const config = await svc.authnConfig.idpConfigs.get(scope.tenant.id, scope.community.id);
-  if (!config || config.identifier !== idpIdentifier) throw new AuthError("not_found", "no IdP with this identifier in this community");
+  let config = await svc.authnConfig.idpConfigs.get(scope.tenant.id, scope.community.id);
+  const byEntry = !(config && config.identifier === idpIdentifier) && (await isSamlIdpEntry(svc, scope, idpIdentifier));
+  if (!byEntry && (!config || config.identifier !== idpIdentifier)) throw new AuthError("not_found", "no IdP with this identifier in this community");
   for (const [name, url] of Object.entries(urls)) {
     const problem = endpointProblem(url);
     if (problem) throw new AuthError("invalid_request", `${name} ${problem}`);
   }
+  if (!config && signer) {
+    // The entry exists but its idp_config is gone: the IdP's credential is made on use, as
+    // everywhere (credential.ts), and only now that the request is accepted.
+    await signer();
+    config = await svc.authnConfig.idpConfigs.get(scope.tenant.id, scope.community.id);
+  }
+  if (!config) throw new AuthError("not_found", "no IdP with this identifier in this community");
   const cert = (field: string, v: string): string | undefined => {
     if (!v.trim()) return undefined;
     try {
@@ -54,4 +64,11 @@ export async function idpMetadata(
     nameIdFormats: NAMEID_FORMATS,
     ...(sign ? { sign: { key: sign.key, alg: sign.alg, ...(sign.certB64 ? { certB64: sign.certB64 } : {}) } } : {}),
   });
+}
+
+/** True when `id` is the id of this community's `saml` IdP entry (the entry is per community: another community's id is not found). */
+async function isSamlIdpEntry(svc: Services, scope: Scope, id: string): Promise<boolean> {
+  if (id !== (await samlIdpId(scope.tenant.id, scope.community.id))) return false;
+  const entry = await svc.identity.idps.get(scope.tenant.id, scope.community.id, id);
+  return entry?.type === "saml";
 }

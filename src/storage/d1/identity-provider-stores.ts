@@ -123,7 +123,7 @@ export function D1ServiceProviderStore(d1: D1Database): ServiceProviderStore {
 type IdpRow = typeof identityProviders.$inferSelect;
 
 function toIdp(r: IdpRow): IdentityProviderRecord {
-  return { ...r, type: "oidc", body: parseJson<Record<string, unknown>>(r.body, {}) };
+  return { ...r, type: r.type === "saml" ? "saml" : "oidc", body: parseJson<Record<string, unknown>>(r.body, {}) };
 }
 
 /** A community's identity provider definitions (scopes and claims). */
