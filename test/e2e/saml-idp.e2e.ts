@@ -10,6 +10,7 @@
  * across the ordered tests. The SP is registered through the Authn API (PUT serviceprovider,
  * enveloped, the demo license), pointing at a loopback ACS that catches the auto-posted form.
  */
+import { inflateRawSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./browser";
@@ -24,6 +25,8 @@ type Acs = Awaited<ReturnType<typeof startAcs>>;
 let w: StartedWorker;
 let browser: Browser;
 let acs: Acs;
+/** The SP's SingleLogoutService (its metadata's HTTP-POST endpoint), catching the LogoutResponse. */
+let slo: Acs;
 let client: AuthnClient;
 let alice: BrowserContext;
 let alicePage: Page;
@@ -42,6 +45,8 @@ function sp(extra: Record<string, unknown> = {}): Sp {
     callbackUrl: acs.url,
     idpCert: idp.certPem,
     idpIssuer: idp.entityId,
+    logoutUrl: `${base}/slo`,
+    logoutCallbackUrl: slo.url,
     ...extra,
   } as Parameters<typeof createSp>[0]);
 }
@@ -50,7 +55,7 @@ function sp(extra: Record<string, unknown> = {}): Sp {
 const first: { SAMLResponse?: string; RelayState?: string; profile?: Record<string, any>; url?: string } = {};
 
 beforeAll(async () => {
-  [w, browser, acs] = await Promise.all([startWorker(), launchBrowser(), startAcs()]);
+  [w, browser, acs, slo] = await Promise.all([startWorker(), launchBrowser(), startAcs(), startAcs({ path: "/slo" })]);
   base = `${w.url}/saml/${encodeURIComponent(w.demo.communityId)}`;
   client = await demoAuthnClient(w);
   idp = await communityIdpCert(client, w);
@@ -60,6 +65,9 @@ beforeAll(async () => {
     assertionMethod: "post",
     assertionSignRequired: true,
     idpInitiated: true,
+    // The LogoutResponse goes to the SingleLogoutService of the SP's metadata (node-saml's own).
+    logoutResponseSignRequired: true,
+    metadata: sp().metadata(),
     nameid: { format: "emailAddress", value: "email", attribute_type: "identity" },
     attributes: [
       { claim_name: "givenName", attribute_name: "given_name", attribute_type: "identity", value_type: "dynamic" },
@@ -74,17 +82,18 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await acs?.close();
+  await Promise.all([acs?.close(), slo?.close()]);
   await w?.stop();
 });
 
 describe("IdP metadata", () => {
   it("names the entity, the SSO endpoints and the signing certificate idp_config holds; xmlsec1 verifies it when signed", async () => {
     const m = idp.metadata;
-    expect(idp.entityId).toBe(base);
+    // <public origin>/saml/<communityId>, on the tenant's primary hostname.
+    expect(idp.entityId).toMatch(new RegExp(`^http://(localhost|127\\.0\\.0\\.1):\\d+/saml/${w.demo.communityId}$`));
     expect(rootAttr(m, "entityID")).toBe(idp.entityId);
     expect(m).toContain("IDPSSODescriptor");
-    expect(m).toContain(`Location="${base}/sso"`);
+    expect(m).toMatch(new RegExp(`Location="http://(localhost|127\\.0\\.0\\.1):${new URL(w.url).port}/saml/${w.demo.communityId}/sso"`));
     expect(m).toContain("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect");
     expect(m).toContain("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST");
     // The KeyDescriptor's certificate is the one GET idp_config answers.
@@ -217,5 +226,30 @@ describe("node-saml SP against the community's IdP, through the hosted login", (
       alicePage.removeAllListeners("request");
       await elsewhere.close();
     }
+  });
+
+  it("single logout: node-saml's LogoutRequest ends the SSO session; a signed LogoutResponse is posted to the SP's SLO endpoint", async () => {
+    const s = sp();
+    // The session the browser has now (the sign-ins above replaced it: ForceAuthn).
+    const { url } = await s.authnRequestUrl("relay-before-logout");
+    expect((await arriveAtAcs(alicePage, url, acs.url)).seen).toEqual([]);
+    const { profile } = await s.validatePostResponse(await acs.nextPost() as { SAMLResponse: string });
+    const logoutUrl = await s.saml.getLogoutUrlAsync(profile!, "relay-slo", {});
+    const logoutRequestId = rootAttr(inflateRawSync(Buffer.from(new URL(logoutUrl).searchParams.get("SAMLRequest")!, "base64")).toString("utf8"), "ID");
+    await arriveAtAcs(alicePage, logoutUrl, slo.url);
+    const posted = await slo.nextPost();
+    expect(posted.RelayState).toBe("relay-slo");
+    const xml = xmlOf(posted.SAMLResponse!);
+    expect(xml).toContain("LogoutResponse");
+    expect(rootAttr(xml, "InResponseTo")).toBe(logoutRequestId);
+    expect(xml).toContain("urn:oasis:names:tc:SAML:2.0:status:Success");
+    const v = await xmlsecVerify(xml, { certPem: idp.certPem, idAttr: ID_ATTRS.logoutResponse });
+    expect(v.ok, v.output).toBe(true);
+    const checked = await s.validatePostResponse({ SAMLResponse: posted.SAMLResponse!, RelayState: posted.RelayState! });
+    expect(checked.loggedOut).toBe(true);
+    // The SSO session is gone: the next sign-in asks for the password.
+    const again = await sp().authnRequestUrl("relay-after-logout");
+    expect((await arriveAtAcs(alicePage, again.url, acs.url, login())).seen).toEqual(["login"]);
+    await acs.nextPost();
   });
 });
