@@ -102,7 +102,7 @@ export default [
           spEntityId: OUR_SP_ENTITY,
           idpSigningCertificate: idp.certPem,
         },
-        routingPolicy: { enabled: true, usersInIdpStore: true },
+        routingPolicy: { enabled: true, usersInIdpStore: false },
       });
       if (created.status !== 200) throw new Error(`PUT external_idp answered ${created.status}: ${JSON.stringify(created.data)}`);
       const idpId = created.data._id;

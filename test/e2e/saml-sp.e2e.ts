@@ -81,7 +81,7 @@ beforeAll(async () => {
       spEntityId: SP_ENTITY_ID,
       idpSigningCertificate: idpKeys.certPem,
     },
-    routingPolicy: { enabled: true, usersInIdpStore: true },
+    routingPolicy: { enabled: true, usersInIdpStore: false },
   });
   idpId = expectStatus(created, 200, "PUT external_idp").data._id;
   acsUrl = `${w.url}/saml/${encodeURIComponent(w.demo.communityId)}/sp/acs`;
