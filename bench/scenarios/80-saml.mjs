@@ -37,11 +37,15 @@ async function authnCall(ctx, s, method, path, payload) {
   return { status: r.status, data };
 }
 
-/** A Redirect-binding SAMLRequest value (raw DEFLATE + base64, SAML Bindings §3.4.4.1) with a fresh ID. */
-function authnRequest(destination, acsUrl) {
+/**
+ * A Redirect-binding SAMLRequest value (raw DEFLATE + base64, SAML Bindings §3.4.4.1) with a
+ * fresh ID. No Destination: it is optional on an unsigned request, and the API route has no
+ * front-channel URL of its own to compare it with.
+ */
+function authnRequest(acsUrl) {
   const xml =
     `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${samlId()}" Version="2.0" IssueInstant="${instant()}"` +
-    ` Destination="${destination}" AssertionConsumerServiceURL="${acsUrl}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST">` +
+    ` AssertionConsumerServiceURL="${acsUrl}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST">` +
     `<saml:Issuer>${SP_ENTITY}</saml:Issuer></samlp:AuthnRequest>`;
   return deflateRawSync(Buffer.from(xml, "utf8")).toString("base64");
 }
@@ -66,9 +70,8 @@ export default [
         },
       });
       if (created.status !== 200 && created.status !== 400) throw new Error(`PUT serviceprovider answered ${created.status}: ${JSON.stringify(created.data)}`);
-      const destination = `${ctx.url}/saml/${encodeURIComponent(ctx.demo.communityId)}/sso`;
       const uid = ctx.demo.user.uid;
-      const payload = () => JSON.stringify({ SAMLPayload: { SAMLRequest: authnRequest(destination, acsUrl), RelayState: "bench" }, userSession: { user: { uid }, pon_data: {}, authenticator_data: {} } });
+      const payload = () => JSON.stringify({ SAMLPayload: { SAMLRequest: authnRequest(acsUrl), RelayState: "bench" }, userSession: { user: { uid }, pon_data: {}, authenticator_data: {} } });
       const path = `${s.base}/saml/sso`;
       const probe = newCaller(s.curve, s.servicePublicKey);
       const r = await ctx.fetchJson("POST", path, JSON.stringify({ data: encrypt(payload(), probe.sharedKey) }), envelopeHeaders(probe, s.licenseKey));
