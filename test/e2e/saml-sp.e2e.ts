@@ -138,6 +138,8 @@ describe("the Authn community's SP: samlRequest/generate and the ACS", () => {
       const { id } = await generate();
       const r = await postForm(acsUrl, { SAMLResponse: make(id) });
       expect(refused(r), `${why}: answered ${r.status} ${r.text.slice(0, 200)}`).toBe(true);
+      // Refused by the ACS, not by the router.
+      expect(r.status, why).not.toBe(404);
       expect(r.cookies.some((c) => c.startsWith("__Host-edge-auth-sso=")), why).toBe(false);
     }
     // Garbage is a 4xx too, never a 5xx.
