@@ -32,12 +32,13 @@ export default defineConfig(async () => {
       include: ["src/**/*.test.ts", "test/integration/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
       // Vitest's default is one worker fewer than the cores: on the 2-core CI machine that is
-      // one file at a time, and most of a file's time is workerd setting up the file's isolated
-      // storage and applying the migrations, waiting more than computing. Two at once halves the
-      // wall time. Four measured 403 s against 504 s (95 files), but under that load a timing
-      // test of the lockout (src/core/limits/lockout-wait.test.ts, 100 parallel guesses) failed
-      // once in CI: two it is, until that test or per-file setup is made cheaper.
-      maxWorkers: 2,
+      // one file at a time, and most of a file's time is workerd starting the file's isolated
+      // runtime and storage (migrations take 0.1-0.3 s of it), waiting more than computing.
+      // Measured on 95 files: two at once 504 s, four 403 s; at four a lockout timing test
+      // (src/core/limits/lockout-wait.test.ts, 100 parallel guesses) failed once in CI, and it
+      // now retries once. Three is the middle: the SAML corpus (one file per attack) adds
+      // many small files, and CI must stay under 15 minutes.
+      maxWorkers: 3,
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },

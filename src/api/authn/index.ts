@@ -6,8 +6,10 @@ import { registerOpenRoutes } from "./open";
 import { registerAuthenticateRoutes } from "./authenticate";
 import { registerFactorRoutes } from "./factors";
 import { registerOidcSsoRoutes } from "./oidc-sso";
+import { registerSamlSsoRoutes } from "./saml-sso";
 import { registerIdpConfigRoutes } from "./idp-config";
 import { registerIdpRoutes } from "./idps";
+import { registerExternalIdpRoutes } from "./external-idps";
 import { registerSchemeRoutes } from "./schemes";
 import { registerServiceProviderRoutes } from "./service-providers";
 import { registerSpCatalogRoutes } from "./spcatalog";
@@ -28,12 +30,14 @@ registerManagementRoutes(authn);
 registerAuthenticateRoutes(authn);
 registerFactorRoutes(authn);
 registerOidcSsoRoutes(authn);
+registerSamlSsoRoutes(authn);
 registerSchemeRoutes(authn);
 registerSpCatalogRoutes(authn);
 registerIdpConfigRoutes(authn);
 registerUserConsentRoutes(authn);
 registerIdpRoutes(authn);
 registerServiceProviderRoutes(authn);
+registerExternalIdpRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,

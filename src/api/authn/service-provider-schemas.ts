@@ -61,6 +61,7 @@ const samlShape = {
   logoutResponseSignRequired: z.boolean().optional(),
   authRequestSignRequired: z.boolean().optional(),
   assertionSignRequired: z.boolean().optional(),
+  idpInitiated: z.boolean().optional().openapi({ description: "Allow IdP-initiated SSO (saml/idp-init) to this SP; default false" }),
   signingCert: Pem.nullable().optional().openapi({ description: "PEM or base64 X.509 (required when a request signature is required)" }),
   encryptionCert: Pem.nullable().optional(),
   encryptionAlgo: z.string().max(128).nullable().optional(),

@@ -12,9 +12,10 @@ import { openApiDocument } from "../../http/openapi";
 import type { AppEnv } from "../../http/types";
 import { cloudCheckrErrorHandler, renderCloudCheckrError, validationErrorOf } from "./errors";
 import * as r from "./routes";
+import { registerCloudCheckrSamlRoutes } from "./saml";
 
 /**
- * The CloudCheckr API (seed 001), mounted at /v1/auth, all of it but SAML: form login to a
+ * The CloudCheckr API (seed 001), mounted at /v1/auth: form login to a
  * JWT with per-app state, PATCH refresh, password reset by emailed token, ping. Thin adapter:
  * validates, calls core, shapes `{access_token, token_type, expires_in, state?}` or the
  * Laravel-style error body (errors.ts).
@@ -101,6 +102,9 @@ cloudcheckr.openapi(r.resetPerformRoute, async (c) => {
 
 cloudcheckr.openapi(r.pingRoute, (c) => c.text("pong", 200));
 
+// SAML (seed 001): login, logout, metadata here; the ACS and SLS in saml-acs.ts.
+registerCloudCheckrSamlRoutes(cloudcheckr);
+
 /** Paths this surface serves, for 405 versus 404 on everything else (SAML is served elsewhere). */
 const ALLOW: Record<string, string> = {
   "/v1/auth/token": "POST, PATCH",
@@ -122,6 +126,6 @@ cloudcheckr.all("*", async (c, next) => {
 
 export const cloudcheckrOpenApi = openApiDocument(
   cloudcheckr,
-  { title: "CloudCheckr API", version: "1.0.0", description: "CloudCheckr /v1/auth: form login to a JWT with per-app state, refresh, password reset, ping (seed 001; SAML elsewhere)" },
+  { title: "CloudCheckr API", version: "1.0.0", description: "CloudCheckr /v1/auth: form login to a JWT with per-app state, refresh, password reset, ping, SAML SP (seed 001)" },
   "/v1/auth",
 );

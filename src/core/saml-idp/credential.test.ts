@@ -7,10 +7,10 @@ import { parseTenantSettings } from "../tenants/settings";
 import type { Scope } from "../context";
 import { AuthError } from "../errors";
 import { D1IdpConfigStore } from "../../storage/d1/idp-config-store";
-import { importCertificateKey, importRsaOaepCertificateKey, parseCertificate, pemToDer, signParams, type SigningAlg } from "../../crypto/x509";
+import { generateSigningCredential, importCertificateKey, importRsaOaepCertificateKey, parseCertificate, pemToDer, signParams, type SigningAlg } from "../../crypto/x509";
 import { EC_CERT, EC_SEC1_KEY, OTHER_EC_CERT, RSA_CERT, RSA_PKCS1_KEY } from "../../crypto/x509.fixtures";
 import { forgetSamlCredentials, setCredentialCacheTtl, MAX_TTL_MS } from "./credential-cache";
-import { loadSamlSigningCredential, samlEncryptionCredential, samlSigningCredential, SAML_BINDING, type SamlSigningCredential } from "./credential";
+import { encryptionCredential, loadSamlSigningCredential, samlEncryptionCredential, samlSigningCredential, SAML_BINDING, type SamlSigningCredential } from "./credential";
 
 const scopeOf = (t: TestTenant, community = t.community): Scope => ({ tenant: t.tenant, settings: parseTenantSettings(t.tenant.settings), community, ip: "127.0.0.1", userAgent: null });
 const bare = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
@@ -93,6 +93,7 @@ describe("a community without idp_config gets a generated credential, stored as 
   });
 
   it("the generated encryption credential decrypts what its certificate encrypts (RSA-OAEP)", async () => {
+    expect(encryptionCredential).toBe(samlEncryptionCredential);
     const enc = (await samlEncryptionCredential(services(), scopeOf(t)))!;
     expect(enc.certB64).not.toBe(first.certB64);
     const cek = crypto.getRandomValues(new Uint8Array(32));
@@ -108,7 +109,7 @@ describe("a community without idp_config gets a generated credential, stored as 
     const now = await samlSigningCredential(services(), scopeOf(t));
     expect(now.alg).toBe("ECDSA-SHA256");
     expect(now.certB64).toBe(bare(EC_CERT));
-    expect((await samlEncryptionCredential(services(), scopeOf(t)))!.certB64).toBe(bare(row.encryptionCert));
+    expect((await encryptionCredential(services(), scopeOf(t)))!.certB64).toBe(bare(row.encryptionCert));
   });
 });
 
@@ -188,6 +189,20 @@ describe("from the community's idp_config", () => {
     expect((await samlSigningCredential(services(), scopeOf(t))).certB64).toBe(bare(RSA_CERT));
   });
 
+  it("an unusable encryption key is refused the same way; none configured is null", async () => {
+    const t = await createTestTenant();
+    expect(await encryptionCredential(services(), scopeOf(t))).toBeNull();
+    await putIdpConfig(services(), store(), scopeOf(t), input(RSA_CERT, RSA_PKCS1_KEY, { encryptionCert: EC_CERT, encryptionKey: EC_SEC1_KEY }));
+    const e = await failure(encryptionCredential(services(), scopeOf(t)));
+    expect(e.code).toBe("not_configured");
+    expect(e.message).toMatch(/encryptionKey is an EC private key/);
+    const row = (await store().get(t.tenant.id, t.community.id))!;
+    await putIdpConfig(services(), store(), scopeOf(t), { ...input(RSA_CERT, RSA_PKCS1_KEY), encryptionCert: (await generateSigningCredential("RSA-SHA256", "another key")).certPem, identifier: row.identifier });
+    expect((await failure(encryptionCredential(services(), scopeOf(t)))).message).toMatch(/encryptionKey does not match encryptionCert/);
+    // The signing credential does not depend on it.
+    expect((await samlSigningCredential(services(), scopeOf(t))).certB64).toBe(bare(RSA_CERT));
+  });
+
   it("a key sealed under another KEY_ENCRYPTION_SECRET is refused with a clear error", async () => {
     const t = await createTestTenant();
     await putIdpConfig({ ...services(), config: { ...services().config, keyEncryptionSecret: "another-secret-0123456789abcdef0123456789" } }, store(), scopeOf(t), input(RSA_CERT, RSA_PKCS1_KEY));
@@ -231,6 +246,14 @@ describe("isolation", () => {
     const c = await samlSigningCredential(services(), scopeOf(t), { hostname: "evil.example", protocol: "http:", port: "8787" });
     expect(c.entityId).toBe(`http://${t.host}:8787/saml/${t.community.id}`);
   });
+
+  it("a generated entity ID is on the primary hostname even when the first request came on another brand", async () => {
+    const t = await createTestTenant();
+    const brand = `brand-${t.host}`;
+    await services().tenants.bindDomain({ hostname: brand, tenantId: t.tenant.id, communityId: t.community.id });
+    const c = await samlSigningCredential(services(), scopeOf(t), { hostname: brand, protocol: "https:", port: "" });
+    expect(c.entityId).toBe(`https://${t.host}/saml/${t.community.id}`);
+  });
 });
 
 /** Writes the config as another isolate would: straight to the store, no eviction here. */
@@ -242,3 +265,18 @@ async function putIdpConfigElsewhere(t: TestTenant, i: IdpConfigInput & { identi
   expect(await store().update(updated)).toBe(true);
   return updated;
 }
+
+describe("through the Authn API", () => {
+  it("PUT idp_config served in this isolate evicts the cached credential", async () => {
+    const t = await createTestTenant();
+    const generated = await samlSigningCredential(services(), scopeOf(t));
+    const admin = await authnCaller({ tenantId: t.tenant.id, level: "service", communities: [t.community.id] });
+    const path = `/tenant/${t.tenant.id}/community/${t.community.id}/idp_config`;
+    const got = await authnCall<Record<string, unknown>>(admin, "GET", path, undefined);
+    const { encryptionKey: _keep, ...body } = { ...input(EC_CERT, EC_SEC1_KEY), encryptionCert: got.data.encryptionCert as string, identifier: got.data.identifier as string };
+    expect((await authnCall(admin, "PUT", path, body)).status).toBe(200);
+    const now = await samlSigningCredential(services(), scopeOf(t));
+    expect(now.certB64).not.toBe(generated.certB64);
+    expect(now).toMatchObject({ alg: "ECDSA-SHA256", certB64: bare(EC_CERT), entityId: "https://idp.example.test/saml" });
+  });
+});

@@ -7,6 +7,7 @@ import {
   generateSigningCredential,
   importCertificateKey,
   importPrivateKeyPem,
+  importRsaOaepCertificateKey,
   importRsaOaepPrivateKeyPem,
   signParams,
   X509Error,
@@ -61,9 +62,9 @@ const commonName = (use: string, communityId: string) => `SAML ${use} ${communit
 
 /**
  * The signing credential, cached in the isolate for at most 60 s (credential-cache.ts) and
- * evicted when idp_config is PUT here. `req` gives a generated entity ID the request's scheme
- * and port in development (public-origin.ts); without it the tenant's primary hostname over
- * https is used. Failures (a key that does not parse or does not match its certificate) are
+ * evicted when idp_config is PUT here. A generated entity ID is on the tenant's primary
+ * hostname; `req` gives it the request's scheme and port in development (public-origin.ts),
+ * https and no port without it. Failures (a key that does not parse or does not match its certificate) are
  * AuthError not_configured with the reason, and are not cached.
  */
 export function samlSigningCredential(svc: Services, scope: Scope, req?: RequestAddress): Promise<SamlSigningCredential> {
@@ -94,8 +95,20 @@ export async function samlEncryptionCredential(svc: Services, scope: Scope, hash
   const der = certificate(c.encryptionCert, "encryptionCert");
   const pem = await unseal(svc, c.encryptionKeySealed, "encryptionKey");
   const key = await x509OrNotConfigured("encryptionKey", () => importRsaOaepPrivateKeyPem(pem, hash));
+  const certKey = await x509OrNotConfigured("encryptionCert", () => importRsaOaepCertificateKey(derToPem(der, "CERTIFICATE"), hash));
+  // As for signing: a key that is not the certificate's would fail every EncryptedKey it meets.
+  const probe = utf8(`saml-credential-probe:${c.identifier}`);
+  const wrapped = await crypto.subtle.encrypt({ name: "RSA-OAEP" }, certKey, probe);
+  const back = await crypto.subtle.decrypt({ name: "RSA-OAEP" }, key, wrapped).then(
+    (b) => new Uint8Array(b),
+    () => null,
+  );
+  if (!back || toBase64(back) !== toBase64(probe)) throw notConfigured("encryptionKey does not match encryptionCert");
   return { key, certPem: derToPem(der, "CERTIFICATE"), certB64: toBase64(der) };
 }
+
+/** The same: the name the issue's brief gives it (main already has samlEncryptionCredential). */
+export const encryptionCredential = samlEncryptionCredential;
 
 async function storedOrGenerated(svc: Services, scope: Scope, req: RequestAddress | undefined): Promise<StoredIdpConfig> {
   const store = svc.authnConfig.idpConfigs;
@@ -121,7 +134,10 @@ async function storedOrGenerated(svc: Services, scope: Scope, req: RequestAddres
  * replace the signing pair alone.
  */
 async function generatedConfig(svc: Services, scope: Scope, req: RequestAddress | undefined): Promise<StoredIdpConfig> {
-  const origin = await publicOrigin(svc, scope.tenant.id, req ?? { hostname: "", protocol: "https:", port: "" });
+  // The primary hostname always (no bound name is ""), even when the request came on another
+  // brand of the tenant: the entity ID is frozen at creation and must not depend on who asked
+  // first. Only the scheme and port of `req` count, and only in development.
+  const origin = await publicOrigin(svc, scope.tenant.id, { hostname: "", protocol: req?.protocol ?? "https:", port: req?.port ?? "" });
   if (!origin) throw new AuthError("not_configured", "the tenant has no bound hostname to name its SAML IdP's entity ID after");
   const [signing, encryption] = await Promise.all([
     generateSigningCredential("RSA-SHA256", commonName("signing", scope.community.id)),

@@ -83,6 +83,9 @@ export function samlConfig(input: SamlConfigInput & { _id?: string }): Record<st
     // Signed assertions unless the SP says otherwise (SAML Profiles §4.1.3.5 needs them over POST
     // when the response itself is unsigned; we sign by default and let an SP opt out).
     assertionSignRequired: input.assertionSignRequired !== false,
+    // Unsolicited responses (seed 004 saml/idp-init) only when the admin opts in: an SP that
+    // never asked for one should not be sent assertions it did not request.
+    idpInitiated: input.idpInitiated === true,
     signingCert,
     encryptionCert,
     encryptionAlgo: input.encryptionAlgo ?? null,

@@ -50,6 +50,8 @@ export interface SamlConfigInput {
   logoutResponseSignRequired?: boolean;
   authRequestSignRequired?: boolean;
   assertionSignRequired?: boolean;
+  /** Unsolicited responses (saml/idp-init) allowed; default false. */
+  idpInitiated?: boolean;
   signingCert?: string | null;
   encryptionCert?: string | null;
   encryptionAlgo?: string | null;

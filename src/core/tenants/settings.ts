@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { hostedLoginSchema } from "./hosted-login-settings";
+import { cloudcheckrSamlSchema } from "../external-idps/cloudcheckr-settings";
 
 /**
  * Per-tenant settings, stored as JSON on the tenant row. Every field has a default, so a
@@ -113,6 +114,8 @@ export const tenantSettingsSchema = z
     consentReceipts: z.object({ jurisdiction: z.string().max(64).optional(), policyUrl: z.string().url().max(2048).optional() }).optional(),
     /** The hosted login's branding and SSO session (core/tenants/hosted-login-settings.ts). */
     hostedLogin: hostedLoginSchema.optional(),
+    /** CloudCheckr's SAML routes: which external IdP, allowed return URLs, dashboard (core/external-idps/cloudcheckr-settings.ts). */
+    cloudcheckr: z.object({ saml: cloudcheckrSamlSchema.optional() }).optional(),
   })
   .passthrough();
 
