@@ -228,6 +228,23 @@ describe("node-saml SP against the community's IdP, through the hosted login", (
     }
   });
 
+  it("Authn saml/sso: a service answers node-saml's AuthnRequest for its own user; node-saml validates the Response", async () => {
+    const s = sp();
+    const { url, requestId } = await s.authnRequestUrl("relay-api");
+    const q = new URL(url).searchParams;
+    const r = await client.call<{ SAMLResponse: string; relayState?: string; sp: { assertionConsumerServiceURL: string; assertionMethod: string } }>("POST", `/tenant/${w.demo.tenantId}/community/${w.demo.communityId}/saml/sso`, {
+      SAMLPayload: { SAMLRequest: q.get("SAMLRequest"), RelayState: q.get("RelayState") },
+      userSession: { user: { uid: w.demo.user.uid }, pon_data: {}, authenticator_data: {} },
+    });
+    expect(r.status, JSON.stringify(r.data).slice(0, 300)).toBe(200);
+    expect(r.data.sp).toEqual({ assertionConsumerServiceURL: acs.url, assertionMethod: "post" });
+    expect(r.data.relayState).toBe("relay-api");
+    expect(rootAttr(xmlOf(r.data.SAMLResponse), "InResponseTo")).toBe(requestId);
+    const { profile } = await s.validatePostResponse({ SAMLResponse: r.data.SAMLResponse, RelayState: "relay-api" });
+    expect(profile?.nameID).toBe("alice@localhost");
+    expect(profile?.department).toBe("Engineering");
+  });
+
   it("single logout: node-saml's LogoutRequest ends the SSO session; a signed LogoutResponse is posted to the SP's SLO endpoint", async () => {
     const s = sp();
     // The session the browser has now (the sign-ins above replaced it: ForceAuthn).
