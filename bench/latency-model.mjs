@@ -286,6 +286,9 @@ const ROUTES = [
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/idp/{idpIdentifier}/metadata", [
     ...authnGuard(), d1r("idp config"), cpu("sign metadata (RSA-2048)", 2),
   ], "signing credential cached 60 s"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/wsfed/sso", [
+    ...authnGuard(), d1r("users.byUid"), d1r("service provider by entityId"), cpu("sign Assertion (RSA-2048)", 2),
+  ], "signing credential cached 60 s"),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/check", [...authnGuard(), par(d1r("service provider"), d1r("consents"))]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/fetch", [...authnGuard(), d1r("consents")]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/fetch_by_scope", [...authnGuard(), d1r("consents"), d1r("service providers of the receipts (at once)")]),

@@ -9,6 +9,8 @@ import { userpool, userpoolOpenApi } from "./api/userpool";
 import { wellknown } from "./api/wellknown";
 import { oidcProvider } from "./api/oidc";
 import { hostedLogin } from "./web";
+import { wsfedEndpoint } from "./web/wsfed";
+import { samlSp } from "./web/saml-sp";
 import { ConfigError } from "./env";
 import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
@@ -52,6 +54,10 @@ app.route("/dev", dev);
 // channel (api/oidc) and the browser's front channel (web/, the hosted login).
 app.route("/oidc", oidcProvider);
 app.route("/oidc", hostedLogin);
+// WS-Federation passive requestor endpoint of each community (docs/api/saml.md "WS-Federation").
+app.route("/wsfed", wsfedEndpoint);
+// The community's SAML SP (its ACS: web/saml-sp.tsx, docs/api/saml.md).
+app.route("/saml", samlSp);
 // GET / and /docs: the surfaces and their rendered OpenAPI documents (api/docs).
 app.route("/", docs);
 

@@ -68,6 +68,11 @@ const samlShape = {
   nameid: NameId.nullable().optional(),
   attributes: z.array(Attribute).max(100).optional(),
   metadata: z.string().max(40_000).nullable().optional().openapi({ description: "The SP's metadata XML, kept as given" }),
+  wsfed: z
+    .object({ enabled: z.boolean(), tokenType: z.enum(["saml11", "saml20"]).optional() })
+    .nullable()
+    .optional()
+    .openapi({ description: "Extension: WS-Federation passive sign-in for this relying party (wtrealm = entityId); tokenType defaults to saml11" }),
 };
 export const SamlConfigPayload = z.object(samlShape).openapi("SamlServiceProviderConfig");
 const SamlConfigPatch = z.object(samlShape).partial();

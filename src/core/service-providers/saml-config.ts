@@ -92,5 +92,8 @@ export function samlConfig(input: SamlConfigInput & { _id?: string }): Record<st
     nameid: input.nameid ? nameId(input.nameid) : null,
     attributes: (input.attributes ?? []).map((a, i) => attribute(a, i, seen)),
     metadata: input.metadata ?? null,
+    // WS-Federation (docs/api/saml.md): off unless asked; SAML 1.1 tokens by default, which is
+    // what ADFS answers and SharePoint/WIF relying parties expect.
+    wsfed: input.wsfed ? { enabled: input.wsfed.enabled === true, tokenType: input.wsfed.tokenType ?? "saml11" } : null,
   };
 }

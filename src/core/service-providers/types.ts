@@ -58,6 +58,8 @@ export interface SamlConfigInput {
   nameid?: NameIdInput | null;
   attributes?: SamlAttributeInput[];
   metadata?: string | null;
+  /** WS-Federation passive sign-in for this relying party (realm = entityId); see docs/api/saml.md. */
+  wsfed?: { enabled: boolean; tokenType?: "saml11" | "saml20" } | null;
 }
 
 interface CommonFields {

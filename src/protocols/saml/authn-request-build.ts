@@ -1,4 +1,4 @@
-import { fromUtf8, toBase64, utf8 } from "../../crypto/encoding";
+import { toBase64, utf8 } from "../../crypto/encoding";
 import { escapeAttr, escapeText, NS, parseXml, samlInstant, serializeXml } from "./xml";
 import { encodeRedirectMessage, inflateRawCapped, MAX_MESSAGE_XML, rawQueryOf, signRedirectQuery } from "./authn-request";
 import { signElement, type SignatureAlg } from "./xmldsig";

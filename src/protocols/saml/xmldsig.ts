@@ -38,6 +38,34 @@ function init(): void {
   ready = true;
 }
 
+/**
+ * xmldsigjs resolves a '#id' Reference through Id/ID/id attributes only; SAML 1.1's ID
+ * attribute is AssertionID (SAML 1.1 Core §2.3.2). For the element being signed or verified
+ * (bound to the Reference by the checks in this module), digest that element directly.
+ */
+class BoundSignedXml extends xmldsig.SignedXml {
+  constructor(
+    doc: Document | undefined,
+    private readonly target: Element,
+  ) {
+    super(doc as never);
+  }
+  protected override async DigestReference(source: xmldsig.DigestReferenceSource, reference: xmldsig.Reference, checkHmac: boolean): Promise<Uint8Array> {
+    const id = this.target.getAttribute("AssertionID");
+    if (!id || reference.Uri !== `#${id}` || this.target.hasAttribute("ID") || this.target.hasAttribute("Id") || this.target.hasAttribute("id")) {
+      return super.DigestReference(source, reference, checkHmac);
+    }
+    const el = this.target.cloneNode(true) as unknown as Element;
+    this.CopyNamespaces(this.target as never, el as never, false);
+    reference.Uri = "";
+    try {
+      return await super.DigestReference(el as never, reference, checkHmac);
+    } finally {
+      reference.Uri = `#${id}`;
+    }
+  }
+}
+
 /** The signature is missing, malformed, not one we accept, or does not verify. */
 export class SignatureRejected extends Error {
   constructor(readonly reason: string) {
@@ -67,7 +95,7 @@ export async function signElement(doc: Document, element: Element, opts: SignOpt
   init();
   const id = element.getAttribute("ID") ?? element.getAttribute("Id") ?? element.getAttribute("AssertionID");
   if (!id) throw new Error("signElement: the element has no ID");
-  const signer = new xmldsig.SignedXml();
+  const signer = new BoundSignedXml(undefined, element);
   signer.XmlSignature.SignedInfo.CanonicalizationMethod.Algorithm = EXC_C14N;
   const sig = await signer.Sign(webCryptoAlgorithm(opts.alg) as never, opts.key, element as never, {
     references: [{ uri: `#${id}`, hash: "SHA-256", transforms: ["enveloped", "exc-c14n"] }],
@@ -130,7 +158,7 @@ export async function verifyElement(doc: Document, element: Element, keys: Crypt
     }
   }
 
-  const verifier = new xmldsig.SignedXml(doc as never);
+  const verifier = new BoundSignedXml(doc, element);
   try {
     verifier.LoadXml(sig as never);
   } catch {
