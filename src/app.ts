@@ -9,6 +9,7 @@ import { userpool, userpoolOpenApi } from "./api/userpool";
 import { wellknown } from "./api/wellknown";
 import { oidcProvider } from "./api/oidc";
 import { hostedLogin } from "./web";
+import { samlFront } from "./web/saml";
 import { wsfedEndpoint } from "./web/wsfed";
 import { samlSp } from "./web/saml-sp";
 import { ConfigError } from "./env";
@@ -54,6 +55,8 @@ app.route("/dev", dev);
 // channel (api/oidc) and the browser's front channel (web/, the hosted login).
 app.route("/oidc", oidcProvider);
 app.route("/oidc", hostedLogin);
+// The community's SAML IdP front channel (web/saml/): sso, idp-init, slo, metadata.
+app.route("/saml", samlFront);
 // WS-Federation passive requestor endpoint of each community (docs/api/saml.md "WS-Federation").
 app.route("/wsfed", wsfedEndpoint);
 // The community's SAML SP (its ACS: web/saml-sp.tsx, docs/api/saml.md).

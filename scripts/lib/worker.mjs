@@ -234,6 +234,8 @@ export function credentialsDocument(url, seed, creds) {
     authn: seed.authn ? { ...seed.authn, ...(creds.authn ?? {}) } : {},
     ...(u.totp && creds.totp ? { totpUser: { username: u.totp.username, password: creds.totp.password, totpSecret: creds.totp.secret, uid: u.totp.uid, userId: u.totp.id, roles: u.totp.roles } } : {}),
     ...(seed.oidc ? { oidc: oidcCredentials(url, seed.oidc, creds.oidcClientSecret) } : {}),
+    // The community's SAML IdP and the demo SP registered with it (src/api/dev/seed-saml.ts).
+    ...(seed.saml ? { saml: { idpMetadataUrl: `${url}${seed.saml.metadataPath}`, ssoUrl: `${url}${seed.saml.ssoPath}`, idpInitUrl: `${url}${seed.saml.idpInitPath}`, sp: { entityId: seed.saml.sp.entityId, acsUrl: seed.saml.sp.acsUrl }, ...(seed.saml.wsfed ? { wsfed: { endpoint: `${url}${seed.saml.wsfed.endpointPath}`, realm: seed.saml.wsfed.realm, reply: seed.saml.wsfed.reply } } : {}) } } : {}),
   };
 }
 

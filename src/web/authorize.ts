@@ -4,7 +4,7 @@ import { startTransaction } from "../core/oidc-provider/login-transaction";
 import { readSsoSession } from "../core/oidc-provider/sso-session";
 import { authorizationResponseUrl, parseAuthorizationRequest, type ShownError } from "../protocols/oidc/authorization-request";
 import { SSO_COOKIE, readCookie } from "./cookies";
-import { browserSecret, consentPage, handler, loginPage, messagePage, readForm, redirectTo, type Transaction } from "./flow";
+import { browserSecret, consentPage, handler, loginPage, messagePage, readForm, redirectTo } from "./flow";
 import { communityScopeDefinitions, consentRequiredScopes, scopeDisplayNames, supportedScopes } from "./provider";
 
 /**
@@ -47,7 +47,8 @@ export const authorizeRoute = handler(async (c, p) => {
 
   // A consent in a live session: the transaction remembers whose and which session's it is.
   const consent = outcome.kind === "consent" ? { uid: current!.user.uid, sid: current!.session.sid, scopes: outcome.scopes } : undefined;
-  const started = await startTransaction(svc, p.scope, request, browserSecret(c), consent);
-  const t: Transaction = { ...started, client: client!, ctx, names: (s) => scopeDisplayNames(defs, s) };
+  const started = await startTransaction(svc, p.scope, { kind: "oidc", clientId: request.clientId, request }, browserSecret(c), consent);
+  const oidc = { client: client!, ctx, names: (s: string[]) => scopeDisplayNames(defs, s) };
+  const t = { ...started, view: { appName: client!.name, formTargets: [request.redirectUri], loginHint: request.loginHint }, oidc };
   return outcome.kind === "login" ? loginPage(c, p, t) : consentPage(c, p, t);
 });

@@ -7,8 +7,18 @@ import { recordAudit } from "../core/audit/audit";
 import { recordConsent } from "../core/consents/consents";
 import { completeAuthorization, errorRedirect, type AuthorizeContext, type AuthorizeOutcome } from "../core/oidc-provider/authorize";
 import { findOidcClient, type OidcClient } from "../core/oidc-provider/clients";
-import { checkTransaction, finishTransaction, newBrowserSecret, saveTransaction, type LoginTransaction } from "../core/oidc-provider/login-transaction";
-import { endSsoSession, readSsoSession, startSsoSession } from "../core/oidc-provider/sso-session";
+import {
+  checkTransaction,
+  finishTransaction,
+  newBrowserSecret,
+  saveTransaction,
+  startTransaction,
+  type Continuation,
+  type ContinuationKind,
+  type LoginTransaction,
+  type OidcContinuation,
+} from "../core/oidc-provider/login-transaction";
+import { endSsoSession, readSsoSession, startSsoSession, type SsoSession } from "../core/oidc-provider/sso-session";
 import type { User } from "../storage/ports";
 import type { AppEnv } from "../http/types";
 import { CSRF_COOKIE, SSO_COOKIE, readCookie, writeCookie } from "./cookies";
@@ -74,15 +84,62 @@ export function browserSecret(c: WebContext): string {
   return fresh;
 }
 
-export interface Transaction {
-  id: string;
-  tx: LoginTransaction;
+/** What the pages of a transaction show and allow, whatever its continuation. */
+export interface TransactionView {
+  /** The application's name ("to continue to ..."). */
+  appName: string;
+  /** Where the pages' forms may lead (CSP form-action; render.tsx `pageCsp`). */
+  formTargets: string[];
+  /** A username to prefill. */
+  loginHint?: string | undefined;
+}
+
+/** The OIDC parts of a transaction (consent needs them). */
+export interface OidcTransactionPart {
   client: OidcClient;
   ctx: AuthorizeContext;
   names: (scopes: string[]) => string[];
 }
 
-const expiredPage = (c: WebContext, scope: Scope) =>
+export interface Transaction {
+  id: string;
+  tx: LoginTransaction;
+  view: TransactionView;
+  /** Present exactly when the continuation is `oidc`. */
+  oidc: OidcTransactionPart | null;
+}
+
+/** The user once signed in, in the session that `completeContinuation` answers for. */
+export interface SignedInUser {
+  user: User;
+  session: SsoSession;
+}
+
+/**
+ * A non-OIDC continuation's handler (SAML in web/saml/, WS-Fed in web/wsfed.tsx), registered
+ * once at module load with `registerContinuation`. `describe` answers what the login pages
+ * need (null: the service provider is gone, and the transaction shows as expired). `complete`
+ * answers the browser once the user is signed in; it must first claim the transaction with
+ * `finishTransaction` (single use: a replayed final POST gets `expiredPage`).
+ */
+export interface ContinuationHandler<C extends Continuation> {
+  describe(c: WebContext, p: Provider, continuation: C): Promise<TransactionView | null>;
+  complete(c: WebContext, p: Provider, t: Transaction & { tx: LoginTransaction & { continuation: C } }, signedIn: SignedInUser): Promise<Response>;
+}
+
+type Registry = { [K in Exclude<ContinuationKind, "oidc">]?: ContinuationHandler<Extract<Continuation, { kind: K }>> };
+const registry: Registry = {};
+
+export function registerContinuation<K extends Exclude<ContinuationKind, "oidc">>(kind: K, h: ContinuationHandler<Extract<Continuation, { kind: K }>>): void {
+  (registry as Record<string, unknown>)[kind] = h;
+}
+
+function handlerOf<C extends Continuation>(continuation: C): ContinuationHandler<C> | null {
+  if (continuation.kind === "oidc") return null;
+  return (registry[continuation.kind] as ContinuationHandler<C> | undefined) ?? null;
+}
+
+export const expiredPage = (c: WebContext, scope: Scope) =>
   messagePage(c, scope, 400, "This sign-in has expired", "This sign-in page is no longer valid: it expired or was already used. Go back to the application and sign in again.");
 
 /**
@@ -105,38 +162,72 @@ export async function viewTransaction(c: WebContext, p: Provider, id: string | u
   return loadedTransaction(c, p, id!, check.tx);
 }
 
-async function loadedTransaction(c: WebContext, p: Provider, id: string, tx: LoginTransaction): Promise<Transaction | Response> {
+async function oidcPart(c: WebContext, p: Provider, continuation: OidcContinuation): Promise<OidcTransactionPart | null> {
   const svc = c.get("services");
-  const [client, defs] = await Promise.all([findOidcClient(svc, p.scope, tx.clientId), communityScopeDefinitions(svc, p.scope)]);
-  if (!client) return expiredPage(c, p.scope);
+  const [client, defs] = await Promise.all([findOidcClient(svc, p.scope, continuation.clientId), communityScopeDefinitions(svc, p.scope)]);
+  if (!client) return null;
   return {
-    id,
-    tx,
     client,
-    ctx: { request: tx.request, client, issuer: p.issuer, consentRequired: consentRequiredScopes(defs) },
+    ctx: { request: continuation.request, client, issuer: p.issuer, consentRequired: consentRequiredScopes(defs) },
     names: (scopes) => scopeDisplayNames(defs, scopes),
   };
 }
 
-const formContext = (scope: Scope, t: { id: string; tx: LoginTransaction }): FormContext => ({ base: base(scope), tx: t.id, csrf: t.tx.csrf });
-const targets = (t: { tx: LoginTransaction }) => [t.tx.request.redirectUri];
+const oidcView = (continuation: OidcContinuation, part: OidcTransactionPart): TransactionView => ({
+  appName: part.client.name,
+  formTargets: [continuation.request.redirectUri],
+  loginHint: continuation.request.loginHint,
+});
 
-export function loginPage(c: WebContext, p: Provider, t: { id: string; tx: LoginTransaction; client: OidcClient }, opts: { status?: number; error?: string; username?: string } = {}) {
-  const username = opts.username ?? t.tx.request.loginHint;
+async function loadedTransaction(c: WebContext, p: Provider, id: string, tx: LoginTransaction): Promise<Transaction | Response> {
+  const cont = tx.continuation;
+  if (cont.kind === "oidc") {
+    const part = await oidcPart(c, p, cont);
+    if (!part) return expiredPage(c, p.scope);
+    return { id, tx, view: oidcView(cont, part), oidc: part };
+  }
+  const h = handlerOf(cont);
+  const view = h ? await h.describe(c, p, cont) : null;
+  if (!view) return expiredPage(c, p.scope);
+  return { id, tx, view, oidc: null };
+}
+
+/**
+ * Starts the hosted login for a validated non-OIDC request (a SAML AuthnRequest, a WS-Fed
+ * sign-in): a transaction bound to the browser's CSRF cookie, answered with the login page
+ * itself (its forms post to `/oidc/<communityId>/login`, where the transaction continues).
+ */
+export async function beginLogin(c: WebContext, p: Provider, continuation: Exclude<Continuation, OidcContinuation>): Promise<Response> {
+  const h = handlerOf(continuation);
+  const view = h ? await h.describe(c, p, continuation) : null;
+  if (!view) return messagePage(c, p.scope, 400, "Unknown application", "This sign-in request names an application this service does not know.");
+  const started = await startTransaction(c.get("services"), p.scope, continuation, browserSecret(c));
+  return loginPage(c, p, { ...started, view });
+}
+
+/** The transaction as one the OIDC path may use (consent, the code), or null. */
+export function oidcTransaction(t: Transaction): (Transaction & { oidc: OidcTransactionPart; tx: LoginTransaction & { continuation: OidcContinuation } }) | null {
+  return t.oidc && t.tx.continuation.kind === "oidc" ? (t as Transaction & { oidc: OidcTransactionPart; tx: LoginTransaction & { continuation: OidcContinuation } }) : null;
+}
+
+const formContext = (scope: Scope, t: { id: string; tx: LoginTransaction }): FormContext => ({ base: base(scope), tx: t.id, csrf: t.tx.csrf });
+
+export function loginPage(c: WebContext, p: Provider, t: { id: string; tx: LoginTransaction; view: TransactionView }, opts: { status?: number; error?: string; username?: string } = {}) {
+  const username = opts.username ?? t.view.loginHint;
   return page(
     c,
     p.scope,
-    { status: opts.status ?? 200, title: "Sign in", formTargets: targets(t) },
-    <LoginPage f={formContext(p.scope, t)} clientName={t.client.name} username={username} error={opts.error} />,
+    { status: opts.status ?? 200, title: "Sign in", formTargets: t.view.formTargets },
+    <LoginPage f={formContext(p.scope, t)} clientName={t.view.appName} username={username} error={opts.error} />,
   );
 }
 
-export function otpPage(c: WebContext, p: Provider, t: { id: string; tx: LoginTransaction }, opts: { status?: number; error?: string } = {}) {
-  return page(c, p.scope, { status: opts.status ?? 200, title: "One-time code", formTargets: targets(t) }, <OtpPage f={formContext(p.scope, t)} error={opts.error} />);
+export function otpPage(c: WebContext, p: Provider, t: { id: string; tx: LoginTransaction; view: TransactionView }, opts: { status?: number; error?: string } = {}) {
+  return page(c, p.scope, { status: opts.status ?? 200, title: "One-time code", formTargets: t.view.formTargets }, <OtpPage f={formContext(p.scope, t)} error={opts.error} />);
 }
 
-export function consentPage(c: WebContext, p: Provider, t: Transaction) {
-  return page(c, p.scope, { title: "Allow access", formTargets: targets(t) }, <ConsentPage f={formContext(p.scope, t)} clientName={t.client.name} scopes={t.names(t.tx.consentScopes ?? [])} />);
+export function consentPage(c: WebContext, p: Provider, t: Transaction & { oidc: OidcTransactionPart }) {
+  return page(c, p.scope, { title: "Allow access", formTargets: t.view.formTargets }, <ConsentPage f={formContext(p.scope, t)} clientName={t.view.appName} scopes={t.oidc.names(t.tx.consentScopes ?? [])} />);
 }
 
 /** Sends the browser back to the client (303: a POST's answer is followed with GET, RFC 9110 §15.4.4). */
@@ -147,7 +238,7 @@ export function redirectTo(c: WebContext, url: string): Response {
 
 /**
  * After the user authenticated in this transaction: a new SSO session (the browser's previous
- * one, if any, ends: one browser, one session), then consent or the code.
+ * one, if any, ends: one browser, one session), then the continuation.
  */
 export async function signedIn(c: WebContext, p: Provider, t: Transaction, user: User, auth: { authTime: number; amr: string[] }): Promise<Response> {
   const svc = c.get("services");
@@ -158,13 +249,28 @@ export async function signedIn(c: WebContext, p: Provider, t: Transaction, user:
   }
   const started = await startSsoSession(svc, p.scope, user, auth);
   writeCookie(c, SSO_COOKIE, started.cookie, started.maxAgeSeconds);
-  const outcome = await completeAuthorization(svc, p.scope, t.ctx, user, started.session);
-  if (outcome.kind === "consent") {
-    const tx: LoginTransaction = { ...t.tx, stage: "consent", uid: user.uid, sid: started.session.sid, consentScopes: outcome.scopes };
-    await saveTransaction(svc, t.id, tx);
-    return consentPage(c, p, { ...t, tx });
+  return completeContinuation(c, p, t, { user, session: started.session });
+}
+
+/**
+ * Answers the transaction's continuation for a signed-in user. OIDC: consent when needed, else
+ * the redirect with the code. Other kinds: their registered handler.
+ */
+export async function completeContinuation(c: WebContext, p: Provider, t: Transaction, s: SignedInUser): Promise<Response> {
+  const o = oidcTransaction(t);
+  if (o) {
+    const svc = c.get("services");
+    const outcome = await completeAuthorization(svc, p.scope, o.oidc.ctx, s.user, s.session);
+    if (outcome.kind === "consent") {
+      const tx: LoginTransaction = { ...o.tx, stage: "consent", uid: s.user.uid, sid: s.session.sid, consentScopes: outcome.scopes };
+      await saveTransaction(svc, t.id, tx);
+      return consentPage(c, p, { ...o, tx });
+    }
+    return finish(c, p, t, outcome);
   }
-  return finish(c, p, t, outcome);
+  const h = handlerOf(t.tx.continuation);
+  if (!h) throw new AuthError("internal", `no handler for continuation ${t.tx.continuation.kind}`);
+  return h.complete(c, p, t as Transaction & { tx: LoginTransaction & { continuation: Continuation } }, s);
 }
 
 /** Sends a final outcome back to the client, once per transaction. */
@@ -175,26 +281,28 @@ export async function finish(c: WebContext, p: Provider, t: Transaction, outcome
 }
 
 /** The consent decision: Allow records the receipt and issues the code; Deny sends access_denied. */
-export async function decideConsent(c: WebContext, p: Provider, t: Transaction, user: User, decision: "allow" | "deny"): Promise<Response> {
+export async function decideConsent(c: WebContext, p: Provider, tAny: Transaction, user: User, decision: "allow" | "deny"): Promise<Response> {
   const svc = c.get("services");
+  const t = oidcTransaction(tAny);
+  if (!t) return expiredPage(c, p.scope);
   // The claim comes first: of racing or replayed decisions exactly one records and redirects.
   if (!(await finishTransaction(svc, t.id, t.tx))) return expiredPage(c, p.scope);
   if (decision === "deny") {
-    recordAudit(svc, p.scope, "consent_denied", { userId: user.uid, detail: { clientId: t.client.clientId, scopes: t.tx.consentScopes ?? [] } });
-    return redirectTo(c, errorRedirect(t.ctx, "access_denied", "the user refused access"));
+    recordAudit(svc, p.scope, "consent_denied", { userId: user.uid, detail: { clientId: t.oidc.client.clientId, scopes: t.tx.consentScopes ?? [] } });
+    return redirectTo(c, errorRedirect(t.oidc.ctx, "access_denied", "the user refused access"));
   }
   const current = await readSsoSession(svc, p.scope, readCookie(c, SSO_COOKIE));
   if (!current || current.session.sid !== t.tx.sid) return expiredPage(c, p.scope);
   await recordConsent(svc, p.scope, {
     user,
-    client: t.client,
+    client: t.oidc.client,
     scopes: t.tx.consentScopes ?? [],
     collectionMethod: "hosted_login",
-    requestId: t.tx.request.state ?? t.id.slice(0, 16),
+    requestId: t.tx.continuation.request.state ?? t.id.slice(0, 16),
     userAgent: p.scope.userAgent,
     ip: p.scope.ip,
   });
-  const outcome = await completeAuthorization(svc, p.scope, t.ctx, user, current.session, { consentGiven: true });
+  const outcome = await completeAuthorization(svc, p.scope, t.oidc.ctx, user, current.session, { consentGiven: true });
   if (outcome.kind !== "code") throw new AuthError("internal", "consent given but no code");
   return redirectTo(c, outcome.redirectUrl);
 }

@@ -38,14 +38,17 @@ export function sourceOf(url: string | null | undefined): string | null {
  * form-action to the redirect that answers a form (CSP3 §6.3.2.2), to the client's redirect URI.
  * No script source at all: the pages need none.
  */
-export function pageCsp(nonce: string, logoUrl: string | null, formTargets: readonly (string | null)[]): string {
+export function pageCsp(nonce: string, logoUrl: string | null, formTargets: readonly (string | null)[], opts: { script?: boolean; selfForms?: boolean } = {}): string {
   const img = sourceOf(logoUrl);
-  const forms = ["'self'", ...new Set(formTargets.map(sourceOf).filter((s): s is string => s !== null))];
+  const targets = [...new Set(formTargets.map(sourceOf).filter((s): s is string => s !== null))];
+  const forms = opts.selfForms === false ? targets : ["'self'", ...targets];
   return [
     "default-src 'none'",
+    // Only the auto-post page has a script (one, by the same per-response nonce).
+    ...(opts.script ? [`script-src 'nonce-${nonce}'`] : []),
     `style-src 'nonce-${nonce}'`,
     `img-src ${img ?? "'none'"}`,
-    `form-action ${forms.join(" ")}`,
+    `form-action ${forms.length ? forms.join(" ") : "'none'"}`,
     "base-uri 'none'",
     "frame-ancestors 'none'",
   ].join("; ");
@@ -56,19 +59,23 @@ export interface PageOptions {
   title: string;
   /** Where the page's forms may lead (the client's redirect URI). */
   formTargets?: readonly (string | null)[];
+  /** The page carries one script under the response's nonce (the auto-post page). */
+  script?: boolean;
+  /** false: forms may go only to formTargets, not back to this origin. */
+  selfForms?: boolean;
 }
 
 /** Renders a page in the tenant's frame, with its CSP and `no-store`. */
-export async function page(c: Context<AppEnv>, scope: Scope | null, opts: PageOptions, body: Child): Promise<Response> {
+export async function page(c: Context<AppEnv>, scope: Scope | null, opts: PageOptions, body: Child | ((nonce: string) => Child)): Promise<Response> {
   const nonce = toBase64Url(randomBytes(16));
   const brand = brandOf(scope);
   const node = (
     <Layout brand={brand} nonce={nonce} title={opts.title}>
-      {body}
+      {typeof body === "function" ? body(nonce) : body}
     </Layout>
   );
   const html = `<!DOCTYPE html>${await node.toString()}`;
-  c.header("content-security-policy", pageCsp(nonce, brand.logoUrl, opts.formTargets ?? []));
+  c.header("content-security-policy", pageCsp(nonce, brand.logoUrl, opts.formTargets ?? [], { script: opts.script === true, selfForms: opts.selfForms !== false }));
   c.header("cache-control", "no-store");
   c.header("pragma", "no-cache");
   return c.html(html, (opts.status ?? 200) as 200);

@@ -117,7 +117,7 @@ describe("POST /dev/seed: the OpenID Provider demo", () => {
     expect(again.body.oidc.clients.confidential).toMatchObject({ created: false, spId: r.body.oidc.clients.confidential.spId });
     expect(again.body.oidc.idp).toMatchObject({ created: false, id: r.body.oidc.idp.id });
     expect((await spStore().findByClientId(DEMO.tenantId, DEMO.communityId, DEMO_OIDC.confidential.clientId))?.secretHash).toBe(await sha256Hex(oidcSecret));
-    expect(await spStore().list(DEMO.tenantId, DEMO.communityId)).toHaveLength(2);
+    expect((await spStore().list(DEMO.tenantId, DEMO.communityId)).map((r) => r.type).sort()).toEqual(["oidc", "oidc", "saml", "saml"]);
     expect(await services().identity.idps.list(DEMO.tenantId, DEMO.communityId)).toHaveLength(1);
   });
 

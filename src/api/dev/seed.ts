@@ -5,6 +5,7 @@ import { provisionClient, provisionTenant, provisionUser } from "../../core/tena
 import type { User } from "../../storage/ports";
 import { AuthnSeedInput, type AuthnSeedOutput } from "../authn/dev-seed";
 import { OidcSeedInput, seedOidcDemo, type OidcSeedOutput } from "./seed-oidc";
+import { seedSamlDemo, type SamlSeedOutput } from "./seed-saml";
 
 /**
  * The demo data of `npm run dev` and of the end-to-end harness, created through the same core
@@ -81,6 +82,8 @@ export interface SeedResponse {
   authn?: AuthnSeedOutput;
   /** The demo IdP definition and OIDC clients (seed-oidc.ts), when the request asked for them. */
   oidc?: OidcSeedOutput;
+  /** The demo SAML service provider (seed-saml.ts), seeded with the OIDC demo. */
+  saml?: SamlSeedOutput;
 }
 
 const seeded = (u: User): SeededUser => ({ uid: u.uid, id: u.id, username: u.username, roles: u.roles, mustChangePassword: u.mustChangePassword });
@@ -133,6 +136,7 @@ export async function seedDemo(svc: Services, req: SeedRequest): Promise<SeedRes
   // (Done by POST /dev/seed itself, which has the bindings: src/api/authn/dev-seed.ts.)
 
   const oidc = req.oidc ? await seedOidcDemo(svc, tenant.id, community.id, req.oidc) : undefined;
+  const saml = req.oidc ? await seedSamlDemo(svc, tenant.id, community.id) : undefined;
 
   return {
     created,
@@ -142,5 +146,6 @@ export async function seedDemo(svc: Services, req: SeedRequest): Promise<SeedRes
     users: { admin: seeded(admin), user: seeded(user), newbie: seeded(newbie), extra: extra.map(seeded), ...(totp ? { totp: seeded(totp) } : {}) },
     client: { clientId: client.clientId, grants: client.grants, roles: client.roles },
     ...(oidc ? { oidc } : {}),
+    ...(saml ? { saml } : {}),
   };
 }

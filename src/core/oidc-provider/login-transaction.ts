@@ -26,11 +26,63 @@ const PREFIX = "webtx";
 
 export type TransactionStage = "login" | "otp" | "consent";
 
+/**
+ * What the browser came for and gets once the user is signed in: the protocol request the
+ * front channel validated before starting the transaction (never re-read from the browser).
+ * src/web/flow.tsx `completeContinuation` dispatches on `kind` (contract:
+ * /tmp/briefs9/E-transaction.md, docs/architecture.md).
+ */
+export interface OidcContinuation {
+  kind: "oidc";
+  clientId: string;
+  request: AuthorizationRequest;
+}
+
+/** An SP-initiated SAML AuthnRequest (SAML Core §3.4.1), already checked against the SP's configuration. */
+export interface SamlContinuation {
+  kind: "saml";
+  /** The service provider's id (`_id`) in this community. */
+  spId: string;
+  request: {
+    /** The AuthnRequest's ID: the Response's InResponseTo. */
+    id: string;
+    /** The registered ACS URL the Response is posted to (never one taken unchecked from the request). */
+    acsUrl: string;
+    forceAuthn: boolean;
+    isPassive: boolean;
+    relayState?: string;
+    /**
+     * The message as it arrived, so core answers it after the login with every check of
+     * `samlSso` (signature, IssueInstant, single use) on the very request: the binding, the
+     * SAMLRequest value and, for HTTP-Redirect, the raw query its signature covers.
+     */
+    message?: { binding: "redirect" | "post"; SAMLRequest: string; rawQuery?: string };
+  };
+}
+
+/** A WS-Federation sign-in request (wa=wsignin1.0) of a relying party. */
+export interface WsfedContinuation {
+  kind: "wsfed";
+  spId: string;
+  /** The checked reply address the RSTR is posted to. */
+  wreply: string;
+  wctx?: string;
+}
+
+/** An IdP-initiated SAML sign-in (`/saml/<communityId>/idp-init/<spId>`): an unsolicited Response. */
+export interface SamlIdpInitContinuation {
+  kind: "saml-idp-init";
+  spId: string;
+  relayState?: string;
+}
+
+export type Continuation = OidcContinuation | SamlContinuation | WsfedContinuation | SamlIdpInitContinuation;
+export type ContinuationKind = Continuation["kind"];
+
 export interface LoginTransaction {
   tenantId: string;
   communityId: string;
-  clientId: string;
-  request: AuthorizationRequest;
+  continuation: Continuation;
   /** The form's CSRF token. */
   csrf: string;
   /** SHA-256 of the browser's CSRF cookie. */
@@ -62,17 +114,16 @@ export function newBrowserSecret(): string {
 export async function startTransaction(
   svc: Services,
   scope: Scope,
-  request: AuthorizationRequest,
+  continuation: Continuation,
   browserSecret: string,
-  /** A transaction that starts at consent (the user has a live session): whose, in which session. */
+  /** A transaction that starts at consent (OIDC only: the user has a live session): whose, in which session. */
   consent?: { uid: string; sid: string; scopes: string[] },
 ): Promise<{ id: string; tx: LoginTransaction }> {
   const id = randomToken();
   const tx: LoginTransaction = {
     tenantId: scope.tenant.id,
     communityId: scope.community.id,
-    clientId: request.clientId,
-    request,
+    continuation,
     csrf: randomToken(),
     browser: await sha256Hex(browserSecret),
     stage: consent ? "consent" : "login",
@@ -93,7 +144,7 @@ export async function startTransaction(
 export async function checkTransaction(svc: Services, scope: Scope, id: unknown, csrf: unknown, browserSecret: string | undefined): Promise<TransactionCheck> {
   if (!validId(id)) return { ok: false, problem: "expired" };
   const tx = await svc.secrets.get<LoginTransaction>(PREFIX, await sha256Hex(id));
-  if (!tx || tx.tenantId !== scope.tenant.id || tx.communityId !== scope.community.id || tx.expiresAt <= Date.now()) return { ok: false, problem: "expired" };
+  if (!tx || tx.tenantId !== scope.tenant.id || tx.communityId !== scope.community.id || tx.expiresAt <= Date.now() || !tx.continuation) return { ok: false, problem: "expired" };
   const tokenOk = csrf === null || (typeof csrf === "string" && csrf.length <= 128 && (await timingSafeEqualString(csrf, tx.csrf)));
   const cookieOk = typeof browserSecret === "string" && browserSecret.length <= 128 && (await timingSafeEqualString(await sha256Hex(browserSecret), tx.browser));
   if (!tokenOk || !cookieOk) return { ok: false, problem: "csrf" };
