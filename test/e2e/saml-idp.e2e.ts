@@ -89,8 +89,9 @@ afterAll(async () => {
 describe("IdP metadata", () => {
   it("names the entity, the SSO endpoints and the signing certificate idp_config holds; xmlsec1 verifies it when signed", async () => {
     const m = idp.metadata;
-    // <public origin>/saml/<communityId>, on the tenant's primary hostname.
-    expect(idp.entityId).toMatch(new RegExp(`^http://(localhost|127\\.0\\.0\\.1):\\d+/saml/${w.demo.communityId}$`));
+    // A generated credential's entity ID is <https://primary hostname>/saml/<communityId>: an
+    // identifier (stable across ports and schemes), not where the endpoints are.
+    expect(idp.entityId).toMatch(new RegExp(`/saml/${w.demo.communityId}$`));
     expect(rootAttr(m, "entityID")).toBe(idp.entityId);
     expect(m).toContain("IDPSSODescriptor");
     expect(m).toMatch(new RegExp(`Location="http://(localhost|127\\.0\\.0\\.1):${new URL(w.url).port}/saml/${w.demo.communityId}/sso"`));
