@@ -125,7 +125,7 @@ export async function communityIdpCert(client: AuthnClient, w: StartedWorker): P
 }
 
 export interface Arrival {
-  /** The hosted pages shown before the form arrived at the ACS ("login", "totp"). */
+  /** The hosted pages acted on before the form arrived at the ACS ("login"; "continue": a button that posts it). */
   seen: string[];
 }
 
@@ -142,11 +142,19 @@ export async function arriveAtAcs(page: Page, start: string | (() => Promise<unk
   for (let step = 0; step < 6; step++) {
     if (atAcs()) return { seen };
     const username = page.getByLabel("Username", { exact: true });
+    // A form to the application behind a visible button (a page that posts without script).
+    const proceed = page.getByRole("button", { name: "Continue", exact: true });
     const which = await Promise.race([
       page.waitForURL((u) => u.href.startsWith(acsUrl), { timeout: 20_000 }).then(() => "acs" as const),
       username.waitFor({ state: "visible", timeout: 20_000 }).then(() => "login" as const),
+      proceed.waitFor({ state: "visible", timeout: 20_000 }).then(() => "continue" as const),
     ]).catch(() => "stuck" as const);
     if (which === "acs") return { seen };
+    if (which === "continue" && !seen.includes("continue")) {
+      seen.push("continue");
+      await proceed.click();
+      continue;
+    }
     if (which === "login" && login && !seen.includes("login")) {
       seen.push("login");
       await username.fill(login.username);
