@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { Browser } from "../../test/helpers/hosted-login";
+import { Browser, hiddenFields } from "../../test/helpers/hosted-login";
 import { scopeOf } from "../../test/helpers/consents";
 import { authnCaller, type AuthnCaller } from "../../test/helpers/authn-caller";
-import { createTestTenant, services, type TestTenant } from "../../test/helpers/tenant";
+import { createTestTenant, PASSWORD, services, type TestTenant } from "../../test/helpers/tenant";
 import { communitySigningKey, registerRelyingParty, RP_REPLY } from "../../test/helpers/wsfed";
 import { forgetTenantCache } from "../http/tenant";
 import { readSsoSession, startSsoSession } from "../core/oidc-provider/sso-session";
@@ -55,8 +55,11 @@ describe("GET /wsfed/<communityId> wa=wsignin1.0", () => {
     const res = await b.get(q({ wa: "wsignin1.0", wtrealm: realm, wctx: `rm=0&id=passive&ru="><script>x</script>` }));
     expect(res.status).toBe(200);
     const csp = res.headers.get("content-security-policy")!;
-    expect(csp).toContain("form-action 'self' https://rp.example.test");
-    expect(csp).not.toMatch(/script-src/);
+    // The auto-post page: form-action is the reply address's origin alone, and the one
+    // script that submits the form runs by a per-response nonce.
+    expect(csp).toContain("form-action https://rp.example.test");
+    expect(csp).not.toContain("form-action 'self'");
+    expect(csp).toMatch(/script-src 'nonce-[A-Za-z0-9+/=_-]+'/);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const html = await res.text();
     expect(html).not.toContain("<script>x</script>");
@@ -85,17 +88,39 @@ describe("GET /wsfed/<communityId> wa=wsignin1.0", () => {
     }
   });
 
-  it("without a session, with another community's session, or with wfresh=0, no token is issued (sign-in first)", async () => {
+  it("without a session, with another community's session, or with wfresh=0, no token is issued: the hosted login comes first", async () => {
     const anon = new Browser(t.host);
     const foreign = await signedInBrowser(other);
     const signed = await signedInBrowser();
     for (const [b, extra] of [[anon, {}], [foreign, {}], [signed, { wfresh: "0" }]] as const) {
       const res = await b.get(q({ wa: "wsignin1.0", wtrealm: realm, ...extra }));
-      expect(res.status).toBe(401);
-      expect(await res.text()).not.toContain("wresult");
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).not.toContain("wresult");
+      expect(html).toContain(`action="/oidc/${t.community.id}/login"`);
     }
     // A wfresh of ten minutes is satisfied by a session that authenticated just now.
     expect((await signed.get(q({ wa: "wsignin1.0", wtrealm: realm, wfresh: "10" }))).status).toBe(200);
+  });
+
+  it("signing in on the hosted login completes the WS-Fed transaction once, posting the token to the registered reply", async () => {
+    const b = new Browser(t.host);
+    const page = await b.get(q({ wa: "wsignin1.0", wtrealm: realm, wctx: "ctx-1" }));
+    const fields = hiddenFields(await page.text());
+    const done = await b.post(`/oidc/${t.community.id}/login`, { ...fields, username: "Alice", password: PASSWORD });
+    expect(done.status).toBe(200);
+    const form = formOf(await done.text())!;
+    expect(form.action).toBe(RP_REPLY);
+    expect(form.fields.wa).toBe("wsignin1.0");
+    expect(form.fields.wctx).toBe("ctx-1");
+    const token = parseXml(form.fields.wresult!);
+    expect(token.getElementsByTagNameNS(NS.saml1, "Assertion").length).toBe(1);
+    // The transaction is spent: the same final POST again issues nothing.
+    const again = await b.post(`/oidc/${t.community.id}/login`, { ...fields, username: "Alice", password: PASSWORD });
+    expect(await again.text()).not.toContain("wresult");
+    // And the browser now has an SSO session: the next sign-in answers at once.
+    const next = await b.get(q({ wa: "wsignin1.0", wtrealm: realm }));
+    expect(formOf(await next.text())?.action).toBe(RP_REPLY);
   });
 
   it("an unknown realm, a realm without WS-Fed and another community's realm are the same refusal page", async () => {

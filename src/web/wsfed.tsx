@@ -1,6 +1,5 @@
 /** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
-import type { Scope } from "../core/context";
 import { isAuthError } from "../core/errors";
 import { endSsoSession, readSsoSession } from "../core/oidc-provider/sso-session";
 import { samlSigningCredential } from "../core/saml-idp/credential";
@@ -12,9 +11,11 @@ import { parseSignOutRequest, WA_SIGNIN } from "../protocols/wsfed/passive-reque
 import type { User } from "../storage/ports";
 import type { SsoSession } from "../core/oidc-provider/sso-session";
 import { SSO_COOKIE, clearCookie, readCookie } from "./cookies";
-import { handler, messagePage, redirectTo, type WebContext } from "./flow";
+import { beginLogin, expiredPage, handler, messagePage, redirectTo, registerContinuation, type WebContext } from "./flow";
+import { finishTransaction, type WsfedContinuation } from "../core/oidc-provider/login-transaction";
+import { autoPostPage } from "./saml/autopost";
+import { frontSp } from "./saml/sp";
 import type { Provider } from "./provider";
-import { page } from "./render";
 
 /**
  * The WS-Federation passive requestor endpoint of a community (WS-Federation 1.2 §13):
@@ -38,35 +39,15 @@ function freshEnough(session: SsoSession, wfresh: number | undefined): boolean {
   return Date.now() - session.authTime * 1000 < wfresh * 60_000;
 }
 
-/**
- * The form that carries the token to the relying party (§13.2.3: an HTTP POST of wa, wresult
- * and wctx). `form-action` in the page's CSP is this origin and the reply address's origin
- * only; the button is the submit (the hosted login's pages run no script).
- */
-function postPage(c: WebContext, scope: Scope, action: string, fields: Record<string, string>): Promise<Response> {
-  return page(
-    c,
-    scope,
-    { title: "Continue to the application", formTargets: [action] },
-    <>
-      <h1>Continue to the application</h1>
-      <form method="post" action={action}>
-        {Object.entries(fields).map(([name, value]) => (
-          <input type="hidden" name={name} value={value} />
-        ))}
-        <button type="submit">Continue</button>
-      </form>
-    </>,
-  );
-}
-
 /** Answers the sign-in for a signed-in user: the token posted to the checked reply address. */
 export async function answerSignIn(c: WebContext, p: Provider, params: URLSearchParams | Record<string, unknown>, signed: { user: User; session: SsoSession }): Promise<Response> {
   const svc = c.get("services");
   const out = await wsfedSignIn(svc, p.scope, { request: params, user: signed.user, session: { authTime: signed.session.authTime, amr: signed.session.amr, sid: signed.session.sid } }, () =>
     samlSigningCredential(svc, p.scope, requestAddress(c)),
   );
-  return postPage(c, p.scope, out.sp.assertionConsumerServiceURL, { wa: WA_SIGNIN, wresult: out.wresult, wctx: out.wctx });
+  // §13.2.3: an HTTP POST of wa, wresult and wctx to the checked reply address, submitted by
+  // the hosted login's one nonce'd script (with a Continue button for browsers without it).
+  return autoPostPage(c, p.scope, { action: out.sp.assertionConsumerServiceURL, fields: { wa: WA_SIGNIN, wresult: out.wresult, wctx: out.wctx } });
 }
 
 const refused = (c: WebContext, p: Provider, e: unknown): Promise<Response> | null => {
@@ -100,13 +81,40 @@ async function signIn(c: WebContext, p: Provider, params: URLSearchParams): Prom
 }
 
 /**
- * SEAM (not yet done): the hosted login's transaction for a WS-Fed continuation is engineer
- * E's (src/web/flow.tsx `beginLogin`, /tmp/briefs9/E-transaction.md), not on this branch's
- * main yet. Until it is, a user without a session is told to sign in; nothing is issued.
+ * No usable session: the hosted login first, carrying the checked relying party and reply
+ * address as the transaction's continuation (nothing is re-read from the browser after it).
  */
-function loginFirst(c: WebContext, p: Provider, _continuation: { spId: string; wreply: string; wctx?: string }): Promise<Response> {
-  return messagePage(c, p.scope, 401, "Sign in required", "Sign in to this service first, then return to the application.");
+function loginFirst(c: WebContext, p: Provider, continuation: { spId: string; wreply: string; wctx?: string }): Promise<Response> {
+  return beginLogin(c, p, { kind: "wsfed", ...continuation });
 }
+
+/** The relying party a continuation names, if it is still a WS-Fed relying party of this community. */
+async function continuationRp(c: WebContext, p: Provider, cont: WsfedContinuation) {
+  const sp = await frontSp(c.get("services"), p.scope, cont.spId);
+  return sp && sp.acsUrl ? sp : null;
+}
+
+registerContinuation("wsfed", {
+  async describe(c, p, cont) {
+    const sp = await continuationRp(c, p, cont);
+    return sp ? { appName: sp.name, formTargets: [cont.wreply] } : null;
+  },
+  async complete(c, p, t, s) {
+    const cont = t.tx.continuation;
+    const sp = await continuationRp(c, p, cont);
+    if (!sp || !(await finishTransaction(c.get("services"), t.id, t.tx))) return expiredPage(c, p.scope);
+    // The request is rebuilt from what was checked before the login; core checks it again
+    // (the relying party may have changed while the user signed in).
+    const request: Record<string, string> = { wa: WA_SIGNIN, wtrealm: sp.entityId, wreply: cont.wreply, ...(cont.wctx !== undefined ? { wctx: cont.wctx } : {}) };
+    try {
+      return await answerSignIn(c, p, request, s);
+    } catch (e) {
+      const r = refused(c, p, e);
+      if (r) return r;
+      throw e;
+    }
+  },
+});
 
 async function signOut(c: WebContext, p: Provider, params: URLSearchParams): Promise<Response> {
   const svc = c.get("services");
