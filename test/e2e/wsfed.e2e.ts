@@ -149,10 +149,7 @@ async function ssoSessionThroughOidc(page: Page): Promise<void> {
 }
 
 describe("the passive endpoint /wsfed/<communityId> through Chromium", () => {
-  // Engineer D's passive endpoint answers "Sign in required" (401) without an SSO session: its
-  // login-first path waits for E's login transaction (src/web/wsfed.tsx seam), which is on main
-  // now. Unskip when the endpoint starts the hosted login itself.
-  it.skip("without an SSO session: the hosted login first, then the auto-post to the wreply", async () => {
+  it("without an SSO session: the hosted login first, then the auto-post to the wreply", async () => {
     const ctx = await browser.newContext();
     try {
       const page = await ctx.newPage();
