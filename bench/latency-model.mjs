@@ -216,6 +216,13 @@ const ROUTES = [
   R("sentinel", "GET", "/v1.0/auth/sso/callback", [
     kvHot("OIDC transaction (written here)"), dobj(RGT, "claim state"), d1r("sso connection"), fetchOut("IdP token endpoint"), fetchOut("IdP userinfo"), d1r("federated user"), issueSession(),
   ], "discovery and JWKS cached; approximate"),
+  // core/federation/saml-connection.ts: connections of the tenant, the IdP's row, the signed
+  // Response (ASSUMPTION 2 ms, as the CloudCheckr ACS), the AuthnRequest record and its claim,
+  // then finishSsoLogin (organisation, federated user, bearer).
+  R("sentinel", "POST", "/v1.0/auth/sso/saml/acs", [
+    d1r("sso connections", "any"), d1r("external idp", "any"), cpu("verify Response (c14n + RSA-2048)", 2), kvCold("samlreq record"), dobj(RGT, "claim AuthnRequest ID"), d1r("federated user"), issueSession(),
+    deferred(kvw("delete samlreq record"), d1w("audit batch")),
+  ], "the AuthnRequest record may not have propagated yet at another location: the user starts again"),
   R("sentinel", "POST", "/v1.0/auth/sso/connections", [...bearer(), d1r("domains taken"), d1w("insert"), d1r("domains taken (recheck)")]),
   R("sentinel", "GET", "/v1.0/auth/sso/connections", [...bearer(), d1r("list", "any")]),
   R("sentinel", "GET", "/v1.0/auth/sso/connections/{id}", [...bearer(), d1r("byId", "any")]),

@@ -86,6 +86,17 @@ describe("Sentinel SSO over SAML", () => {
     }
   });
 
+  it("an email outside the connection's domains (or none) ends at the app with access_denied, no token", async () => {
+    for (const email of ["mallory@elsewhere.example", null]) {
+      const res = await post(await signed({ inResponseTo: await initiate("s2"), nameId: "mallory", attributes: email ? { email: [email] } : {} }));
+      expect(res.status).toBe(302);
+      const f = new URLSearchParams(new URL(res.headers.get("location")!).hash.slice(1));
+      expect(f.get("error")).toBe("access_denied");
+      expect(f.get("token")).toBeNull();
+      expect(f.get("state")).toBe("s2");
+    }
+  });
+
   it("two racing posts of one Response: exactly one signs in", async () => {
     const SAMLResponse = await signed({ inResponseTo: await initiate() });
     const got = await Promise.all([0, 1, 2].map(() => post(SAMLResponse)));

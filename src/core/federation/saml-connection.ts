@@ -119,8 +119,12 @@ export async function completeSamlSso(svc: Services, scope: Scope, input: { SAML
   const ret: SsoReturn = { appRedirectUri: relay.appRedirectUri, ...(relay.appState !== undefined ? { appState: relay.appState } : {}) };
   // The connection may have dropped the app's redirect URI since initiation.
   if (!connection.redirectUris.includes(ret.appRedirectUri)) throw refused();
+  const federated = federatedIdentity(identity);
+  // A connection speaks only for its own domains (as the OIDC callback): an IdP cannot sign in users of another one.
+  const domain = federated.email?.toLowerCase().split("@")[1] ?? "";
+  if (!federated.email || !connection.domains.includes(domain)) return { redirect: ssoErrorRedirect(ret, "access_denied", "the identity's email is not in the connection's domains") };
   try {
-    return { redirect: (await finishSsoLogin(svc, scope, connection, federatedIdentity(identity), ret)).redirect };
+    return { redirect: (await finishSsoLogin(svc, scope, connection, federated, ret)).redirect };
   } catch (e) {
     if (e instanceof AuthError && e.code !== "not_configured") return { redirect: ssoErrorRedirect(ret, "access_denied", e.message) };
     throw e;
