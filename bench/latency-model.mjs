@@ -216,6 +216,13 @@ const ROUTES = [
   R("sentinel", "GET", "/v1.0/auth/sso/callback", [
     kvHot("OIDC transaction (written here)"), dobj(RGT, "claim state"), d1r("sso connection"), fetchOut("IdP token endpoint"), fetchOut("IdP userinfo"), d1r("federated user"), issueSession(),
   ], "discovery and JWKS cached; approximate"),
+  // core/federation/saml-connection.ts: connections of the tenant, the IdP's row, the signed
+  // Response (ASSUMPTION 2 ms, as the CloudCheckr ACS), the AuthnRequest record and its claim,
+  // then finishSsoLogin (organisation, federated user, bearer).
+  R("sentinel", "POST", "/v1.0/auth/sso/saml/acs", [
+    d1r("sso connections", "any"), d1r("external idp", "any"), cpu("verify Response (c14n + RSA-2048)", 2), kvCold("samlreq record"), dobj(RGT, "claim AuthnRequest ID"), d1r("federated user"), issueSession(),
+    deferred(kvw("delete samlreq record"), d1w("audit batch")),
+  ], "the AuthnRequest record may not have propagated yet at another location: the user starts again"),
   R("sentinel", "POST", "/v1.0/auth/sso/connections", [...bearer(), d1r("domains taken"), d1w("insert"), d1r("domains taken (recheck)")]),
   R("sentinel", "GET", "/v1.0/auth/sso/connections", [...bearer(), d1r("list", "any")]),
   R("sentinel", "GET", "/v1.0/auth/sso/connections/{id}", [...bearer(), d1r("byId", "any")]),
@@ -237,6 +244,16 @@ const ROUTES = [
   R("cloudcheckr", "POST", "/v1/auth/saml/login", [d1r("external idp", "any"), cpu("AuthnRequest: deflate + RSA-2048 sign", 1.5), kvw("samlreq record")]),
   R("cloudcheckr", "GET", "/v1/auth/saml/logout", [d1r("external idp", "any"), kvw("samlslo record")]),
   R("cloudcheckr", "GET", "/v1/auth/saml/metadata", [d1r("external idp", "any")]),
+  // core/saml-sp/cloudcheckr-acs.ts over acs.ts: the IdP's row, the signed Response verified
+  // (exclusive c14n + RSA-2048: ASSUMPTION 2 ms, not measured), the AuthnRequest record and its
+  // one-time claim, the Assertion's one-time claim, the linked user, then the bearer.
+  R("cloudcheckr", "POST", "/v1/auth/saml/acs", [
+    d1r("community", "any"), d1r("external idp", "any"), cpu("verify Response (c14n + RSA-2048)", 2), kvCold("samlreq record"), dobj(RGT, "claim AuthnRequest ID"), dobj(RGT, "claim Assertion"), d1r("users (linked identity)"), issueSession(),
+    deferred(kvw("delete samlreq record"), d1w("audit batch")),
+  ], "the AuthnRequest record may not have propagated yet at another location: the user starts again"),
+  R("cloudcheckr", "GET", "/v1/auth/saml/sls", [
+    d1r("external idp", "any"), cpu("inflate + verify query signature (RSA-2048)", 0.5), kvCold("samlslo record"), dobj(RGT, "claim RelayState"), deferred(kvw("delete samlslo record")),
+  ]),
 
   // croit (seed 003), src/api/croit/index.ts
   R("croit", "POST", "/api/auth/login", [guard(), cpu("SHA-256 + compare", 0.01), d1r("API user (1 s cache miss)", "any"), issueSession({ stateless: true })], "client_credentials; client row cached 10 s"),

@@ -228,6 +228,6 @@ describe("GET /v1/auth/ping and the rest", () => {
     const r = await callJson<{ openapi: string; paths: Record<string, unknown> }>("GET", "/openapi/cloudcheckr.json", undefined, { host: t.host });
     expect(r.status).toBe(200);
     expect(r.body.openapi).toBe("3.1.0");
-    expect(Object.keys(r.body.paths).sort()).toEqual(["/ping", "/resetpassword", "/saml/login", "/saml/logout", "/saml/metadata", "/state", "/token"]);
+    expect(Object.keys(r.body.paths).sort()).toEqual(["/ping", "/resetpassword", "/saml/acs", "/saml/login", "/saml/logout", "/saml/metadata", "/saml/sls", "/state", "/token"]);
   });
 });

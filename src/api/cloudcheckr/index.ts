@@ -13,6 +13,7 @@ import type { AppEnv } from "../../http/types";
 import { cloudCheckrErrorHandler, renderCloudCheckrError, validationErrorOf } from "./errors";
 import * as r from "./routes";
 import { registerCloudCheckrSamlRoutes } from "./saml";
+import { ACS_PATH, limitAcsForm, registerCloudCheckrAcsRoutes } from "./saml-acs";
 
 /**
  * The CloudCheckr API (seed 001), mounted at /v1/auth: form login to a
@@ -27,7 +28,9 @@ const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
 
 export const cloudcheckr = new OpenAPIHono<AppEnv>({ defaultHook });
 cloudcheckr.onError(cloudCheckrErrorHandler());
-cloudcheckr.use("*", limitBody(renderCloudCheckrError), noStore);
+const limitForm = limitBody(renderCloudCheckrError);
+// The SAML ACS takes a signed Response (saml-acs.ts): its own, larger cap; everything else 64 KiB.
+cloudcheckr.use("*", (c, next) => (c.req.path === ACS_PATH ? limitAcsForm(c, next) : limitForm(c, next)), noStore);
 
 /** `?app=` is "" or absent for no state. */
 function stateApp(app: string | undefined): StateApp | null {
@@ -104,6 +107,7 @@ cloudcheckr.openapi(r.pingRoute, (c) => c.text("pong", 200));
 
 // SAML (seed 001): login, logout, metadata here; the ACS and SLS in saml-acs.ts.
 registerCloudCheckrSamlRoutes(cloudcheckr);
+registerCloudCheckrAcsRoutes(cloudcheckr);
 
 /** Paths this surface serves, for 405 versus 404 on everything else (SAML is served elsewhere). */
 const ALLOW: Record<string, string> = {

@@ -10,6 +10,7 @@ import { AuthError } from "../../core/errors";
 import { completeOidcCallback } from "../../core/federation/oidc-connection";
 import { enrichOktaToken } from "../../core/federation/okta-token-hook";
 import { initiateSso } from "../../core/federation/sso";
+import { completeSamlSso, SAML_ACS_PATH } from "../../core/federation/saml-connection";
 import { createSsoConnection, deleteSsoConnection, getSsoConnection, updateSsoConnection, viewConnection } from "../../core/federation/sso-connections";
 import type { AccessClaims, IssuedSession } from "../../core/sessions/tokens";
 import { findOrganisation } from "../../core/tenants/organisation";
@@ -132,6 +133,13 @@ sentinel.openapi(r.ssoInitiateRoute, async (c) => {
 sentinel.openapi(r.ssoCallbackRoute, async (c) => {
   const q = c.req.valid("query");
   const { redirect } = await completeOidcCallback(c.get("services"), c.get("scope"), q);
+  c.header("referrer-policy", "no-referrer");
+  return c.redirect(redirect, 302);
+});
+
+sentinel.openapi(r.ssoSamlAcsRoute, async (c) => {
+  const { SAMLResponse } = c.req.valid("form");
+  const { redirect } = await completeSamlSso(c.get("services"), c.get("scope"), { SAMLResponse }, { acsUrl: `${origin(c)}${SAML_ACS_PATH}` });
   c.header("referrer-policy", "no-referrer");
   return c.redirect(redirect, 302);
 });

@@ -124,6 +124,18 @@ export const ssoCallbackRoute = createRoute({
   },
 });
 
+export const ssoSamlAcsRoute = createRoute({
+  method: "post",
+  path: "/sso/saml/acs",
+  operationId: "ssoSamlAcs",
+  summary: "SAML Assertion Consumer Service of SAML SSO connections (HTTP-POST binding): redirects to the app with the token in the fragment",
+  request: { body: { required: true, content: { "application/x-www-form-urlencoded": { schema: s.SsoSamlAcsForm } } } },
+  responses: {
+    302: { description: "To the app: `#token=...&token_type=Bearer&expires_in=...&state=...`, or `#error=...&error_description=...`" },
+    400: err("The Response was not accepted (`invalid_grant`): unsigned, forged, replayed, unsolicited, wrong audience"),
+  },
+});
+
 export const ssoCreateConnectionRoute = createRoute({
   method: "post",
   path: "/sso/connections",

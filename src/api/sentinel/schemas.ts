@@ -106,6 +106,11 @@ export const SsoCallbackQuery = z.object({
   iss: z.string().max(2048).optional(),
 });
 
+export const SsoSamlAcsForm = z.object({
+  SAMLResponse: z.string().min(1).max(60 * 1024),
+  RelayState: z.string().max(1024).optional(),
+});
+
 export const NewSsoConnection = z
   .object({
     name: str("name", "Northstar Okta", 200),

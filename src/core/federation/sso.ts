@@ -2,6 +2,7 @@ import type { SsoConnection } from "../../storage/ports";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { initiateOidc } from "./oidc-connection";
+import { initiateSaml } from "./saml-connection";
 import type { SsoReturn } from "./sso-login";
 
 /**
@@ -18,6 +19,7 @@ export interface SsoProtocol {
 
 const PROTOCOLS: Partial<Record<SsoConnection["type"], SsoProtocol>> = {
   oidc: { initiate: initiateOidc },
+  saml: { initiate: initiateSaml },
 };
 
 const INITIATE_PER_MINUTE = 60;
