@@ -175,10 +175,8 @@ describe("CloudCheckr SAML (seed 001): login redirect, ACS, return_url", () => {
     return { status: res.status, location, ...(requestId ? { requestId } : {}) };
   }
 
-  // CloudCheckr's ACS (/v1/auth/saml/acs, src/api/cloudcheckr/saml-acs.ts, engineer C's item 4)
-  // is not on main yet: the login's request is made and checked above; the Response's
-  // reception waits for that route. Unskip when it lands.
-  it.skip("login redirects to the IdP; the IdP's Response at /v1/auth/saml/acs lands on the return URL with a CloudCheckr token", async () => {
+  // CloudCheckr's ACS (/v1/auth/saml/acs, src/api/cloudcheckr/saml-acs.ts).
+  it("login redirects to the IdP; the IdP's Response at /v1/auth/saml/acs lands on the return URL with a CloudCheckr token", async () => {
     const start = await ccLogin("https://app.cloudcheckr.example/reports?x=1");
     expect([302, 303]).toContain(start.status);
     expect(start.requestId).toMatch(/^_/);
