@@ -6,7 +6,7 @@ import { authnContext, authnPayload, authnRespond } from "../../http/authn-guard
 import { requestAddress } from "../../http/request-address";
 import type { AppEnv } from "../../http/types";
 import { communityIssuer } from "../../protocols/oidc/discovery";
-import { errorResponse } from "./schemas";
+import { errorResponse, UserSession } from "./schemas";
 import { authnRoute, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-kit";
 
 /**
@@ -29,16 +29,7 @@ const OidcSsoPayload = z
         .optional()
         .openapi({ description: "Extension: the consent_required scopes the user has just granted on the service's own screen (after a 420)" }),
     }),
-    userSession: z
-      .object({
-        user: z.object({ uid: z.string().min(1).max(128), moduleId: z.string().max(128).optional() }).passthrough(),
-        aal: z.union([z.string().max(16), z.number()]).optional(),
-        pon_data: z.unknown().optional(),
-        authenticator_data: z.unknown().optional(),
-        jit: z.unknown().optional(),
-        wallet: z.unknown().optional(),
-      })
-      .passthrough(),
+    userSession: UserSession.extend({ jit: z.unknown().optional() }),
   })
   .openapi("OidcSsoPayload");
 

@@ -10,7 +10,7 @@ import { requestAddress } from "../../http/request-address";
 import type { AppEnv } from "../../http/types";
 import { decodeAnyRequest, parseAuthnRequest, SamlMessageRejected } from "../../protocols/saml/authn-request";
 import { authnRoute, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-kit";
-import { errorResponse } from "./schemas";
+import { errorResponse, UserSession } from "./schemas";
 
 /**
  * The service as a SAML IdP on the Authn API (seed 004, Authenticate): `saml/sso` answers an
@@ -19,15 +19,6 @@ import { errorResponse } from "./schemas";
  * the community's IdP. The decisions live in core/saml-idp/; this file only translates.
  */
 
-const UserSession = z
-  .object({
-    user: z.object({ uid: z.string().min(1).max(128), moduleId: z.string().max(128).optional() }).passthrough(),
-    aal: z.union([z.string().max(16), z.number()]).optional(),
-    pon_data: z.unknown().optional(),
-    authenticator_data: z.unknown().optional(),
-    wallet: z.unknown().optional(),
-  })
-  .passthrough();
 
 const SamlSsoPayload = z
   .object({

@@ -75,3 +75,18 @@ export const licensedErrors = {
 
 export const openErrors = { 400: err("Validation failed") };
 export const errorResponse = err;
+
+/**
+ * The document's `userSession` of the SSO operations (oidc/sso, saml/sso, saml/idp-init,
+ * wsfed/sso): the user the caller already authenticated, and facts of that sign-in. Only
+ * `user.uid` is read as an identity; the rest passes through.
+ */
+export const UserSession = z
+  .object({
+    user: z.object({ uid: z.string().min(1).max(128), moduleId: z.string().max(128).optional() }).passthrough(),
+    aal: z.union([z.string().max(16), z.number()]).optional(),
+    pon_data: z.unknown().optional(),
+    authenticator_data: z.unknown().optional(),
+    wallet: z.unknown().optional(),
+  })
+  .passthrough();

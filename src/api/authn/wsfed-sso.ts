@@ -6,7 +6,7 @@ import { authnPayload, authnRespond } from "../../http/authn-guard";
 import { requestAddress } from "../../http/request-address";
 import type { AppEnv } from "../../http/types";
 import { MAX_WCTX, MAX_WREPLY, MAX_WTREALM } from "../../protocols/wsfed/passive-request";
-import { errorResponse } from "./schemas";
+import { errorResponse, UserSession } from "./schemas";
 import { authnRoute, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-kit";
 
 /**
@@ -31,15 +31,7 @@ const WsFedSsoPayload = z
   .object({
     WSfedPayload: WsFedFields.optional().openapi({ description: "The document's schema spelling" }),
     WSFedPayload: WsFedFields.optional().openapi({ description: "The document's example spelling" }),
-    userSession: z
-      .object({
-        user: z.object({ uid: z.string().min(1).max(128), moduleId: z.string().max(128).optional() }).passthrough(),
-        aal: z.union([z.string().max(16), z.number()]).optional(),
-        pon_data: z.unknown().optional(),
-        authenticator_data: z.unknown().optional(),
-        wallet: z.unknown().optional(),
-      })
-      .passthrough(),
+    userSession: UserSession,
   })
   .refine((p) => (p.WSfedPayload === undefined) !== (p.WSFedPayload === undefined), { message: "exactly one of WSfedPayload or WSFedPayload" })
   .openapi("WsFedSsoPayload");
