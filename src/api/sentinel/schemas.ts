@@ -114,11 +114,11 @@ export const SsoSamlAcsForm = z.object({
 export const NewSsoConnection = z
   .object({
     name: str("name", "Northstar Okta", 200),
-    type: z.literal("oidc"),
+    type: z.enum(["oidc", "saml"]).openapi({ description: "oidc: an OpenID provider; saml: an external SAML IdP of the organisation, named by its entityID in issuer (the OIDC-only fields are refused)" }),
     corpId,
     domains: z.array(z.string().min(1).max(253)).min(1).max(50).openapi({ example: ["northstar-isd.edu"] }),
     issuer: str("issuer", "https://northstar.okta.com", 2048),
-    clientId: str("clientId", "0oa1b2c3d4", 256),
+    clientId: str("clientId", "0oa1b2c3d4", 256).optional().openapi({ description: "oidc: required; saml: refused" }),
     clientSecret: z.string().min(1).max(1024).optional(),
     tokenEndpointAuthMethod: z
       .enum(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])

@@ -21,12 +21,15 @@ export { SSO_SECRET_PURPOSE };
 
 export interface NewSsoConnection {
   name: string;
-  type: "oidc";
+  /** oidc: we are the relying party of an OIDC provider; saml: of an external SAML IdP of the organisation (saml-connection.ts). */
+  type: "oidc" | "saml";
   /** Organisation (community id or name) that users of this connection belong to; default the request's. */
   corpId?: string | undefined;
   domains: string[];
+  /** oidc: the provider's issuer URL; saml: the entityID of an external IdP of the organisation's community. */
   issuer: string;
-  clientId: string;
+  /** oidc: required; saml: none (stored as ""). */
+  clientId?: string | undefined;
   clientSecret?: string | undefined;
   /** Default: client_secret_basic with a secret, none without. */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined;
@@ -91,13 +94,18 @@ type ValidConnection = Omit<SsoConnection, "id" | "tenantId" | "createdAt" | "en
  * changes can store what creation refuses). Normalises domains and scopes.
  */
 async function validateConnection(svc: Services, scope: Scope, input: NewSsoConnection, checkDiscovery = true): Promise<ValidConnection> {
-  if (input.type !== "oidc") throw new AuthError("invalid_request", "type: only oidc connections can be created for now");
+  if (input.type !== "oidc" && input.type !== "saml") throw new AuthError("invalid_request", "type: oidc or saml");
   const domains = [...new Set(input.domains.map((d) => String(d).trim().toLowerCase()))];
   if (domains.length === 0 || domains.length > 50 || !domains.every((d) => DOMAIN.test(d))) {
     throw new AuthError("invalid_request", "domains: one to fifty email domains, like example.com");
   }
   const org = await findOrganisation(svc, scope, input.corpId);
   if (!org) throw new AuthError("invalid_request", "corpId: no such organisation");
+  if (input.redirectUris.length === 0 || input.redirectUris.length > 20 || !input.redirectUris.every(isAcceptableUrl)) {
+    throw new AuthError("invalid_request", "redirectUris: one to twenty https URLs (http only on localhost), without fragments");
+  }
+  const common = { communityId: org.id, name: String(input.name).slice(0, 200), domains, redirectUris: input.redirectUris, defaultRoles: (input.defaultRoles ?? []).map(String).slice(0, 50) };
+  if (input.type === "saml") return { ...common, ...(await validateSamlIdp(svc, scope, org.id, input)) };
   const issuer = requireUrl(input.issuer, "issuer");
   if (!issuer) throw new AuthError("invalid_request", "issuer: required");
   if (!input.clientId || input.clientId.length > 256) throw new AuthError("invalid_request", "clientId: required");
@@ -110,29 +118,34 @@ async function validateConnection(svc: Services, scope: Scope, input: NewSsoConn
   if (given !== 0 && given !== 3) throw new AuthError("invalid_request", "authorizationEndpoint, tokenEndpoint and jwksUri: give all three, or none to use discovery");
   const discoveryUrl = requireUrl(input.discoveryUrl, "discoveryUrl");
   const userinfoEndpoint = requireUrl(input.userinfoEndpoint, "userinfoEndpoint");
-  if (input.redirectUris.length === 0 || input.redirectUris.length > 20 || !input.redirectUris.every(isAcceptableUrl)) {
-    throw new AuthError("invalid_request", "redirectUris: one to twenty https URLs (http only on localhost), without fragments");
-  }
   const scopes = (input.scopes ?? "openid email profile").trim();
   if (!scopes.split(/\s+/).includes("openid") || scopes.length > 512) throw new AuthError("invalid_request", "scopes: must include openid");
   if (input.clientSecret !== undefined && (input.clientSecret.length === 0 || input.clientSecret.length > 1024)) {
     throw new AuthError("invalid_request", "clientSecret: 1 to 1024 characters");
   }
   if (given === 0 && checkDiscovery) await checkIssuer(svc, issuer, discoveryUrl);
-  return {
-    communityId: org.id,
-    name: String(input.name).slice(0, 200),
-    type: "oidc",
-    domains,
-    issuer,
-    clientId: input.clientId,
-    discoveryUrl,
-    ...endpoints,
-    userinfoEndpoint,
-    scopes,
-    redirectUris: input.redirectUris,
-    defaultRoles: (input.defaultRoles ?? []).map(String).slice(0, 50),
-  };
+  return { ...common, type: "oidc", issuer, clientId: input.clientId, discoveryUrl, ...endpoints, userinfoEndpoint, scopes };
+}
+
+/** The fields that configure the OIDC client: a saml connection has none of them. */
+const OIDC_ONLY = ["clientId", "clientSecret", "tokenEndpointAuthMethod", "discoveryUrl", "authorizationEndpoint", "tokenEndpoint", "jwksUri", "userinfoEndpoint", "scopes"] as const;
+
+/**
+ * A saml connection names an external IdP of its organisation's community by entityID
+ * (SAML 2.0 Core §8.3.6: a URI, not necessarily a URL); the IdP's endpoints, certificate and
+ * binding live in that record (saml-connection.ts reads it at initiate and at the ACS), so
+ * none of the OIDC client fields apply and giving one is refused rather than silently dropped.
+ * An entityID of another community or another tenant is "not an external IdP" like a missing
+ * one: the lookup is scoped to the tenant and the organisation.
+ */
+async function validateSamlIdp(svc: Services, scope: Scope, communityId: string, input: NewSsoConnection): Promise<Omit<ValidConnection, "communityId" | "name" | "domains" | "redirectUris" | "defaultRoles">> {
+  const given = OIDC_ONLY.filter((k) => input[k] !== undefined && input[k] !== null && input[k] !== "");
+  if (given.length > 0) throw new AuthError("invalid_request", `${given.join(", ")}: OIDC settings, not used by a saml connection (its IdP is configured by its external IdP record)`);
+  const issuer = typeof input.issuer === "string" ? input.issuer.trim() : "";
+  if (!issuer || issuer.length > 2048) throw new AuthError("invalid_request", "issuer: required, the entityID of an external SAML IdP of the organisation");
+  const idp = await svc.identity.externalIdps.findByEntityId(scope.tenant.id, communityId, issuer);
+  if (!idp) throw new AuthError("invalid_request", "issuer: no external SAML IdP of this organisation has this entityID");
+  return { type: "saml", issuer, clientId: "", discoveryUrl: null, authorizationEndpoint: null, tokenEndpoint: null, jwksUri: null, userinfoEndpoint: null, scopes: "" };
 }
 
 /**
@@ -192,6 +205,7 @@ async function domainsTaken(svc: Services, scope: Scope, domains: string[], self
 /** Validates and stores a new connection; a domain already bound in the tenant is a `conflict`. */
 export async function createSsoConnection(svc: Services, scope: Scope, input: NewSsoConnection, actorId: string | null = null): Promise<SsoConnectionView> {
   const fields = await validateConnection(svc, scope, input);
+  // A saml connection has no token endpoint: "none", nothing sealed (validateConnection refused a secret).
   const method = input.tokenEndpointAuthMethod ?? (input.clientSecret ? "client_secret_basic" : "none");
   const id = uuid();
   const connection: Omit<SsoConnection, "createdAt"> = {
@@ -277,13 +291,13 @@ const patchedUrl = (given: string | null | undefined, current: string | null): s
 export async function updateSsoConnection(svc: Services, scope: Scope, id: string, patch: SsoConnectionPatch, actorId: string | null = null): Promise<SsoConnectionView> {
   const current = await svc.ssoConnections.byId(scope.tenant.id, id);
   if (!current) throw notFound();
-  if (current.type !== "oidc") throw new AuthError("invalid_request", "type: only oidc connections can be changed for now");
+  if (current.type === "saml") return updateSamlConnection(svc, scope, current, patch, actorId);
   // The discovery document is read again only when what it is checked against changes.
   const where = ["issuer", "discoveryUrl", "authorizationEndpoint", "tokenEndpoint", "jwksUri"] as const;
   const moved = where.some((k) => patch[k] !== undefined && patch[k] !== current[k]);
   const fields = await validateConnection(svc, scope, {
     name: patch.name ?? current.name,
-    type: "oidc",
+    type: current.type,
     corpId: patch.corpId ?? current.communityId,
     domains: patch.domains ?? current.domains,
     issuer: patch.issuer ?? current.issuer,
@@ -307,19 +321,55 @@ export async function updateSsoConnection(svc: Services, scope: Scope, id: strin
     ...(await credentials(svc, method, secret, current)),
     enabled: patch.enabled ?? current.enabled,
   };
+  return storeChange(svc, scope, current, patch, next, actorId);
+}
+
+/**
+ * A saml connection's change: validated as the whole saml connection it would leave, so any
+ * OIDC field in the patch is refused (even null, which for oidc would clear it: a saml
+ * connection has nothing to clear). No credentials, no discovery.
+ */
+async function updateSamlConnection(svc: Services, scope: Scope, current: SsoConnection, patch: SsoConnectionPatch, actorId: string | null): Promise<SsoConnectionView> {
+  const oidcGiven = OIDC_ONLY.filter((k) => patch[k] !== undefined);
+  if (oidcGiven.length > 0) throw new AuthError("invalid_request", `${oidcGiven.join(", ")}: OIDC settings, not used by a saml connection (its IdP is configured by its external IdP record)`);
+  const fields = await validateConnection(svc, scope, {
+    name: patch.name ?? current.name,
+    type: "saml",
+    corpId: patch.corpId ?? current.communityId,
+    domains: patch.domains ?? current.domains,
+    issuer: patch.issuer ?? current.issuer,
+    redirectUris: patch.redirectUris ?? current.redirectUris,
+    defaultRoles: patch.defaultRoles ?? current.defaultRoles,
+  });
+  const next: Omit<SsoConnection, "createdAt"> = {
+    id: current.id,
+    tenantId: scope.tenant.id,
+    ...fields,
+    tokenEndpointAuthMethod: "none",
+    clientSecretSealed: null,
+    clientKeySealed: null,
+    clientPublicJwk: null,
+    enabled: patch.enabled ?? current.enabled,
+  };
+  return storeChange(svc, scope, current, patch, next, actorId);
+}
+
+/** Stores a validated change: a domain bound elsewhere is a `conflict`; audits the changed fields' names. */
+async function storeChange(svc: Services, scope: Scope, current: SsoConnection, patch: SsoConnectionPatch, next: Omit<SsoConnection, "createdAt">, actorId: string | null): Promise<SsoConnectionView> {
+  const { id } = current;
   // A newly given secret counts as a change even when equal to the old one (rotation is audited).
   const changed = (Object.keys(PATCHED) as (keyof SsoConnectionPatch)[]).filter((k) => {
     const f = PATCHED[k];
     return patch[k] !== undefined && JSON.stringify(next[f as keyof typeof next]) !== JSON.stringify(current[f]);
   });
   if (changed.length === 0) return viewConnection(current);
-  if (changed.includes("domains") && (await domainsTaken(svc, scope, fields.domains, id))) throw conflict();
+  if (changed.includes("domains") && (await domainsTaken(svc, scope, next.domains, id))) throw conflict();
   let updated: SsoConnection | null;
   try {
     updated = await svc.ssoConnections.update(next);
   } catch (e) {
     // Another connection bound one of the domains meanwhile (the unique index decided).
-    if (await domainsTaken(svc, scope, fields.domains, id)) throw conflict();
+    if (await domainsTaken(svc, scope, next.domains, id)) throw conflict();
     throw e;
   }
   if (!updated) throw notFound();
