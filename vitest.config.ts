@@ -32,13 +32,15 @@ export default defineConfig(async () => {
       include: ["src/**/*.test.ts", "test/integration/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
       // Vitest's default is one worker fewer than the cores: on the 2-core CI machine that is
-      // one file at a time, and most of a file's time is workerd starting the file's isolated
-      // runtime and storage (migrations take 0.1-0.3 s of it), waiting more than computing.
-      // Measured on 95 files: two at once 504 s, four 403 s; at four a lockout timing test
-      // (src/core/limits/lockout-wait.test.ts, 100 parallel guesses) failed once in CI, and it
-      // now retries once. Three is the middle: the SAML corpus (one file per attack) adds
-      // many small files, and CI must stay under 15 minutes.
-      maxWorkers: 3,
+      // one file at a time, and most of a file's time is the Workers pool starting the file's own
+      // runtime (a Miniflare: workerd, storage, bundle; the migrations are 0.1-0.3 s of it),
+      // waiting more than computing. Measured on 95 files: two at once 504 s, four 403 s. Four it
+      // is, now that the suite has ~125 files; the lockout timing test that once failed under
+      // that load (src/core/limits/lockout-wait.test.ts) retries once. `isolate: false` (one
+      // runtime for many files) was tried: tests slowed tenfold as state piled up in the shared
+      // runtime, so small related files share a runner file instead (src/protocols/codecs.test.ts,
+      // src/protocols/saml/hostile/corpus.test.ts).
+      maxWorkers: 4,
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },
