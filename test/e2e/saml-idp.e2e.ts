@@ -246,6 +246,32 @@ describe("node-saml SP against the community's IdP, through the hosted login", (
     expect(profile?.department).toBe("Engineering");
   });
 
+  it("Authn saml/idp-init and idp/{idpIdentifier}/metadata: node-saml accepts the unsolicited Response; xmlsec1 verifies the metadata", async () => {
+    const r = await client.call<{ SAMLResponse: string; relayState?: string; sp: { assertionConsumerServiceURL: string; assertionMethod: string } }>("POST", `/tenant/${w.demo.tenantId}/community/${w.demo.communityId}/saml/idp-init`, {
+      serviceProviderId: spId,
+      idpInitConfig: { relayState: "relay-idp-init-api" },
+      userSession: { user: { uid: w.demo.user.uid }, pon_data: {}, authenticator_data: {} },
+    });
+    expect(r.status, JSON.stringify(r.data).slice(0, 300)).toBe(200);
+    expect(r.data.sp).toEqual({ assertionConsumerServiceURL: acs.url, assertionMethod: "post" });
+    expect(r.data.relayState).toBe("relay-idp-init-api");
+    expect(rootAttr(xmlOf(r.data.SAMLResponse), "InResponseTo")).toBeUndefined();
+    const { profile } = await sp().validatePostResponse({ SAMLResponse: r.data.SAMLResponse, RelayState: "relay-idp-init-api" });
+    expect(profile?.nameID).toBe("alice@localhost");
+
+    const cfg = await client.call<{ identifier: string }>("GET", `/tenant/${w.demo.tenantId}/community/${w.demo.communityId}/idp_config`);
+    expect(cfg.status).toBe(200);
+    const ssoUrl = `${base}/sso`;
+    const sloUrl = `${base}/slo`;
+    const m = await client.call<string>("POST", `/tenant/${w.demo.tenantId}/community/${w.demo.communityId}/idp/${encodeURIComponent(cfg.data.identifier)}/metadata`, { ssoUrl, sloUrl });
+    expect(m.status, JSON.stringify(m.data).slice(0, 300)).toBe(200);
+    expect(m.data).toContain(`Location="${ssoUrl}"`);
+    const v = await xmlsecVerify(m.data, { certPem: idp.certPem, idAttr: ID_ATTRS.entityDescriptor });
+    expect(v.ok, v.output).toBe(true);
+    const unknown = await client.call("POST", `/tenant/${w.demo.tenantId}/community/${w.demo.communityId}/idp/no-such-idp/metadata`, { ssoUrl, sloUrl });
+    expect(unknown.status).toBe(404);
+  });
+
   it("single logout: node-saml's LogoutRequest ends the SSO session; a signed LogoutResponse is posted to the SP's SLO endpoint", async () => {
     const s = sp();
     // The session the browser has now (the sign-ins above replaced it: ForceAuthn).
