@@ -6,6 +6,7 @@ import type { AuditLog, ClientStore, Community, MailStore, SecretStore, Tenant, 
 import type { SsoConnectionStore, TermsLogStore } from "../storage/ports";
 import type { AppStateStore } from "../storage/ports";
 import type { ConsentStore, ExternalIdpStore, IdentityProviderStore, ServiceProviderStore } from "../storage/ports-idp";
+import type { JourneyStore } from "../storage/ports-journeys";
 import type { Mailer } from "./mail/mailer";
 import type { JobQueue } from "./jobs/types";
 import type { SessionAuthority } from "./sessions/authority";
@@ -45,6 +46,8 @@ export interface Services {
    * and as a SAML service provider (externalIdps: the outside IdPs it signs users in with).
    */
   identity: { serviceProviders: ServiceProviderStore; idps: IdentityProviderStore; consents: ConsentStore; externalIdps: ExternalIdpStore };
+  /** Authentication journeys of both API versions: the adaptive policy's rules (core/journeys). */
+  journeys: JourneyStore;
   /** Authn envelope keys and licenses (core/authn/platform.ts). */
   authn: AuthnPlatform;
   /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */

@@ -5,3 +5,4 @@ export * from "./app-state";
 export * from "./licenses";
 export * from "./identity-provider";
 export * from "./external-idp";
+export * from "./journeys";
