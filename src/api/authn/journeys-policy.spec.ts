@@ -127,8 +127,9 @@ export function policySpecs(): void {
       expect((await next("v2", { facts: { IP: INSIDE } , enforceFallbackPolicy: false })).next.step).toBe("grant_access");
       expect((await next("v2", { facts: { IP: INSIDE }, enforceFallbackPolicy: true })).next).toEqual({ step: "need_mfa", allowed_factors: ["otp"], idps: [] });
       expect((await next("v2", { facts: { IP: OUTSIDE, groups: ["blocked"] }, enforceFallbackPolicy: true, type: "fallback" })).next).toEqual({ step: "need_mfa", allowed_factors: ["otp"], idps: [] });
-      expect((await next("v2", {})).next.step).toBe("grant_access");
-      expect((await evaluate("v2", undefined)).status).toBe(200);
+      // No facts at all: the IP is unknown, and `ip nin` holds for an unknown IP (the safe side).
+      expect((await next("v2", {})).next).toEqual({ step: "need_mfa", allowed_factors: ["password", "otp", "fido"], idps: [] });
+      expect((await authnCall(app, "POST", `/v2${base}/auth_policy/evaluate`, undefined, { headers: { "content-type": "" } })).status).toBe(200);
     });
 
     it("a jwt: its user and amr are the facts (the caller's methods are not trusted); granted answers carry a fresh proof", async () => {

@@ -255,8 +255,8 @@ export function registerJourneyRoutes(app: OpenAPIHono<AppEnv>): void {
   for (const v of versions) {
     app.openapi(v.fetch, async (c) => {
       // v1 has only `ids`: its schema strips the v2 filters, so a v1 caller's extra keys filter nothing.
-      const p = v.version === 1 ? authnPayload(c, FetchV1Payload) : authnPayload(c, FetchV2Payload);
-      const filter = defined({ ids: p.ids, ...("category" in p ? { requestingAppId: p.requestingAppId, appConfigIds: p.appConfigIds, category: p.category } : {}) });
+      const p: z.infer<typeof FetchV2Payload> = v.version === 1 ? authnPayload(c, FetchV1Payload) : authnPayload(c, FetchV2Payload);
+      const filter = defined({ ids: p.ids, requestingAppId: p.requestingAppId, appConfigIds: p.appConfigIds, category: p.category });
       const list = await fetchJourneys(c.get("services"), c.get("scope"), v.version, filter);
       return authnRespond(c, list.map(fetchedView)) as never;
     });
