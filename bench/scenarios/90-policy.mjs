@@ -8,6 +8,8 @@ import { authnSetup, encrypt, envelopeHeaders, newCaller } from "../lib/authn-en
  *   the bare route. The compiled policy is cached per isolate (10 s), so this is the guard
  *   (envelope headers, request-id claim in its Durable Object), the facts, one decision and the
  *   signed answer; a recompile every 10 s (one D1 read of 1,000 rows) is inside the figure.
+ *   Beside it at one connection, `policy-evaluate-v1`: v1 evaluate in the same community, which
+ *   has no v1 journeys: the same route minus the decision among 1,000 journeys.
  * - `policy-decide` beside `policy-decide-bare`: the dev-only GET /dev/policy-bench runs the
  *   evaluator (`decide`) N times per request against 1,000 synthetic journeys compiled once per
  *   isolate (src/api/dev/policy-bench.ts). workerd's clock does not advance during pure
@@ -50,27 +52,43 @@ async function createJourneys(ctx, s) {
   await Promise.all(Array.from({ length: PARALLEL }, worker));
 }
 
+const FACTS = JSON.stringify({ facts: { groups: ["team-3", "sales"], IP: "172.16.5.9", username: "user-7", requestingAppId: "app-5", authenticationMethods: ["password"] }, enforceFallbackPolicy: true });
+let created = null;
+
+/** A plain evaluate request (the document's form) from one caller key per connection. */
+async function evaluateRequest(ctx, version) {
+  const s = await authnSetup(ctx);
+  if (!created) {
+    const started = Date.now();
+    created = createJourneys(ctx, s).then(() => console.log(`(created ${JOURNEYS} v2 journeys in ${((Date.now() - started) / 1000).toFixed(1)} s) `));
+  }
+  await created;
+  const path = `${s.base}/auth_policy/evaluate`.replace(/^\/authn\/tenant/, version === 2 ? "/authn/v2/tenant" : "/authn/tenant");
+  const probe = newCaller(s.curve, s.servicePublicKey);
+  const r = await ctx.fetchJson("POST", path, FACTS, envelopeHeaders(probe, s.licenseKey));
+  if (r.status !== 200 || !r.body?.next?.step || !r.body?.signature_token) throw new Error(`auth_policy/evaluate answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
+  return {
+    perConnection() {
+      const caller = newCaller(s.curve, s.servicePublicKey);
+      return { method: "POST", path, setupRequest: (req) => ({ ...req, headers: envelopeHeaders(caller, s.licenseKey), body: FACTS }) };
+    },
+  };
+}
+
 export default [
   {
     name: "policy-evaluate",
     label: "authn v2 auth_policy/evaluate (1,000 journeys)",
-    async prepare(ctx) {
-      const s = await authnSetup(ctx);
-      const started = Date.now();
-      await createJourneys(ctx, s);
-      console.log(`(created ${JOURNEYS} journeys in ${((Date.now() - started) / 1000).toFixed(1)} s) `);
-      const path = `${s.base}/auth_policy/evaluate`.replace(/^\/authn\/tenant/, "/authn/v2/tenant");
-      const payload = JSON.stringify({ facts: { groups: ["team-3", "sales"], IP: "172.16.5.9", username: "user-7", requestingAppId: "app-5", authenticationMethods: ["password"] }, enforceFallbackPolicy: true });
-      const probe = newCaller(s.curve, s.servicePublicKey);
-      const r = await ctx.fetchJson("POST", path, payload, envelopeHeaders(probe, s.licenseKey));
-      if (r.status !== 200 || !r.body?.next?.step) throw new Error(`auth_policy/evaluate answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
-      return {
-        perConnection() {
-          const caller = newCaller(s.curve, s.servicePublicKey);
-          return { method: "POST", path, setupRequest: (req) => ({ ...req, headers: envelopeHeaders(caller, s.licenseKey), body: payload }) };
-        },
-      };
-    },
+    // Beside v1 evaluate at one connection: the same guard, facts, cache look-up and signed
+    // answer, but no v1 journey to decide among (the 1,000 are v2), so the difference is the
+    // decision against 1,000 journeys.
+    compareLatencyWith: "policy-evaluate-v1",
+    prepare: (ctx) => evaluateRequest(ctx, 2),
+  },
+  {
+    name: "policy-evaluate-v1",
+    label: "authn v1 auth_policy/evaluate (no v1 journeys)",
+    prepare: (ctx) => evaluateRequest(ctx, 1),
   },
   {
     name: "policy-decide-bare",
