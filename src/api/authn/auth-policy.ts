@@ -26,17 +26,17 @@ import { fieldNamed } from "./journeys";
  * are the proof's, not the caller's.
  */
 
-const Facts = z.record(z.string(), z.unknown()).openapi("AuthPolicyFacts", {
+const FactsPayload = z.record(z.string(), z.unknown()).openapi("AuthPolicyFacts", {
   description:
     "What is known about the login, by the document's names: groups, applicationId (or application), IP (or ip), machine_domain (or domain), username, deviceId (or deviceIds), machine_name, machine_id, machine_user, mobileLocation, requestingAppId, relyingAppId, appConfigId (each a string or an array of strings; mobileLocation a number), and authenticationMethods (the factors already done: password, pin, otp, email_otp, sms_otp, fido, ktoken, uwl, liveid, behavior_auth, idp_redirect). A fact left out is unknown. Other names are ignored.",
   example: { groups: ["groupA", "groupB"], applicationId: "application1", IP: "10.0.0.7", username: "userA", authenticationMethods: ["password"] },
 });
 const Enforce = z.boolean().optional().openapi({ description: "When no journey matches, evaluate the community's fallback journeys (category adaptive_auth_fallback_policy_v2). Default false" });
 
-export const EvaluateV1Payload = z.object({ facts: Facts.optional(), enforceFallbackPolicy: Enforce }).openapi("AuthPolicyEvaluatePayload");
+export const EvaluateV1Payload = z.object({ facts: FactsPayload.optional(), enforceFallbackPolicy: Enforce }).openapi("AuthPolicyEvaluatePayload");
 export const EvaluateV2Payload = z
   .object({
-    facts: Facts.optional(),
+    facts: FactsPayload.optional(),
     enforceFallbackPolicy: Enforce,
     jwt: z
       .string()
@@ -47,7 +47,7 @@ export const EvaluateV2Payload = z
     type: z.string().max(64).optional().openapi({ description: 'Set to "fallback" to evaluate only the fallback journeys; any other value is refused' }),
   })
   .openapi("AuthPolicyEvaluateV2Payload");
-export const AuthSchemesPayload = z.object({ facts: Facts.optional(), enforceFallbackPolicy: Enforce }).openapi("AuthPolicyAuthSchemesPayload");
+export const AuthSchemesPayload = z.object({ facts: FactsPayload.optional(), enforceFallbackPolicy: Enforce }).openapi("AuthPolicyAuthSchemesPayload");
 
 const Next = z.object({
   step: z.enum(["grant_access", "need_mfa", "deny_access"]).openapi({ description: 'The document\'s example spelling; its text says "mfa_needed" (docs/api/authn.md)' }),
