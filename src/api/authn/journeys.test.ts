@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestTenant, type TestTenant } from "../../../test/helpers/tenant";
 import { authnCall, authnCaller, type AuthnCaller, type AuthnResult } from "../../../test/helpers/authn-caller";
+import { call } from "../../../test/helpers/http";
 import { policySpecs } from "./journeys-policy.spec";
 
 /**
@@ -204,3 +205,14 @@ describe("Authentication Journey V2", () => {
 
 // Auth Policy evaluate (v1, v2) and auth_schemes: their own tenant, in a module beside this runner.
 policySpecs();
+
+describe("dev GET /dev/policy-bench (the evaluator's micro-benchmark)", () => {
+  it("compiles its 1,000 synthetic journeys (all valid) and runs n decisions", async () => {
+    const r = await call("GET", "/dev/policy-bench?n=50", undefined, { host: "authn.test" });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { n: number; journeys: number; steps: Record<string, number> };
+    expect(body.n).toBe(50);
+    expect(body.journeys).toBe(1000);
+    expect(Object.values(body.steps).reduce((a, b) => a + b, 0)).toBe(50);
+  });
+});
