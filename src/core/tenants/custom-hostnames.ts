@@ -99,8 +99,8 @@ async function viewOf(svc: Services, r: CustomHostnameRecord): Promise<HostnameB
 /**
  * Stores what Cloudflare said about a binding, and maps it when it is active. A null state
  * means Cloudflare no longer has the custom hostname: recorded as `deleted`, never mapped.
+ * `promoted`: this call mapped a binding that was pending.
  */
-/** `promoted`: this call mapped a binding that was pending. */
 async function record(svc: Services, r: CustomHostnameRecord, s: CustomHostnameState | null, now: number, communityId = r.communityId): Promise<{ row: CustomHostnameRecord; promoted: boolean }> {
   const check: CustomHostnameCheck = s ? checkOf(svc, s, now) : { status: "deleted", sslStatus: r.sslStatus, records: r.records, errors: ["the custom hostname no longer exists at Cloudflare: unbind and bind it again"], checkedAt: now };
   let promoted = false;
@@ -126,9 +126,9 @@ async function record(svc: Services, r: CustomHostnameRecord, s: CustomHostnameS
  * another zone; 400 when Cloudflare will not take the hostname; 502 for other Cloudflare failures.
  */
 export async function bindHostname(svc: Services, actor: Actor, tenantId: string, input: { hostname: string; communityId?: string | undefined; sslMethod?: SslMethod | undefined }): Promise<HostnameBindingView> {
+  requireOperator(actor);
   const api = customHostnameApi(svc);
   if (!api) return { binding: await bindTenantHostname(svc, actor, tenantId, input) };
-  requireOperator(actor);
   const { hostname, tenant, community } = await bindingTarget(svc, tenantId, input);
   const mapping = await svc.tenants.domain(hostname);
   if (mapping && mapping.tenantId !== tenant.id) throw new AuthError("conflict", `hostname ${hostname} is bound to another tenant`);
@@ -197,9 +197,9 @@ export async function hostnameStatus(svc: Services, actor: Actor, tenantId: stri
  * name), then the binding and the mapping; a Cloudflare failure removes nothing.
  */
 export async function unbindHostname(svc: Services, actor: Actor, tenantId: string, input: { hostname: string }): Promise<{ hostname: string }> {
+  requireOperator(actor);
   const api = customHostnameApi(svc);
   if (!api) return unbindTenantHostname(svc, actor, tenantId, input);
-  requireOperator(actor);
   const hostname = input.hostname.toLowerCase();
   if (!isValidHostname(hostname)) throw new AuthError("invalid_request", `invalid hostname: ${input.hostname}`);
   const owner = await svc.tenants.getTenant(tenantId);
