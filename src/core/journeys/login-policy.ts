@@ -40,7 +40,7 @@ export const DEVICE_FACT_FIELDS = ["deviceIds", "domain", "machineNames", "machi
 export function loginFacts(scope: Pick<Scope, "ip">, q: Omit<LoginPolicyQuery, "amr">): Facts {
   const facts: Facts = {
     usernames: [q.user.username],
-    groups: [...q.user.groups],
+    groups: [...(q.user.groups ?? [])],
   };
   if (scope.ip) facts.ip = scope.ip;
   if (q.application) {
