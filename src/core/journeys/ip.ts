@@ -14,7 +14,9 @@
  *   (`10.1.2.3/8` is `10.0.0.0/8`), as routers and firewalls read it. An IPv4-mapped address
  *   with a prefix is refused unless the prefix is >= 96 (then it is IPv4 /n-96).
  *
- * IPv4 values are numbers (0..2^32-1); IPv6 values are bigints (0..2^128-1).
+ * IPv4 values are numbers (0..2^32-1); IPv6 values are bigints (0..2^128-1). The families
+ * never meet: an IPv4 client (mapped or not) lies in no IPv6 block, so `::/0` is "every IPv6
+ * address" and `0.0.0.0/0` "every IPv4 address".
  */
 
 export type Family = 4 | 6;
