@@ -4,7 +4,7 @@
 // See `npm run admin -- help` and docs/api/authn.md ("Management API", "CLI").
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AuthnClient, type AuthnAnswer } from "../src/client/authn-client";
+import { AuthnClient, type AuthnAnswer, type HostnameBindingAnswer } from "../src/client/authn-client";
 import { parseCurveName, type EnvelopeCurve } from "../src/crypto/envelope";
 
 const HELP = `Usage: npm run admin -- <command> [options]
@@ -21,9 +21,13 @@ Commands
   tenant-settings <tenantId> [--patch JSON]  show a tenant's effective settings (secrets as "(present)"), or change
                                             them with a JSON merge patch (RFC 7396: null deletes a key), e.g.
                                             --patch '{"cors": {"allowedOrigins": ["https://app.example.com"]}}'
-  bind-hostname <tenantId> <hostname> [--community CID]
-                                            bind a custom domain (409 when another tenant has it)
-  unbind-hostname <tenantId> <hostname>
+  bind-hostname <tenantId> <hostname> [--community CID] [--ssl-method http|txt]
+                                            bind a custom domain (409 when another tenant has it); with
+                                            Cloudflare for SaaS it is pending until active: the records the
+                                            tenant publishes and the statuses are shown
+  hostname-status <tenantId> <hostname>     a binding's state; with Cloudflare for SaaS, asks Cloudflare again
+                                            and maps the hostname once it and its certificate are active
+  unbind-hostname <tenantId> <hostname>     (with Cloudflare for SaaS, deletes its custom hostname there too)
   call <METHOD> <PATH> [--data JSON]        any Authn endpoint, e.g. call POST /authn/tenant/t/community/c/authenticate --data '{...}'
 
 Connection (options or environment)
@@ -127,6 +131,25 @@ function print(answer: AuthnAnswer): void {
   if (!answer.ok) process.exit(1);
 }
 
+/**
+ * A binding in words, on stderr (stdout stays the JSON answer): its state and, while it is
+ * pending at Cloudflare for SaaS, what the tenant must publish (README "Custom domains").
+ */
+function describeBinding(answer: AuthnAnswer<HostnameBindingAnswer>): void {
+  if (!answer.ok) return;
+  const { binding, mapped, customHostname: ch } = answer.data;
+  if (!ch) {
+    console.error(`${binding.hostname}: mapped to ${binding.tenantId}/${binding.communityId} (route it to the Worker yourself)`);
+    return;
+  }
+  console.error(`${binding.hostname}: hostname ${ch.status}, certificate ${ch.sslStatus ?? "unknown"}; ${mapped ? `mapped to ${binding.tenantId}/${binding.communityId}` : "not mapped yet"}`);
+  if (!mapped && ch.records.length > 0) {
+    console.error("publish (ownership: the TXT record or the HTTP token; certificate: the record of its method):");
+    for (const r of ch.records) console.error(`  ${r.purpose.padEnd(11)} ${r.type.padEnd(5)} ${r.name}  ${r.type === "CNAME" ? "->" : "="}  ${r.value}`);
+  }
+  for (const e of ch.errors) console.error(`  cloudflare: ${e}`);
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const [cmd, ...rest] = o._;
@@ -194,11 +217,16 @@ async function main(): Promise<void> {
       return print(await client(o).patchTenantSettings(tenantId, patch as Record<string, unknown>));
     }
     case "bind-hostname":
+    case "hostname-status":
     case "unbind-hostname": {
       const [tenantId, hostname] = rest;
       if (!tenantId || !hostname) fail(`usage: ${cmd} <tenantId> <hostname>`);
       if (cmd === "unbind-hostname") return print(await client(o).unbindHostname(tenantId, hostname));
-      return print(await client(o).bindHostname(tenantId, hostname, list(o, "community")[0]));
+      const method = str(o, "ssl-method");
+      if (method !== undefined && method !== "http" && method !== "txt") fail("--ssl-method must be http or txt");
+      const answer = cmd === "hostname-status" ? await client(o).hostnameStatus(tenantId, hostname) : await client(o).bindHostname(tenantId, hostname, list(o, "community")[0], method);
+      describeBinding(answer);
+      return print(answer);
     }
     case "call": {
       const [method, path] = rest;

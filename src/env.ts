@@ -25,11 +25,17 @@ export interface Env {
   SERVICE_DIRECTORY?: string;
   /** Build stamp (`<tag>.<commit>.<dob>`), injected by the build; see scripts/version.mjs. */
   BUILD_VERSION?: string;
+  /** Cloudflare for SaaS: the zone whose custom hostnames carry tenants' domains (empty: off). */
+  CF_SAAS_ZONE_ID?: string;
+  /** Cloudflare for SaaS: the CNAME target tenants point their hostnames at (reported to them). */
+  CF_SAAS_CNAME_TARGET?: string;
   // Secrets (`wrangler secret put`; `.dev.vars` locally).
   KEY_ENCRYPTION_SECRET?: string;
   PASSWORD_PEPPER?: string;
   MAIL_API_KEY?: string;
   BOOTSTRAP_SYSTEM_LICENSE?: string;
+  /** Cloudflare API token with Custom Hostnames edit on CF_SAAS_ZONE_ID (a secret). */
+  CF_API_TOKEN?: string;
   AUTHN_PREVIEW?: string;
 }
 
@@ -47,6 +53,19 @@ export interface Config {
   buildVersion: string;
   /** First retry delay of a failed background job (seconds). */
   jobRetryBaseSeconds: number;
+  /**
+   * Cloudflare for SaaS custom hostnames (core/tenants/custom-hostnames.ts): on when the zone
+   * id is set; `apiToken` null means the secret is missing and hostname binding refuses to run
+   * (rather than fall back to mapping domains by hand behind the operator's back).
+   */
+  saas: SaasConfig | null;
+}
+
+export interface SaasConfig {
+  zoneId: string;
+  apiToken: string | null;
+  /** What tenants CNAME their hostname to; null: not reported (README "Custom domains"). */
+  cnameTarget: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +109,9 @@ export function loadConfig(env: Env): Config {
     authnPreview: !production && env.AUTHN_PREVIEW !== "false",
     buildVersion: env.BUILD_VERSION ?? "dev",
     jobRetryBaseSeconds: retryBase(env.JOB_RETRY_BASE_SECONDS),
+    saas: env.CF_SAAS_ZONE_ID?.trim()
+      ? { zoneId: env.CF_SAAS_ZONE_ID.trim(), apiToken: env.CF_API_TOKEN?.trim() || null, cnameTarget: env.CF_SAAS_CNAME_TARGET?.trim().toLowerCase() || null }
+      : null,
   };
   configCache.set(env, config);
   return config;

@@ -41,6 +41,24 @@ export interface TenantSettingsAnswer {
   replaced: string[];
 }
 
+/** Answer of the hostname bind and status routes (docs/api/authn.md "Management API"). */
+export interface HostnameBindingAnswer {
+  binding: { hostname: string; tenantId: string; communityId: string };
+  /** Requests to the hostname resolve to the tenant. Absent from a bind without Cloudflare for SaaS (mapped at once). */
+  mapped?: boolean;
+  /** Present when the hostname is bound through Cloudflare for SaaS. */
+  customHostname?: {
+    id: string;
+    status: string;
+    sslStatus: string | null;
+    sslMethod: "http" | "txt";
+    records: { purpose: "routing" | "ownership" | "certificate"; type: "CNAME" | "TXT" | "HTTP"; name: string; value: string }[];
+    errors: string[];
+    checkedAt: number;
+    activeAt: number | null;
+  };
+}
+
 export class AuthnClient {
   private readonly opts: AuthnClientOptions;
   private readonly doFetch: typeof fetch;
@@ -157,12 +175,21 @@ export class AuthnClient {
     return this.call<TenantSettingsAnswer & { changed: string[] }>("PATCH", `/authn/manage/tenant/${encodeURIComponent(tenantId)}/settings`, patch);
   }
 
-  /** Binds a custom hostname to the tenant (its first community unless one is named). */
-  bindHostname(tenantId: string, hostname: string, communityId?: string) {
-    return this.call<{ binding: { hostname: string; tenantId: string; communityId: string } }>("PUT", `/authn/manage/tenant/${encodeURIComponent(tenantId)}/hostname`, {
+  /**
+   * Binds a custom hostname to the tenant (its first community unless one is named). With
+   * Cloudflare for SaaS the answer is a pending binding with the records to publish.
+   */
+  bindHostname(tenantId: string, hostname: string, communityId?: string, sslMethod?: "http" | "txt") {
+    return this.call<HostnameBindingAnswer>("PUT", `/authn/manage/tenant/${encodeURIComponent(tenantId)}/hostname`, {
       hostname,
       ...(communityId ? { communityId } : {}),
+      ...(sslMethod ? { sslMethod } : {}),
     });
+  }
+
+  /** A bound hostname's state; with Cloudflare for SaaS, asked again and mapped once active. */
+  hostnameStatus(tenantId: string, hostname: string) {
+    return this.call<HostnameBindingAnswer>("POST", `/authn/manage/tenant/${encodeURIComponent(tenantId)}/hostname/status`, { hostname });
   }
 
   unbindHostname(tenantId: string, hostname: string) {

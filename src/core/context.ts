@@ -7,6 +7,7 @@ import type { SsoConnectionStore, TermsLogStore } from "../storage/ports";
 import type { AppStateStore } from "../storage/ports";
 import type { ConsentStore, ExternalIdpStore, IdentityProviderStore, ServiceProviderStore } from "../storage/ports-idp";
 import type { JourneyStore } from "../storage/ports-journeys";
+import type { CustomHostnameStore } from "../storage/ports-hostnames";
 import type { Mailer } from "./mail/mailer";
 import type { JobQueue } from "./jobs/types";
 import type { SessionAuthority } from "./sessions/authority";
@@ -21,6 +22,8 @@ import type { TenantSettings } from "./tenants/settings";
 export interface Services {
   config: Config;
   tenants: TenantStore;
+  /** Hostnames bound through Cloudflare for SaaS, pending or mapped (core/tenants/custom-hostnames.ts). */
+  customHostnames: CustomHostnameStore;
   users: UserStore;
   clients: ClientStore;
   audit: AuditLog;

@@ -25,6 +25,7 @@ import { D1ConsentStore, D1IdentityProviderStore, D1ServiceProviderStore } from 
 import { D1LicenseStore } from "../storage/d1/license-store";
 import { D1ExternalIdpStore } from "../storage/d1/external-idp-store";
 import { D1JourneyStore } from "../storage/d1/journey-store";
+import { D1CustomHostnameStore } from "../storage/d1/custom-hostname-store";
 import { EnvelopeKeyring } from "../crypto/envelope-keys";
 import { LicenseResolver } from "../core/licenses/licenses";
 import type { AppEnv } from "./types";
@@ -71,6 +72,7 @@ export function buildShared(env: Env): Shared {
   s = {
     config,
     tenants: D1TenantStore(env.DB),
+    customHostnames: D1CustomHostnameStore(env.DB),
     users: withRecentUserEviction(D1UserStore(env.DB)),
     clients: D1ClientStore(env.DB),
     audit: D1AuditLog(env.DB),

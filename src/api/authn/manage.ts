@@ -2,12 +2,13 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { LICENSE_LEVELS } from "../../core/licenses/licenses";
 import { manageCreateCommunity, manageCreateTenant, manageIssueLicense, manageListLicenses, manageSetLicenseDisabled, type Actor } from "../../core/licenses/manage";
-import { bindTenantHostname, patchManagedSettings, readManagedSettings, unbindTenantHostname } from "../../core/tenants/manage-settings";
+import { bindHostname, hostnameStatus, unbindHostname } from "../../core/tenants/custom-hostnames";
+import { patchManagedSettings, readManagedSettings } from "../../core/tenants/manage-settings";
 import { authnContext, authnGuard, authnPayload, authnRespond } from "../../http/authn-guard";
 import { forgetTenantCache } from "../../http/tenant";
 import type { AppEnv } from "../../http/types";
 import type { License } from "../../storage/ports-licenses";
-import { EnvelopeHeaders, envelopeBody, envelopeResponse, licensedErrors } from "./schemas";
+import { EnvelopeHeaders, envelopeBody, envelopeResponse, errorResponse, licensedErrors } from "./schemas";
 
 /**
  * The management API (an extension: seed 004 has no route to create tenants, communities or
@@ -49,7 +50,14 @@ const SettingsPatch = z
     example: { accessTokenTtlSeconds: 3600, cors: { allowedOrigins: ["https://app.example.com"] }, termsAndConditions: null },
   });
 const HostnamePayload = z
-  .object({ hostname: z.string().min(1).max(253), communityId: Id.optional().openapi({ description: "Default: the tenant's first community" }) })
+  .object({
+    hostname: z.string().min(1).max(253),
+    communityId: Id.optional().openapi({ description: "Default: the tenant's first community" }),
+    sslMethod: z
+      .enum(["http", "txt"])
+      .optional()
+      .openapi({ description: "Cloudflare for SaaS only: how the certificate is validated; http (default: Cloudflare serves the token once the CNAME is in place) or txt (a TXT record, to validate before moving traffic)" }),
+  })
   .openapi("ManageHostnamePayload");
 const UnbindPayload = z.object({ hostname: z.string().min(1).max(253) }).openapi("ManageHostnameUnbindPayload");
 
@@ -75,11 +83,39 @@ const SettingsOut = z.object({
 });
 const SettingsChangeOut = SettingsOut.extend({ changed: z.array(z.string()).openapi({ description: "Dotted paths whose stored value changed" }) });
 const HostnameOut = z.object({ hostname: z.string(), tenantId: z.string(), communityId: z.string() });
+const VerificationRecordOut = z.object({
+  purpose: z.enum(["routing", "ownership", "certificate"]),
+  type: z.enum(["CNAME", "TXT", "HTTP"]).openapi({ description: "HTTP: serve `value` at the URL `name`" }),
+  name: z.string(),
+  value: z.string(),
+});
+const HostnameBindingOut = z
+  .object({
+    binding: HostnameOut,
+    mapped: z.boolean().optional().openapi({ description: "Requests to the hostname resolve to the tenant (with Cloudflare for SaaS: only once hostname and certificate are active)" }),
+    customHostname: z
+      .object({
+        id: z.string().openapi({ description: "Cloudflare's custom hostname id" }),
+        status: z.string().openapi({ description: "Cloudflare's custom hostname status: pending, active, moved, deleted, blocked, ..." }),
+        sslStatus: z.string().nullable().openapi({ description: "Cloudflare's ssl.status: initializing, pending_validation, pending_issuance, pending_deployment, active, ..." }),
+        sslMethod: z.enum(["http", "txt"]),
+        records: z.array(VerificationRecordOut),
+        errors: z.array(z.string()),
+        checkedAt: z.number(),
+        activeAt: z.number().nullable(),
+      })
+      .optional()
+      .openapi({ description: "Present when the hostname is bound through Cloudflare for SaaS" }),
+  })
+  .openapi("HostnameBinding");
 
 const TenantParams = z.object({ tenantId: Id.openapi({ param: { name: "tenantId", in: "path" } }) });
 const LicenseParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
 
-const route = <P extends z.ZodType, R extends z.ZodType>(operationId: string, method: "put" | "post" | "patch" | "delete", path: string, summary: string, payload: P, out: R, params?: z.ZodObject) =>
+/** Hostname routes call Cloudflare's API when Cloudflare for SaaS is configured. */
+const upstreamError = { 502: errorResponse("Cloudflare's custom hostnames API failed (unreachable, timed out, refused the token, or answered something else); nothing was changed") };
+
+const route = <P extends z.ZodType, R extends z.ZodType>(operationId: string, method: "put" | "post" | "patch" | "delete", path: string, summary: string, payload: P, out: R, params?: z.ZodObject, upstream = false) =>
   createRoute({
     operationId,
     method,
@@ -88,7 +124,7 @@ const route = <P extends z.ZodType, R extends z.ZodType>(operationId: string, me
     tags: ["Management (extension)"],
     middleware: systemOnly,
     request: { headers: EnvelopeHeaders, body: envelopeBody(payload), ...(params ? { params } : {}) },
-    responses: { 200: envelopeResponse(out, "Decrypted response shown as the second branch of data; signed", true), ...licensedErrors, 409: licensedErrors[400] },
+    responses: { 200: envelopeResponse(out, "Decrypted response shown as the second branch of data; signed", true), ...licensedErrors, 409: licensedErrors[400], ...(upstream ? upstreamError : {}) },
   });
 
 export const createTenantRoute = route("createTenant", "put", "/manage/tenant", "Create a tenant with its first community (system license)", TenantPayload, z.object({ tenant: TenantOut, community: CommunityOut }));
@@ -121,8 +157,36 @@ export const patchSettingsRoute = route(
   SettingsChangeOut,
   TenantParams,
 );
-export const bindHostnameRoute = route("bindHostname", "put", "/manage/tenant/{tenantId}/hostname", "Bind a custom hostname to a tenant; 409 when another tenant has it (system license)", HostnamePayload, z.object({ binding: HostnameOut }), TenantParams);
-export const unbindHostnameRoute = route("unbindHostname", "delete", "/manage/tenant/{tenantId}/hostname", "Unbind a tenant's custom hostname (system license)", UnbindPayload, z.object({ unbound: z.string() }), TenantParams);
+export const bindHostnameRoute = route(
+  "bindHostname",
+  "put",
+  "/manage/tenant/{tenantId}/hostname",
+  "Bind a custom hostname to a tenant; with Cloudflare for SaaS it stays pending, with the records to publish, until Cloudflare reports it active; 409 when another tenant or zone has it (system license)",
+  HostnamePayload,
+  HostnameBindingOut,
+  TenantParams,
+  true,
+);
+export const hostnameStatusRoute = route(
+  "getHostnameStatus",
+  "post",
+  "/manage/tenant/{tenantId}/hostname/status",
+  "A bound hostname's state; with Cloudflare for SaaS it asks Cloudflare again and maps the hostname once active (system license)",
+  UnbindPayload,
+  HostnameBindingOut,
+  TenantParams,
+  true,
+);
+export const unbindHostnameRoute = route(
+  "unbindHostname",
+  "delete",
+  "/manage/tenant/{tenantId}/hostname",
+  "Unbind a tenant's custom hostname; with Cloudflare for SaaS the custom hostname is deleted there too (system license)",
+  UnbindPayload,
+  z.object({ unbound: z.string() }),
+  TenantParams,
+  true,
+);
 
 const actor = (c: Context<AppEnv>): Actor => {
   const a = authnContext(c);
@@ -182,14 +246,21 @@ export function registerManagementRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(bindHostnameRoute, async (c) => {
     const p = authnPayload(c, HostnamePayload);
-    const binding = await bindTenantHostname(c.get("services"), actor(c), c.req.param("tenantId") ?? "", p);
+    const view = await bindHostname(c.get("services"), actor(c), c.req.param("tenantId") ?? "", p);
     forgetTenantCache();
-    return authnRespond(c, { binding }, { signed: true });
+    return authnRespond(c, view, { signed: true });
+  });
+
+  app.openapi(hostnameStatusRoute, async (c) => {
+    const p = authnPayload(c, UnbindPayload);
+    const view = await hostnameStatus(c.get("services"), actor(c), c.req.param("tenantId") ?? "", p);
+    forgetTenantCache();
+    return authnRespond(c, view, { signed: true });
   });
 
   app.openapi(unbindHostnameRoute, async (c) => {
     const p = authnPayload(c, UnbindPayload);
-    const r = await unbindTenantHostname(c.get("services"), actor(c), c.req.param("tenantId") ?? "", p);
+    const r = await unbindHostname(c.get("services"), actor(c), c.req.param("tenantId") ?? "", p);
     forgetTenantCache();
     return authnRespond(c, { unbound: r.hostname }, { signed: true });
   });

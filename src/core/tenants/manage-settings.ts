@@ -94,6 +94,11 @@ function audit(svc: Services, scope: Scope, type: string, actor: Actor, detail: 
   recordAudit(svc, scope, type, { actorId: `license:${actor.licenseId}`, detail });
 }
 
+/** Audits an admin change of the tenant (the same event shape as every change here). */
+export async function auditTenantChange(svc: Services, tenant: Tenant, actor: Actor, type: string, detail: Record<string, unknown>): Promise<void> {
+  audit(svc, await auditScope(svc, tenant, actor), type, actor, detail);
+}
+
 function view(tenantId: string, raw: Record<string, unknown>): SettingsView {
   const r = readTenantSettings(raw);
   return { tenantId, settings: redactSecrets(r.settings) as Record<string, unknown>, replaced: r.replaced };
@@ -142,12 +147,10 @@ export async function patchManagedSettings(svc: Services, actor: Actor, tenantId
 }
 
 /**
- * Binds a custom hostname to the tenant (its given community, else its first). Rebinding a
- * hostname the tenant already has is allowed (it may move to another community); a hostname
- * bound to another tenant is a `conflict`: it must be unbound there first.
+ * The tenant and community a hostname is to be bound to, checked: a valid hostname (lower-cased),
+ * a known tenant, and the given community of that tenant, else its first.
  */
-export async function bindTenantHostname(svc: Services, actor: Actor, tenantId: string, input: { hostname: string; communityId?: string | undefined }): Promise<DomainBinding> {
-  requireOperator(actor);
+export async function bindingTarget(svc: Services, tenantId: string, input: { hostname: string; communityId?: string | undefined }): Promise<{ hostname: string; tenant: Tenant; community: Community }> {
   const hostname = input.hostname.toLowerCase();
   if (!isValidHostname(hostname)) throw new AuthError("invalid_request", `invalid hostname: ${input.hostname}`);
   const tenant = await tenantOrThrow(svc, tenantId);
@@ -159,6 +162,19 @@ export async function bindTenantHostname(svc: Services, actor: Actor, tenantId: 
     community = (await svc.tenants.listCommunities(tenant.id))[0] ?? null;
     if (!community) throw new AuthError("invalid_request", "the tenant has no community to bind the hostname to");
   }
+  return { hostname, tenant, community };
+}
+
+/**
+ * Binds a custom hostname to the tenant (its given community, else its first). Rebinding a
+ * hostname the tenant already has is allowed (it may move to another community); a hostname
+ * bound to another tenant is a `conflict`: it must be unbound there first. This is the path
+ * without Cloudflare for SaaS (the operator routes the domain to the Worker);
+ * custom-hostnames.ts is the other.
+ */
+export async function bindTenantHostname(svc: Services, actor: Actor, tenantId: string, input: { hostname: string; communityId?: string | undefined }): Promise<DomainBinding> {
+  requireOperator(actor);
+  const { hostname, tenant, community } = await bindingTarget(svc, tenantId, input);
   const existing = await svc.tenants.domain(hostname);
   if (existing && existing.tenantId !== tenant.id) throw new AuthError("conflict", `hostname ${hostname} is bound to another tenant`);
   const binding: DomainBinding = { hostname, tenantId: tenant.id, communityId: community.id };

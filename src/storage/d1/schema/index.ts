@@ -6,3 +6,4 @@ export * from "./licenses";
 export * from "./identity-provider";
 export * from "./external-idp";
 export * from "./journeys";
+export * from "./custom-hostnames";
