@@ -11,13 +11,16 @@ import { uuid } from "./random";
  * the expected one, so an ID token, a reset token or a proof can never pass as an access token
  * (RFC 8725 §3.11, RFC 9068 §2.1 for `at+jwt`).
  */
-export type TokenKind = "access" | "id" | "reset" | "proof";
+export type TokenKind = "access" | "id" | "reset" | "proof" | "pending";
 
 const TYP: Record<TokenKind, string> = {
   access: "at+jwt",
   id: "JWT",
   reset: "reset+jwt",
   proof: "proof+jwt",
+  // The Authn `user_token` of a login the policy stopped at need_mfa (core/authn/pending-login.ts):
+  // its own typ, so no verifier of proofs or access tokens, here or a relying party's, takes it.
+  pending: "pending+jwt",
 };
 
 export const ALLOWED_ALGORITHMS = ["ES256"];

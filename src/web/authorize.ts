@@ -1,10 +1,11 @@
-import { authorize } from "../core/oidc-provider/authorize";
+import { authorize, errorRedirect } from "../core/oidc-provider/authorize";
 import { findOidcClient } from "../core/oidc-provider/clients";
 import { startTransaction } from "../core/oidc-provider/login-transaction";
 import { readSsoSession } from "../core/oidc-provider/sso-session";
 import { authorizationResponseUrl, parseAuthorizationRequest, type ShownError } from "../protocols/oidc/authorization-request";
 import { SSO_COOKIE, readCookie } from "./cookies";
 import { browserSecret, consentPage, handler, loginPage, messagePage, readForm, redirectTo } from "./flow";
+import { gateSession } from "./policy-gate";
 import { communityScopeDefinitions, consentRequiredScopes, scopeDisplayNames, supportedScopes } from "./provider";
 
 /**
@@ -12,6 +13,11 @@ import { communityScopeDefinitions, consentRequiredScopes, scopeDisplayNames, su
  * its redirect URI are known good are shown, never redirected (RFC 6749 §4.1.2.1: otherwise an
  * open redirector); later ones go back to the client with `state` and `iss` (RFC 9207). The
  * decision itself is core/oidc-provider/authorize.ts.
+ *
+ * A live SSO session answers for this client only if the authentication policy allows it
+ * (policy-gate.ts, application = client_id): refused, the page says so (with prompt=none,
+ * where nothing may be shown, `access_denied` goes back to the client, OIDC Core §3.1.2.6);
+ * wanting the one-time code the session was made without, the login is asked again.
  */
 const SHOWN_TITLES: Record<ShownError["error"], string> = {
   invalid_request: "Invalid sign-in request",
@@ -41,7 +47,15 @@ export const authorizeRoute = handler(async (c, p) => {
   }
   const request = parsed.request;
   const ctx = { request, client: client!, issuer: p.issuer, consentRequired: consentRequiredScopes(defs) };
-  const current = await readSsoSession(svc, p.scope, readCookie(c, SSO_COOKIE));
+  let current = await readSsoSession(svc, p.scope, readCookie(c, SSO_COOKIE));
+  if (current) {
+    const gate = await gateSession(c, p, current, request.clientId);
+    if (gate === "login") current = null;
+    else if (gate !== "reuse") {
+      if (request.prompt.includes("none")) return redirectTo(c, errorRedirect(ctx, "access_denied", "the sign-in policy does not allow this sign-in"));
+      return gate.refused;
+    }
+  }
   const outcome = await authorize(svc, p.scope, ctx, current);
   if (outcome.kind === "code" || outcome.kind === "error") return redirectTo(c, outcome.redirectUrl);
 
@@ -49,6 +63,6 @@ export const authorizeRoute = handler(async (c, p) => {
   const consent = outcome.kind === "consent" ? { uid: current!.user.uid, sid: current!.session.sid, scopes: outcome.scopes } : undefined;
   const started = await startTransaction(svc, p.scope, { kind: "oidc", clientId: request.clientId, request }, browserSecret(c), consent);
   const oidc = { client: client!, ctx, names: (s: string[]) => scopeDisplayNames(defs, s) };
-  const t = { ...started, view: { appName: client!.name, formTargets: [request.redirectUri], loginHint: request.loginHint }, oidc };
+  const t = { ...started, view: { appName: client!.name, formTargets: [request.redirectUri], loginHint: request.loginHint, application: request.clientId }, oidc };
   return outcome.kind === "login" ? loginPage(c, p, t) : consentPage(c, p, t);
 });

@@ -92,6 +92,11 @@ export interface TransactionView {
   formTargets: string[];
   /** A username to prefill. */
   loginHint?: string | undefined;
+  /**
+   * The application the login is for, as the authentication policy knows it (policy-gate.ts):
+   * the OIDC client_id, the SAML SP's entityID, the WS-Fed realm.
+   */
+  application?: string | undefined;
 }
 
 /** The OIDC parts of a transaction (consent needs them). */
@@ -177,6 +182,7 @@ const oidcView = (continuation: OidcContinuation, part: OidcTransactionPart): Tr
   appName: part.client.name,
   formTargets: [continuation.request.redirectUri],
   loginHint: continuation.request.loginHint,
+  application: continuation.clientId,
 });
 
 async function loadedTransaction(c: WebContext, p: Provider, id: string, tx: LoginTransaction): Promise<Transaction | Response> {

@@ -4,6 +4,7 @@ import { userUrnOf } from "../core/consents/consents";
 import { redeemAuthorizationCode } from "../core/oidc-provider/codes";
 import { totpNow } from "../core/mfa/totp";
 import { forgetTenantCache } from "../http/tenant";
+import { createJourney } from "../core/journeys";
 import { Browser, authorizeQuery, defineScopes, hiddenFields, pkce, registerClient, userWithTotp, type RegisteredClient } from "../../test/helpers/hosted-login";
 import { createTestTenant, PASSWORD, services, type TestTenant } from "../../test/helpers/tenant";
 
@@ -417,5 +418,47 @@ describe("end_session hints", () => {
     expect(mismatch.status).toBe(400);
     const still = await authorizePage(b, app, { prompt: "none" });
     expect(new URL(still.res.headers.get("location")!).searchParams.get("code")).toBeTruthy();
+  });
+});
+
+/** Issue 10, hostile: the policy is asked again at every step, and its refusals end the transaction. */
+describe("the authentication policy cannot be stepped around", () => {
+  const scopeOfT = (tt: TestTenant) => ({ tenant: tt.tenant, community: tt.community, settings: {}, ip: "203.0.113.9", userAgent: null }) as unknown as Parameters<typeof createJourney>[1];
+
+  it("a deny that arrives while the code page is open is applied after the code: 403, no session, the transaction ended", async () => {
+    const tt = await createTestTenant();
+    forgetTenantCache();
+    const client = await registerClient(tt);
+    const { secret } = await userWithTotp(tt, "erin");
+    const b = new Browser(tt.host);
+    const at = `/oidc/${tt.community.id}`;
+    const html = await (await b.get(`${at}/authorize?${authorizeQuery(client, (await pkce()).challenge)}`)).text();
+    const otpPage = await (await b.post(`${at}/login`, { ...hiddenFields(html), username: "erin", password: PASSWORD })).text();
+    await createJourney(services(), scopeOfT(tt), 1, { name: "no erin", usernames: { value: ["erin"], operator: "in" }, decision: { action: "deny_access", authenticationMethods: [] } });
+    const res = await b.post(`${at}/login/otp`, { ...hiddenFields(otpPage), otp: await totpNow(secret) });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toMatch(/<h1>Sign-in not allowed<\/h1>/);
+    expect(b.cookies.has("__Host-edge-auth-sso")).toBe(false);
+    // The code form of that transaction is spent.
+    const again = await b.post(`${at}/login/otp`, { ...hiddenFields(otpPage), otp: await totpNow(secret) });
+    expect(again.status).toBe(400);
+  });
+
+  it("a TOTP user under a journey wanting a factor these pages lack is refused before the code, and the code form is dead", async () => {
+    const tt = await createTestTenant();
+    forgetTenantCache();
+    const client = await registerClient(tt);
+    const { secret } = await userWithTotp(tt, "frank");
+    await createJourney(services(), scopeOfT(tt), 2, { name: "fido only", usernames: { value: ["frank"], operator: "in" }, decision: { action: "mfa_required", authenticationMethods: ["password_and_fido"] } });
+    const b = new Browser(tt.host);
+    const at = `/oidc/${tt.community.id}`;
+    const html = await (await b.get(`${at}/authorize?${authorizeQuery(client, (await pkce()).challenge)}`)).text();
+    const res = await b.post(`${at}/login`, { ...hiddenFields(html), username: "frank", password: PASSWORD });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("requires a security key or passkey");
+    // Forging the code step of the same transaction gets nothing.
+    const forged = await b.post(`${at}/login/otp`, { ...hiddenFields(html), otp: await totpNow(secret) });
+    expect([400, 403]).toContain(forged.status);
+    expect(b.cookies.has("__Host-edge-auth-sso")).toBe(false);
   });
 });

@@ -1,8 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { redeemAuthorizationCode } from "../core/oidc-provider/codes";
 import { totpNow } from "../core/mfa/totp";
-import { ACR_MFA, ACR_PASSWORD } from "../core/oidc-provider/sso-session";
+import { ACR_MFA, ACR_PASSWORD, startSsoSession } from "../core/oidc-provider/sso-session";
 import { forgetTenantCache } from "../http/tenant";
+import { createJourney } from "../core/journeys";
+import { authnCaller } from "../../test/helpers/authn-caller";
+import { registerRelyingParty } from "../../test/helpers/wsfed";
+import { registerSamlSp } from "../../test/helpers/saml-front";
 import { Browser, authorizeQuery, setCookies, defineScopes, hiddenFields, pkce, registerClient, userWithTotp, type RegisteredClient } from "../../test/helpers/hosted-login";
 import { createTestTenant, PASSWORD, services, type TestTenant } from "../../test/helpers/tenant";
 
@@ -355,5 +359,154 @@ describe("branding", () => {
     const html = await (await b.get(`/oidc/${weak.community.id}/authorize?${authorizeQuery(client, p.challenge)}`)).text();
     expect(html).not.toContain("#ffff00");
     expect(html).toContain("background:#1d4ed8");
+  });
+});
+
+/**
+ * Issue 10: the hosted login asks the authentication policy after the password, after the
+ * code, and before an SSO session answers for another application. Each scenario has its own
+ * community (journeys are per community); the browser connects from 203.0.113.9 unless the
+ * test says otherwise (CF-Connecting-IP).
+ */
+describe("the authentication policy decides the hosted login", () => {
+  const DENIED = "Your organisation&#39;s sign-in policy does not allow this sign-in";
+  const outsideOffice = { name: "outside the office", ip: { value: "10.0.0.0/8", operator: "nin" }, decision: { action: "mfa_required", authenticationMethods: ["password_and_otp"] } };
+  const deny = (rules: Record<string, unknown>) => ({ name: "deny", ...rules, decision: { action: "deny_access", authenticationMethods: [] } });
+
+  async function community(journeys: (clients: { a: RegisteredClient; b: RegisteredClient }) => Record<string, unknown>[]) {
+    const tt = await createTestTenant();
+    forgetTenantCache();
+    const a = await registerClient(tt, { name: "App A" });
+    const b = await registerClient(tt, { name: "App B", redirectUris: ["https://b.example/cb"] });
+    for (const j of journeys({ a, b })) await createJourney(services(), policyScope(tt), 2, j);
+    const at = `/oidc/${tt.community.id}`;
+    const authorizeAt = async (br: Browser, client: RegisteredClient, extra: Record<string, string> = {}) => br.get(`${at}/authorize?${authorizeQuery(client, (await pkce()).challenge, extra)}`);
+    const passwordAt = async (br: Browser, html: string, username = "alice") => br.post(`${at}/login`, { ...hiddenFields(html), username, password: PASSWORD });
+    return { tt, a, b, at, authorizeAt, passwordAt };
+  }
+  const policyScope = (tt: TestTenant) => ({ tenant: tt.tenant, community: tt.community, settings: {}, ip: "203.0.113.9", userAgent: null }) as unknown as Parameters<typeof createJourney>[1];
+  const grantOf = async (tt: TestTenant, res: Response) => {
+    const r = await redeemAuthorizationCode(services(), { tenant: tt.tenant, community: tt.community } as Parameters<typeof redeemAuthorizationCode>[1], codeOf(res).code);
+    if (r.status !== "ok") throw new Error("code refused");
+    return r.grant;
+  };
+  const ssoSet = (res: Response) => setCookies(res).some((c) => c.startsWith("__Host-edge-auth-sso="));
+
+  it("need_mfa with otp for a user with TOTP: the code page, then the code; amr pwd+otp", async () => {
+    const { tt, a, authorizeAt, passwordAt, at } = await community(() => [outsideOffice]);
+    const { secret } = await userWithTotp(tt, "carol");
+    const br = new Browser(tt.host);
+    const pw = await passwordAt(br, await (await authorizeAt(br, a)).text(), "carol");
+    expect(pw.status).toBe(200);
+    const otpHtml = await pw.text();
+    expect(otpHtml).toMatch(/<label for="otp">One-time code<\/label>/);
+    expect(ssoSet(pw)).toBe(false);
+    const ok = await br.post(`${at}/login/otp`, { ...hiddenFields(otpHtml), otp: await totpNow(secret) });
+    expect((await grantOf(tt, ok)).amr).toEqual(["pwd", "otp"]);
+  });
+
+  it("need_mfa with otp for a user without TOTP: a 403 page naming what is missing, no session, the transaction over", async () => {
+    const { tt, a, authorizeAt, passwordAt, at } = await community(() => [outsideOffice]);
+    const br = new Browser(tt.host);
+    const html = await (await authorizeAt(br, a)).text();
+    const res = await passwordAt(br, html);
+    expect(res.status).toBe(403);
+    const page = await res.text();
+    expect(page).toMatch(/<h1>Another sign-in method is needed<\/h1>/);
+    expect(page).toContain("requires a code from an authenticator app for this sign-in");
+    expect(ssoSet(res)).toBe(false);
+    expect((await br.post(`${at}/login`, { ...hiddenFields(html), username: "alice", password: PASSWORD })).status).toBe(400);
+  });
+
+  it("inside the office range (CF-Connecting-IP) the password alone signs in, as before; a forged X-Forwarded-For does not move the browser inside", async () => {
+    const { tt, a, authorizeAt, passwordAt } = await community(() => [outsideOffice]);
+    const inside = new Browser(tt.host, "10.4.5.6");
+    const res = await passwordAt(inside, await (await authorizeAt(inside, a)).text());
+    expect((await grantOf(tt, res)).amr).toEqual(["pwd"]);
+    const forged = new Browser(tt.host, "198.51.100.77");
+    const html = await (await forged.request("GET", `/oidc/${tt.community.id}/authorize?${authorizeQuery(a, (await pkce()).challenge)}`, undefined, { "x-forwarded-for": "10.0.0.1" })).text();
+    const refused = await forged.request("POST", `/oidc/${tt.community.id}/login`, new URLSearchParams({ ...hiddenFields(html), username: "alice", password: PASSWORD }), { "x-forwarded-for": "10.0.0.1" });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("a code from an authenticator app");
+  });
+
+  it("deny_access after the password: the clear 403 page, no session, the transaction ended", async () => {
+    const { tt, a, authorizeAt, passwordAt, at } = await community(() => [deny({ usernames: { value: ["alice"], operator: "in" } })]);
+    const br = new Browser(tt.host);
+    const html = await (await authorizeAt(br, a)).text();
+    const res = await passwordAt(br, html);
+    expect(res.status).toBe(403);
+    const page = await res.text();
+    expect(page).toMatch(/<h1>Sign-in not allowed<\/h1>/);
+    expect(page).toContain(DENIED);
+    expect(ssoSet(res)).toBe(false);
+    // The transaction is over: the same form again is an expired page, not another try.
+    const again = await br.post(`${at}/login`, { ...hiddenFields(html), username: "admin", password: PASSWORD });
+    expect(again.status).toBe(400);
+    // Another user of the community is not concerned.
+    const other = new Browser(tt.host);
+    expect((await grantOf(tt, await passwordAt(other, await (await authorizeAt(other, a)).text(), "admin"))).amr).toEqual(["pwd"]);
+  });
+
+  it("the application is the OIDC client_id; an SSO session reused for a denied client gets the page (prompt=none: access_denied)", async () => {
+    const { tt, a, b, authorizeAt, passwordAt } = await community(({ b }) => [deny({ applications: { value: [b.clientId], operator: "in" } })]);
+    const br = new Browser(tt.host);
+    await grantOf(tt, await passwordAt(br, await (await authorizeAt(br, a)).text()));
+    // The session answers for A again without a page ...
+    expect((await authorizeAt(br, a)).status).toBe(303);
+    // ... but not for B.
+    const refused = await authorizeAt(br, b);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain(DENIED);
+    const silent = await authorizeAt(br, b, { prompt: "none" });
+    expect(silent.status).toBe(303);
+    const url = new URL(silent.headers.get("location")!);
+    expect(url.searchParams.get("error")).toBe("access_denied");
+    expect(url.searchParams.get("code")).toBeNull();
+    // The session itself still serves A.
+    expect((await authorizeAt(br, a)).status).toBe(303);
+  });
+
+  it("an SSO session without the code, reused where the policy wants it: a TOTP user signs in again, others get the missing-factor page", async () => {
+    const { tt, a, b, authorizeAt, passwordAt, at } = await community(({ b }) => [{ name: "B needs otp", applications: { value: [b.clientId], operator: "in" }, decision: { action: "mfa_required", authenticationMethods: ["otp"] } }]);
+    const br = new Browser(tt.host);
+    await grantOf(tt, await passwordAt(br, await (await authorizeAt(br, a)).text()));
+    const missing = await authorizeAt(br, b);
+    expect(missing.status).toBe(403);
+    expect(await missing.text()).toMatch(/<h1>Another sign-in method is needed<\/h1>/);
+    // A TOTP user whose session lacks otp (enrolled after signing in) is asked to sign in again.
+    const { user, secret } = await userWithTotp(tt, "dave");
+    const dave = new Browser(tt.host);
+    const started = await startSsoSession(services(), policyScope(tt), user, { authTime: Math.floor(Date.now() / 1000), amr: ["pwd"] });
+    dave.cookies.set("__Host-edge-auth-sso", started.cookie);
+    const relogin = await authorizeAt(dave, b);
+    expect(relogin.status).toBe(200);
+    const pw = await passwordAt(dave, await relogin.text(), "dave");
+    const ok = await dave.post(`${at}/login/otp`, { ...hiddenFields(await pw.text()), otp: await totpNow(secret) });
+    expect((await grantOf(tt, ok)).amr).toEqual(["pwd", "otp"]);
+  });
+
+  it("the WS-Fed realm and the SAML SP's entityID are the application", async () => {
+    const { tt } = await community(() => []);
+    const service = await authnCaller({ tenantId: tt.tenant.id, level: "service", communities: [tt.community.id] });
+    const realm = `urn:wsfed:policy:${Date.now()}`;
+    await registerRelyingParty(service, tt, realm);
+    const sp = await registerSamlSp(tt, { idpInitiated: true }, { name: "Wiki" });
+    await createJourney(services(), policyScope(tt), 1, deny({ applications: { value: [realm, sp.entityId], operator: "overlap" } }));
+    const br = new Browser(tt.host);
+    const started = await startSsoSession(services(), policyScope(tt), tt.alice, { authTime: Math.floor(Date.now() / 1000), amr: ["pwd"] });
+    br.cookies.set("__Host-edge-auth-sso", started.cookie);
+    const wsfed = await br.get(`/wsfed/${tt.community.id}?${new URLSearchParams({ wa: "wsignin1.0", wtrealm: realm })}`);
+    expect(wsfed.status).toBe(403);
+    expect(await wsfed.text()).toContain(DENIED);
+    const saml = await br.get(`/saml/${tt.community.id}/idp-init/${sp.id}`);
+    expect(saml.status).toBe(403);
+    expect(await saml.text()).toContain(DENIED);
+    // Signing in afresh through the SAML login is refused after the password too.
+    const fresh = new Browser(tt.host);
+    const loginHtml = await (await fresh.get(`/saml/${tt.community.id}/idp-init/${sp.id}`)).text();
+    const res = await fresh.post(`/oidc/${tt.community.id}/login`, { ...hiddenFields(loginHtml), username: "alice", password: PASSWORD });
+    expect(res.status).toBe(403);
+    expect(ssoSet(res)).toBe(false);
   });
 });

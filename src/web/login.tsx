@@ -8,6 +8,7 @@ import { publicOrigin } from "../core/tenants/public-origin";
 import { requestAddress } from "../http/request-address";
 import { ForgotPage, ForgotSentPage } from "./pages/forms";
 import { base, decideConsent, handler, loginPage, messagePage, openTransaction, otpPage, readForm, signedIn, viewTransaction, type Transaction, type WebContext } from "./flow";
+import { gateTransaction } from "./policy-gate";
 import type { Provider } from "./provider";
 import { page } from "./render";
 
@@ -18,6 +19,9 @@ import { page } from "./render";
  * No enumeration: an unknown username, a user without a password and a wrong password get the
  * same page after the same work (core/auth/login.ts does the hashing either way); a lockout is
  * keyed by what was typed, so it shows alike for existing and missing accounts.
+ *
+ * The authentication policy (policy-gate.ts) is asked after the password and after the code:
+ * it may end the login (deny, or a factor these pages cannot offer) or want the code.
  */
 const WRONG_PASSWORD = "Incorrect username or password.";
 const PASSWORD_EXPIRED = "Your password has expired and must be changed before you can sign in. Use “Forgot password?” below to choose a new one.";
@@ -61,6 +65,10 @@ export const loginRoute = handler(async (c, p) => {
   // NEW_PASSWORD_REQUIRED: no session before the password is changed (as every surface does).
   if (outcome.kind === "new_password_required") return loginPage(c, p, t, { status: 403, error: PASSWORD_EXPIRED, username });
   const user = outcome.user;
+  // Asked before the code page: a login the policy refuses whatever else is done ends here.
+  const gate = await gateTransaction(c, p, t, user, ["pwd"]);
+  if (gate instanceof Response) return gate;
+  // Users with TOTP are always asked for the code (so a need_mfa allowing otp is met here too).
   if (user.totpSecretSealed) {
     t.tx = { ...t.tx, stage: "otp", uid: user.uid, passwordAt: outcome.authenticatedAt, otpFailures: 0 };
     await saveTransaction(svc, t.id, t.tx);
@@ -99,7 +107,10 @@ export const otpRoute = handler(async (c, p) => {
     return otpPage(c, p, t, { status: 401, error: WRONG_CODE });
   }
   await svc.limiter.attemptSucceeded(p.scope, "totp", user.username);
-  return signedIn(c, p, t, user, { authTime: Math.floor(Date.now() / 1000), amr: ["pwd", "otp"] });
+  const amr = ["pwd", "otp"];
+  const gate = await gateTransaction(c, p, t, user, amr);
+  if (gate instanceof Response) return gate;
+  return signedIn(c, p, t, user, { authTime: Math.floor(Date.now() / 1000), amr });
 });
 
 /** POST /login/consent: Allow records a receipt and issues the code; Deny answers access_denied. */

@@ -16,6 +16,7 @@ import { finishTransaction, type WsfedContinuation } from "../core/oidc-provider
 import { autoPostPage } from "./saml/autopost";
 import { frontSp } from "./saml/sp";
 import type { Provider } from "./provider";
+import { gateSession } from "./policy-gate";
 
 /**
  * The WS-Federation passive requestor endpoint of a community (WS-Federation 1.2 §13):
@@ -69,6 +70,10 @@ async function signIn(c: WebContext, p: Provider, params: URLSearchParams): Prom
   }
   const current = await readSsoSession(svc, p.scope, readCookie(c, SSO_COOKIE));
   if (current && freshEnough(current.session, checked.request.wfresh)) {
+    // The session answers for this realm only if the authentication policy allows it.
+    const gate = await gateSession(c, p, current, checked.rp.realm);
+    if (gate === "login") return loginFirst(c, p, { spId: checked.rp.id, wreply: checked.reply, ...(checked.request.wctx ? { wctx: checked.request.wctx } : {}) });
+    if (gate !== "reuse") return gate.refused;
     try {
       return await answerSignIn(c, p, params, current);
     } catch (e) {
@@ -97,7 +102,7 @@ async function continuationRp(c: WebContext, p: Provider, cont: WsfedContinuatio
 registerContinuation("wsfed", {
   async describe(c, p, cont) {
     const sp = await continuationRp(c, p, cont);
-    return sp ? { appName: sp.name, formTargets: [cont.wreply] } : null;
+    return sp ? { appName: sp.name, formTargets: [cont.wreply], application: sp.entityId } : null;
   },
   async complete(c, p, t, s) {
     const cont = t.tx.continuation;

@@ -5,6 +5,8 @@ import { sha256Hex } from "../../crypto/hash";
 import { beginTotpEnrolment, totpNow } from "../../core/mfa/totp";
 import type { Scope } from "../../core/context";
 import { parseTenantSettings } from "../../core/tenants/settings";
+import { createJourney } from "../../core/journeys";
+import { callJson } from "../../../test/helpers/http";
 
 /** Hostile input against authenticate: never a 5xx, never a changed state on bad input. */
 let t: TestTenant;
@@ -170,5 +172,98 @@ describe("authenticate: rate limit", () => {
     const statuses = rs.map((r) => r.status);
     expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
     expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+  });
+});
+
+/**
+ * Issue 10, hostile: the policy's facts cannot be forged, and the need_mfa `user_token` (a
+ * pending login) is accepted only as the step-up's `jwt`, for its own user and community.
+ */
+describe("authenticate: the policy's facts and the pending login", () => {
+  type Need = { user_token: string; next: { step: string } };
+  const outsideOffice = { name: "outside the office", ip: { value: "10.0.0.0/8", operator: "nin" }, decision: { action: "mfa_required", authenticationMethods: ["password_and_otp"] } };
+  let pt: TestTenant;
+  let pcaller: AuthnCaller;
+  let ppath: string;
+  let secret: string;
+
+  beforeAll(async () => {
+    pt = await createTestTenant();
+    await createJourney(services(), scopeOf(pt), 2, outsideOffice);
+    pcaller = await authnCaller({ tenantId: pt.tenant.id, level: "app", communities: [pt.community.id] });
+    ppath = `/tenant/${pt.tenant.id}/community/${pt.community.id}`;
+    secret = await enrolTotp(pt, "alice");
+  });
+
+  const pendingOf = async (username = "alice", caller = pcaller, path = ppath) => {
+    const r = await authnCall<Need>(caller, "POST", `${path}/authenticate`, { credentials: { username, password: PASSWORD } });
+    expect(r.data.next.step).toBe("need_mfa");
+    return r.data.user_token;
+  };
+
+  it("a forged X-Forwarded-For from an app-level license does not move the login into the office range", async () => {
+    for (const xff of ["10.0.0.1", "10.0.0.1, 203.0.113.7", " 10.0.0.1"]) {
+      const r = await authnCall<Need>(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "alice", password: PASSWORD } }, { ip: "198.51.100.20", headers: { "x-forwarded-for": xff } });
+      expect(r.status).toBe(200);
+      expect(r.data.next.step).toBe("need_mfa");
+    }
+  });
+
+  it("the policy's IP cannot come from the payload: an `ip`/`IP` fact is a 400, not an office login", async () => {
+    const r = await authnCall(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "alice", password: PASSWORD }, facts: { IP: "10.0.0.1" } });
+    expect(r.status).toBe(400);
+  });
+
+  it("a pending login replayed as a proof is refused everywhere a proof is accepted", async () => {
+    const token = await pendingOf();
+    for (const path of ["/authn/jwt/verifyToken", "/authn/v2/jwt/verifyToken"]) {
+      const v = await callJson("POST", path, { token }, { host: pt.host });
+      expect(v.status, path).toBe(401);
+    }
+    const mint = await authnCall(pcaller, "POST", `${ppath}/ktoken`, { jwt: token });
+    expect(mint.status).toBe(401);
+    const enrol = await authnCall(pcaller, "POST", `${ppath}/totp/enroll`, { jwt: token });
+    expect(enrol.status).toBe(401);
+    const pin = await authnCall(pcaller, "PUT", `${ppath}/pin`, { jwt: token, pin: "482913" });
+    expect(pin.status).toBe(401);
+    // The same token with its header claiming to be a proof fails the signature.
+    const [, body, sig] = token.split(".");
+    const header = btoa(JSON.stringify({ alg: "ES256", typ: "proof+jwt", kid: (JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as { kid: string }).kid })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const forged = `${header}.${body}.${sig}`;
+    expect((await callJson("POST", "/authn/jwt/verifyToken", { token: forged }, { host: pt.host })).status).toBe(401);
+    expect((await authnCall(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "alice", password: PASSWORD }, jwt: forged })).status).toBe(401);
+  });
+
+  it("a pending login steps up only its own user, and only once", async () => {
+    const token = await pendingOf();
+    const otherUser = await authnCall(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "admin", password: PASSWORD }, jwt: token });
+    expect(otherUser.status).toBe(401);
+    const wrong = await authnCall(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "alice", otp: "000000" }, jwt: token });
+    expect(wrong.status).toBe(401);
+    const code = await totpNow(secret);
+    const ok = await authnCall<{ proof_of_authentication_jwt: string }>(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "alice", otp: code }, jwt: token });
+    expect(ok.status).toBe(200);
+    // Used: another step-up from it (with a password this time) is refused.
+    const again = await authnCall(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "alice", password: PASSWORD }, jwt: token });
+    expect(again.status).toBe(401);
+  });
+
+  it("a pending login of another community or tenant is refused (401)", async () => {
+    await createJourney(services(), scopeOf(other), 2, outsideOffice);
+    const otherCaller = await authnCaller({ tenantId: other.tenant.id, level: "app", communities: [other.community.id] });
+    const foreign = await pendingOf("alice", otherCaller, `/tenant/${other.tenant.id}/community/${other.community.id}`);
+    const r = await authnCall(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "alice", password: PASSWORD }, jwt: foreign });
+    expect(r.status).toBe(401);
+  });
+
+  it("ending the user's sessions ends their pending logins", async () => {
+    const token = await pendingOf();
+    // Before: a step-up from it is answered (need_mfa again, with a fresh user_token).
+    const before = await authnCall<Need>(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "alice", password: PASSWORD }, jwt: token });
+    expect(before.data.next.step).toBe("need_mfa");
+    const fresh = before.data.user_token;
+    await services().authority.revokeAll(pt.tenant.id, pt.alice.uid, "test");
+    const r = await authnCall(pcaller, "POST", `${ppath}/authenticate`, { credentials: { username: "alice", password: PASSWORD }, jwt: fresh });
+    expect(r.status).toBe(401);
   });
 });

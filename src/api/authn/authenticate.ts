@@ -1,8 +1,10 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authenticateWithFactors } from "../../core/authn/authenticate";
+import { authnLoginDecision, verifyStepUp, type AuthnLoginDecision } from "../../core/authn/pending-login";
+import type { Facts } from "../../core/journeys/model";
 import { mintKtoken, redeemKtoken } from "../../core/authn/ktokens";
 import { requestProof } from "../../core/authn/proof-request";
-import { accumulateAmr, issueProof, verifyProof } from "../../core/authn/proofs";
+import { accumulateAmr, issueProof } from "../../core/authn/proofs";
 import { authnUserObject, pickAttributes } from "../../core/authn/user-view";
 import { AuthError } from "../../core/errors";
 import { authnContext, authnPayload, authnRespond } from "../../http/authn-guard";
@@ -14,8 +16,45 @@ import { authnRoute, SERVICE_LEVELS, TenantCommunityParams } from "./endpoint-ki
  * TOTP, optional step-up from an earlier proof), request/proof_of_authentication,
  * authenticate_with_ktoken, and the ktoken minting extension. Thin: validate the decrypted
  * payload, call core/authn, shape the document's answer.
+ *
+ * Every login asks the authentication policy once the credentials are right (issue 10;
+ * core/authn/pending-login.ts): grant_access answers as before, deny_access is a 403, and
+ * need_mfa answers the document's `{user_token, next: {step: "need_mfa", allowed_factors}}`
+ * (seed 004, authenticate_with_liveid "If PIN needed"), stepped up by sending `user_token` as
+ * `jwt` with the next factor.
  */
 const Jwt = z.string().min(1).max(8192);
+
+const DeviceId = z.string().min(1).max(256);
+/**
+ * Extension: facts about the client's device for the authentication policy, as the document's
+ * auth_policy/evaluate names them. Device facts only: IP, username, groups and the application
+ * are taken from the request and the user, never from here (docs/security.md).
+ */
+export const DeviceFacts = z
+  .object({
+    deviceId: z.union([DeviceId, z.array(DeviceId).min(1).max(50)]).optional(),
+    machine_name: z.string().min(1).max(256).optional(),
+    machine_id: z.string().min(1).max(256).optional(),
+    machine_user: z.string().min(1).max(256).optional(),
+    machine_domain: z.string().min(1).max(256).optional(),
+    mobileLocation: z.number().finite().optional(),
+  })
+  .strict()
+  .openapi("LoginDeviceFacts", { description: "Extension: device facts for the authentication policy (journeys). Unknown names, and IP or user facts, are a 400." });
+
+/** The policy's Facts fields of the device facts a client sent. */
+export function deviceFacts(f: z.infer<typeof DeviceFacts> | undefined): Partial<Facts> | undefined {
+  if (!f) return undefined;
+  const out: Partial<Facts> = {};
+  if (f.deviceId !== undefined) out.deviceIds = Array.isArray(f.deviceId) ? f.deviceId : [f.deviceId];
+  if (f.machine_name !== undefined) out.machineNames = [f.machine_name];
+  if (f.machine_id !== undefined) out.machineIds = [f.machine_id];
+  if (f.machine_user !== undefined) out.machineUsers = [f.machine_user];
+  if (f.machine_domain !== undefined) out.domain = [f.machine_domain];
+  if (f.mobileLocation !== undefined) out.mobileLocation = f.mobileLocation;
+  return out;
+}
 
 const Credentials = z.object({
   username: z.string().max(256).optional(),
@@ -34,7 +73,10 @@ export const AuthenticatePayload = z
     moduleId: z.string().max(128).optional(),
     SAMLResponse: z.string().max(262_144).optional(),
     credentials: Credentials,
-    jwt: Jwt.optional().openapi({ description: "An earlier proof_of_authentication_jwt of the same user to step up from: methods accumulate in amr" }),
+    jwt: Jwt.optional().openapi({
+      description: "An earlier proof_of_authentication_jwt, or the user_token of a need_mfa answer, of the same user to step up from: methods accumulate in amr",
+    }),
+    facts: DeviceFacts.optional(),
   })
   .openapi("AuthenticatePayload");
 
@@ -69,6 +111,18 @@ const AuthenticatedAnswer = z
   .object({ user: UserObject, proof_of_authentication_jwt: z.string().openapi({ description: "proof+jwt naming amr, aal/acr and ip" }) })
   .openapi("AuthenticatedAnswer");
 
+/** The document's answer when another factor is needed (seed 004, authenticate_with_liveid "If PIN needed"). */
+const NeedMfaAnswer = z
+  .object({
+    user_token: z.string().openapi({ description: "A pending login (pending+jwt, 300 s): send it as `jwt` with the next factor. It is not a proof and is refused wherever one is expected." }),
+    next: z.object({
+      step: z.literal("need_mfa"),
+      allowed_factors: z.array(z.string()).openapi({ example: ["otp"] }),
+      idps: z.array(z.string()).openapi({ description: "External IdPs whose routing policy matches, when idp_redirect is allowed" }),
+    }),
+  })
+  .openapi("NeedMfaAnswer", { description: "The authentication policy wants another factor: no user and no proof yet" });
+
 export const ProofPayload = z
   .object({
     user: z
@@ -95,7 +149,8 @@ export const KtokenAuthPayload = z
   .object({
     ktoken: z.string().min(1).max(512),
     attributes: z.array(z.string().min(1).max(64)).max(50).optional().openapi({ description: "User attributes to answer; all of the user object when omitted" }),
-    jwt: Jwt.optional(),
+    jwt: Jwt.optional().openapi({ description: "A proof_of_authentication_jwt or a need_mfa user_token of the ktoken's user to step up from" }),
+    facts: DeviceFacts.optional(),
   })
   .openapi("AuthenticateWithKtokenPayload");
 
@@ -111,14 +166,15 @@ export const authenticateRoute = authnRoute({
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/authenticate",
   summary: "Authenticate users",
-  description: "Validation: 1. username is required 2. at least one of password, pin or otp. Every factor given must be right.",
+  description:
+    "Validation: 1. username is required 2. at least one of password, pin or otp. Every factor given must be right. Then the authentication policy decides: grant (user and proof), deny (403), or need_mfa (user_token and next; send user_token as jwt with the next factor).",
   tag: "Authenticate",
   levels: "any",
   community: true,
   forwardedFor: true,
   params: TenantCommunityParams,
   payload: AuthenticatePayload,
-  answer: AuthenticatedAnswer,
+  answer: z.union([AuthenticatedAnswer, NeedMfaAnswer]),
   signed: true,
 });
 
@@ -144,13 +200,14 @@ export const ktokenAuthRoute = authnRoute({
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/authenticate_with_ktoken",
   summary: "Authenticate users with ktoken",
-  description: "Validation: 1. ktoken is required. A ktoken is single use; the answer carries only the requested attributes.",
+  description:
+    "Validation: 1. ktoken is required. A ktoken is single use; the answer carries only the requested attributes. The authentication policy decides as for authenticate.",
   tag: "Authenticate",
   levels: "any",
   community: true,
   params: TenantCommunityParams,
   payload: KtokenAuthPayload,
-  answer: z.object({ user: z.record(z.string(), z.unknown()), proof_of_authentication_jwt: z.string() }),
+  answer: z.union([z.object({ user: z.record(z.string(), z.unknown()), proof_of_authentication_jwt: z.string() }), NeedMfaAnswer]),
   signed: true,
 });
 
@@ -184,9 +241,21 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
         ...(p.schemeId || p.moduleId ? { schemes: c.get("services").authnConfig.schemes, schemeId: p.schemeId, moduleId: p.moduleId } : {}),
       },
     );
+    const ctx = authnContext(c);
+    const device = deviceFacts(p.facts);
+    const decision = await authnLoginDecision(svc, scope, {
+      user: a.user,
+      amr: a.amr,
+      application: ctx.appid,
+      ip: ctx.clientIp,
+      authenticatedAt: a.authenticatedAt,
+      prior: a.prior,
+      ...(device ? { device } : {}),
+    });
+    if (decision.kind === "need_mfa") return authnRespond(c, needMfaAnswer(decision), { signed: true }) as never;
     const proof = await issueProof(svc, scope, a.user, {
       amr: a.amr,
-      ip: authnContext(c).clientIp,
+      ip: ctx.clientIp,
       authenticatedAt: a.authenticatedAt,
       ...(a.schemeId ? { schemeId: a.schemeId } : {}),
       ...(a.moduleId ? { moduleId: a.moduleId } : {}),
@@ -207,6 +276,7 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
         ...defined({ password: p.password ?? u.password, pin: p.pin ?? u.pin, otp: p.otp ?? u.otp }),
       },
       authnContext(c).clientIp,
+      { application: authnContext(c).appid },
     );
     return authnRespond(c, { proof_of_authentication: proof }, { signed: true }) as never;
   });
@@ -215,10 +285,17 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
     const p = authnPayload(c, KtokenAuthPayload);
     const svc = c.get("services");
     const scope = c.get("scope");
-    // The step-up proof is checked before the ktoken is spent, so a bad one does not burn it.
-    const prior = p.jwt ? await verifyProof(svc, scope, p.jwt) : null;
-    const { user, amr } = await redeemKtoken(svc, scope, p.ktoken, prior ? { forUid: prior.sub } : {});
-    const proof = await issueProof(svc, scope, user, { amr: accumulateAmr(prior?.amr ?? [], amr), ip: authnContext(c).clientIp });
+    // The step-up token is checked before the ktoken is spent, so a bad one does not burn it.
+    const prior = p.jwt ? await verifyStepUp(svc, scope, p.jwt) : null;
+    const { user, amr: minted } = await redeemKtoken(svc, scope, p.ktoken, prior ? { forUid: prior.sub } : {});
+    const ctx = authnContext(c);
+    const amr = accumulateAmr(prior?.amr ?? [], minted);
+    const device = deviceFacts(p.facts);
+    // The policy hears that a ktoken was presented (factor `ktoken`); the proof's amr stays
+    // what it was before journeys (the ktoken's methods), so a granted answer is unchanged.
+    const decision = await authnLoginDecision(svc, scope, { user, amr: accumulateAmr(amr, ["ktoken"]), application: ctx.appid, ip: ctx.clientIp, prior, ...(device ? { device } : {}) });
+    if (decision.kind === "need_mfa") return authnRespond(c, needMfaAnswer(decision), { signed: true }) as never;
+    const proof = await issueProof(svc, scope, user, { amr, ip: ctx.clientIp });
     const shown = p.attributes ? pickAttributes(user, p.attributes) : authnUserObject(user);
     return authnRespond(c, { user: shown, proof_of_authentication_jwt: proof }, { signed: true }) as never;
   });
@@ -228,6 +305,11 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
     const r = await mintKtoken(c.get("services"), c.get("scope"), p.jwt, p.ttl);
     return authnRespond(c, r) as never;
   });
+}
+
+/** The document's need_mfa answer (seed 004, authenticate_with_liveid "If PIN needed"), with evaluate's `idps`. */
+function needMfaAnswer(d: Extract<AuthnLoginDecision, { kind: "need_mfa" }>) {
+  return { user_token: d.userToken, next: { step: "need_mfa" as const, allowed_factors: d.allowedFactors, idps: d.idps } };
 }
 
 /** Drops undefined values (exactOptionalPropertyTypes-friendly spreading). */

@@ -6,7 +6,8 @@ import { recordAudit } from "../audit/audit";
 import { passwordMatches } from "../users/passwords";
 import { pinMatches } from "../mfa/pin";
 import { verifyTotp } from "../mfa/totp";
-import { accumulateAmr, verifyProof, type ProofClaims } from "./proofs";
+import { verifyStepUp, type StepUpClaims } from "./pending-login";
+import { accumulateAmr } from "./proofs";
 import { resolveSchemeModule } from "./schemes";
 
 /**
@@ -25,7 +26,10 @@ export interface FactorCredentials {
 }
 
 export interface AuthenticateOptions {
-  /** An earlier proof to step up from: same user, methods accumulate. */
+  /**
+   * An earlier proof, or the `user_token` of a login the policy stopped at need_mfa, to step
+   * up from: same user, same community, methods accumulate (pending-login.ts verifyStepUp).
+   */
   priorProof?: string;
   schemeId?: string;
   moduleId?: string;
@@ -45,6 +49,8 @@ export interface AuthenticatedUser {
   moduleId?: string;
   /** Epoch ms just before the credentials were read: pass it to issueProof (see TokenAuthority.openFamily). */
   authenticatedAt: number;
+  /** The verified step-up token, if any (a pending login is ended once the policy decided). */
+  prior: StepUpClaims | null;
 }
 
 const LIMITS = { username: 256, password: 1024, pin: 64, otp: 16 };
@@ -63,7 +69,7 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
   checkFactorInput(creds);
   // Everything that can be refused without touching a credential is checked first, so bad
   // input neither consumes a TOTP code nor counts as a failed attempt.
-  const prior: ProofClaims | null = opts.priorProof ? await verifyProof(svc, scope, opts.priorProof) : null;
+  const prior: StepUpClaims | null = opts.priorProof ? await verifyStepUp(svc, scope, opts.priorProof) : null;
   const scheme = opts.schemes ? await resolveSchemeModule(opts.schemes, scope, opts.schemeId, opts.moduleId) : {};
   const name = creds.username.toLowerCase();
   // `attempt` reserves this check on the user's counter, so parallel guesses cannot slip past
@@ -113,7 +119,7 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
     await svc.limiter.attemptSucceeded(scope, "login", name);
     const amr = accumulateAmr(prior?.amr ?? [], methods);
     recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods, amr, stepUp: prior !== null } });
-    return { user, amr, methods, ...scheme, authenticatedAt };
+    return { user, amr, methods, ...scheme, authenticatedAt, prior };
   } finally {
     if (!settled) await svc.limiter.release(scope, "login", name);
   }

@@ -1,6 +1,8 @@
 import type { AuthSchemeStore } from "../../storage/ports-authn";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
+import { decideLogin } from "../journeys/login-policy";
+import { recordAudit } from "../audit/audit";
 import { authenticateWithFactors } from "./authenticate";
 import { redeemKtoken } from "./ktokens";
 import { issueProof, MAX_PROOF_TTL_SECONDS } from "./proofs";
@@ -14,6 +16,11 @@ import { issueProof, MAX_PROOF_TTL_SECONDS } from "./proofs";
  * `methods` names what the proof must attest: each must have been verified by this request
  * (password/pwd, pin, otp/totp; ktoken and the methods it was minted from). The proof's `amr`
  * is what was verified, and it is bound to the forwarded client IP (`ip`).
+ *
+ * The authentication policy is asked too (issue 10): this is a login by a service on a user's
+ * behalf, so a journey that denies the user, or wants a factor this request did not verify,
+ * refuses the proof (403). The document gives this operation no need_mfa answer; the service
+ * names the methods itself and asks again with the factor the message names.
  */
 export interface ProofRequest {
   username?: string;
@@ -49,7 +56,7 @@ export function checkProofRequest(r: ProofRequest): string[] {
   });
 }
 
-export async function requestProof(svc: Services, scope: Scope, schemes: AuthSchemeStore, r: ProofRequest, ip: string): Promise<string> {
+export async function requestProof(svc: Services, scope: Scope, schemes: AuthSchemeStore, r: ProofRequest, ip: string, policy: { application?: string } = {}): Promise<string> {
   const wanted = checkProofRequest(r);
   let verified: string[];
   let amr: string[];
@@ -74,5 +81,13 @@ export async function requestProof(svc: Services, scope: Scope, schemes: AuthSch
   }
   const missing = wanted.filter((m) => !verified.includes(m));
   if (missing.length) throw new AuthError("invalid_request", `methods not verified by this request: ${missing.join(", ")}`);
+  const outcome = await decideLogin(svc, scope, { user, amr: verified, ...(policy.application ? { application: policy.application } : {}) });
+  if (outcome.step !== "grant_access") {
+    recordAudit(svc, scope, "login_denied_by_policy", { userId: user.uid, detail: { surface: "authn_proof", amr: verified, step: outcome.step, allowedFactors: outcome.allowedFactors } });
+    throw new AuthError(
+      "forbidden",
+      outcome.step === "deny_access" ? "the authentication policy denied access" : `the authentication policy requires another factor: ${outcome.allowedFactors.join(" or ")}`,
+    );
+  }
   return issueProof(svc, scope, user, { amr, ip, ...(authenticatedAt !== undefined ? { authenticatedAt } : {}), ...(r.ttl !== undefined ? { ttlSeconds: r.ttl } : {}), ...(r.moduleId ? { moduleId: r.moduleId } : {}) });
 }

@@ -14,7 +14,9 @@
  *   (`10.1.2.3/8` is `10.0.0.0/8`), as routers and firewalls read it. An IPv4-mapped address
  *   with a prefix is refused unless the prefix is >= 96 (then it is IPv4 /n-96).
  *
- * IPv4 values are numbers (0..2^32-1); IPv6 values are bigints (0..2^128-1).
+ * IPv4 values are numbers (0..2^32-1); IPv6 values are bigints (0..2^128-1). The families
+ * never meet: an IPv4 client (mapped or not) lies in no IPv6 block, so `::/0` is "every IPv6
+ * address" and `0.0.0.0/0` "every IPv4 address".
  */
 
 export type Family = 4 | 6;
@@ -29,73 +31,114 @@ export interface Interval {
   hi: number | bigint;
 }
 
-const V4_PART = /^(0|[1-9][0-9]{0,2})$/;
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
-const MAPPED_PREFIX = 0xffffn << 32n;
 const V6_MAX = (1n << 128n) - 1n;
 
-/** Parses dotted-decimal IPv4 into 0..2^32-1, or -1. */
-export function parseV4(s: string): number {
-  const parts = s.split(".");
-  if (parts.length !== 4) return -1;
+/**
+ * Parses dotted-decimal IPv4 in s[start, end) into 0..2^32-1, or -1. Scans character codes:
+ * compiling a policy parses thousands of these, and splitting strings would allocate for each.
+ */
+export function parseV4(s: string, start = 0, end = s.length): number {
   let v = 0;
-  for (const p of parts) {
-    if (!V4_PART.test(p)) return -1;
-    const n = Number(p);
-    if (n > 255) return -1;
-    v = v * 256 + n;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // a leading zero: octal to some parsers
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else {
+      return -1;
+    }
   }
-  return v;
+  if (dots !== 3 || digits === 0) return -1;
+  return v * 256 + part;
 }
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 32;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/** The eight 16-bit groups of the last IPv6 parsed (parsing is synchronous, so one buffer serves). */
+const G = new Uint16Array(8);
+
+/** Parses IPv6 text (RFC 4291 §2.2) into G; false when malformed. */
+function parseV6Groups(s: string): boolean {
+  const n = s.length;
+  if (n < 2 || n > 45) return false;
+  let count = 0;
+  let gap = -1;
+  let i = 0;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    if (count === 8) return false;
+    let j = i;
+    let val = 0;
+    for (; j < n; j++) {
+      const h = hexValue(s.charCodeAt(j));
+      if (h < 0) break;
+      val = val * 16 + h;
+    }
+    if (j < n && s.charCodeAt(j) === 46) {
+      // An embedded IPv4 tail (RFC 4291 §2.2 form 3) takes the last two groups.
+      if (count > 6) return false;
+      const v4 = parseV4(s, i, n);
+      if (v4 < 0) return false;
+      G[count++] = Math.floor(v4 / 65536);
+      G[count++] = v4 % 65536;
+      i = n;
+      break;
+    }
+    if (j === i || j - i > 4) return false;
+    G[count++] = val;
+    if (j === n) break;
+    if (s.charCodeAt(j) !== 58) return false;
+    j++;
+    if (j < n && s.charCodeAt(j) === 58) {
+      if (gap >= 0) return false;
+      gap = count;
+      j++;
+    } else if (j === n) {
+      return false;
+    }
+    i = j;
+  }
+  if (gap < 0) return count === 8;
+  // `::` stands for at least one zero group (RFC 5952 §4.2.2 says writers use it for 2+, but RFC 4291 readers accept 1).
+  if (count > 7) return false;
+  const tail = count - gap;
+  for (let k = 0; k < tail; k++) G[7 - k] = G[count - 1 - k]!;
+  for (let k = gap; k < 8 - tail; k++) G[k] = 0;
+  return true;
+}
+
+const groupsValue = (): bigint =>
+  (BigInt(G[0]! * 65536 + G[1]!) << 96n) | (BigInt(G[2]! * 65536 + G[3]!) << 64n) | (BigInt(G[4]! * 65536 + G[5]!) << 32n) | BigInt(G[6]! * 65536 + G[7]!);
 
 /** Parses IPv6 text (RFC 4291 §2.2) into a 128-bit bigint, or null. */
 export function parseV6(s: string): bigint | null {
-  if (s.length < 2 || s.length > 45) return null;
-  const halves = s.split("::");
-  if (halves.length > 2) return null;
-  const groupsOf = (part: string, allowV4Tail: boolean): number[] | null => {
-    if (part === "") return [];
-    const out: number[] = [];
-    const items = part.split(":");
-    for (let i = 0; i < items.length; i++) {
-      const g = items[i]!;
-      if (allowV4Tail && i === items.length - 1 && g.includes(".")) {
-        const v4 = parseV4(g);
-        if (v4 < 0) return null;
-        out.push(Math.floor(v4 / 65536), v4 % 65536);
-      } else if (HEX_GROUP.test(g)) {
-        out.push(parseInt(g, 16));
-      } else {
-        return null;
-      }
-    }
-    return out;
-  };
-  let groups: number[];
-  if (halves.length === 2) {
-    const head = groupsOf(halves[0]!, false);
-    const tail = groupsOf(halves[1]!, true);
-    // `::` stands for at least one zero group (RFC 5952 §4.2.2 says writers use it for 2+, but RFC 4291 readers accept 1).
-    if (!head || !tail || head.length + tail.length > 7) return null;
-    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  } else {
-    const all = groupsOf(s, true);
-    if (!all || all.length !== 8) return null;
-    groups = all;
-  }
-  let v = 0n;
-  for (const g of groups) v = (v << 16n) | BigInt(g);
-  return v;
+  return parseV6Groups(s) ? groupsValue() : null;
 }
 
 /** An address of either family, IPv4-mapped IPv6 folded to IPv4; null when malformed. */
 export function parseAddress(raw: string): Address | null {
   const s = raw.trim();
   if (s.includes(":")) {
-    const v6 = parseV6(s);
-    if (v6 === null) return null;
-    if (v6 >> 32n === 0xffffn) return { family: 4, v4: Number(v6 & 0xffffffffn), v6: 0n };
-    return { family: 6, v4: 0, v6 };
+    if (!parseV6Groups(s)) return null;
+    if (G[0] === 0 && G[1] === 0 && G[2] === 0 && G[3] === 0 && G[4] === 0 && G[5] === 0xffff) return { family: 4, v4: G[6]! * 65536 + G[7]!, v6: 0n };
+    return { family: 6, v4: 0, v6: groupsValue() };
   }
   const v4 = parseV4(s);
   return v4 < 0 ? null : { family: 4, v4, v6: 0n };

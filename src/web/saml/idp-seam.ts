@@ -42,6 +42,8 @@ export interface SsoInput {
 
 export interface CheckedAuthnRequest {
   spId: string;
+  /** The SP's entityID: the application the authentication policy is asked about. */
+  entityId: string;
   continuation: SamlContinuation;
 }
 
@@ -74,6 +76,7 @@ export async function checkSsoRequest(svc: Services, scope: Scope, input: SsoInp
   }
   return {
     spId: sp.spId,
+    entityId: sp.entityId,
     continuation: {
       kind: "saml",
       spId: sp.spId,

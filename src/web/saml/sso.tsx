@@ -8,6 +8,7 @@ import { autoPostPage } from "./autopost";
 import { badSamlRequest, rawQuery, relayStateOf, samlParams, samlUrl, single } from "./front";
 import { checkSsoRequest, samlErrorResponse, samlResponse } from "./idp-seam";
 import { frontSp } from "./sp";
+import { gateSession } from "../policy-gate";
 
 /**
  * `/saml/:communityId/sso` (SAML Profiles §4.1, Web Browser SSO: HTTP-Redirect by GET,
@@ -55,8 +56,14 @@ export const ssoRoute = handler(async (c, p) => {
     throw e;
   }
   const cont = checked.continuation;
-  const current = await readSsoSession(svc, p.scope, readCookie(c, SSO_COOKIE));
-  if (current && !cont.request.forceAuthn) return postResponse(c, p, cont, current);
+  let current = await readSsoSession(svc, p.scope, readCookie(c, SSO_COOKIE));
+  // The session answers for this SP only if the authentication policy allows it (policy-gate.ts).
+  if (current && !cont.request.forceAuthn) {
+    const gate = await gateSession(c, p, current, checked.entityId);
+    if (gate === "reuse") return postResponse(c, p, cont, current);
+    if (gate !== "login") return gate.refused;
+    current = null;
+  }
   // IsPassive (SAML Core §3.4.1): nothing may be shown; without a usable session, NoPassive.
   if (cont.request.isPassive) {
     const r = await samlErrorResponse(svc, p.scope, cont, NO_PASSIVE);
@@ -77,7 +84,11 @@ export const idpInitRoute = handler(async (c, p) => {
   if (!sp || !sp.idpInitiated) return unknownApp(c, p);
   const cont: SamlIdpInitContinuation = { kind: "saml-idp-init", spId: sp.id, ...(relayState !== undefined ? { relayState } : {}) };
   const current = await readSsoSession(svc, p.scope, readCookie(c, SSO_COOKIE));
-  if (current) return postResponse(c, p, cont, current);
+  if (current) {
+    const gate = await gateSession(c, p, current, sp.entityId);
+    if (gate === "reuse") return postResponse(c, p, cont, current);
+    if (gate !== "login") return gate.refused;
+  }
   return beginLogin(c, p, cont);
 });
 
@@ -85,7 +96,7 @@ export const idpInitRoute = handler(async (c, p) => {
 registerContinuation("saml", {
   async describe(c, p, cont) {
     const sp = await frontSp(c.get("services"), p.scope, cont.spId);
-    return sp ? { appName: sp.name, formTargets: [cont.request.acsUrl] } : null;
+    return sp ? { appName: sp.name, formTargets: [cont.request.acsUrl], application: sp.entityId } : null;
   },
   async complete(c, p, t, s) {
     if (!(await finishTransaction(c.get("services"), t.id, t.tx))) return expiredPage(c, p.scope);
@@ -96,7 +107,7 @@ registerContinuation("saml", {
 registerContinuation("saml-idp-init", {
   async describe(c, p, cont) {
     const sp = await frontSp(c.get("services"), p.scope, cont.spId);
-    return sp && sp.idpInitiated ? { appName: sp.name, formTargets: [sp.acsUrl] } : null;
+    return sp && sp.idpInitiated ? { appName: sp.name, formTargets: [sp.acsUrl], application: sp.entityId } : null;
   },
   async complete(c, p, t, s) {
     if (!(await finishTransaction(c.get("services"), t.id, t.tx))) return expiredPage(c, p.scope);
