@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeJwt } from "jose";
-import { createTestTenant, services, type TestTenant } from "../../../test/helpers/tenant";
+import { createTestTenant, PASSWORD, services, type TestTenant } from "../../../test/helpers/tenant";
 import { authnCall, authnCaller, type AuthnCaller, type AuthnResult } from "../../../test/helpers/authn-caller";
 import { IDP_RSA_CERT } from "../../../test/helpers/saml-credentials";
 import { issueProof, verifyProof } from "../../core/authn/proofs";
@@ -170,7 +170,11 @@ export function policySpecs(): void {
       const revoked = await proofFor(p, ["pwd", "otp"]);
       const rc = decodeJwt(revoked);
       await services().authority.revokeFamily(p.tenant.id, rc.sub!, rc.sid as string, "test");
-      for (const [what, jwt] of [["forged", flipped], ["alg none", none], ["alg none, claims changed", noneClaims], ["other community", theirs], ["revoked", revoked], ["garbage", "a.b.c"]] as const) {
+      // A pending login (`user_token` of an authenticate that needs another factor) is no proof.
+      const pending = await authnCall<{ user_token?: string }>(app, "POST", `${base}/authenticate`, { credentials: { username: "alice", password: PASSWORD } }, { ip: OUTSIDE });
+      expect(pending.status).toBe(200);
+      expect(typeof pending.data.user_token).toBe("string");
+      for (const [what, jwt] of [["forged", flipped], ["alg none", none], ["alg none, claims changed", noneClaims], ["other community", theirs], ["revoked", revoked], ["garbage", "a.b.c"], ["pending login", pending.data.user_token!]] as const) {
         const r = await evaluate("v2", { facts: { IP: OUTSIDE }, jwt });
         expect(r.status, what).toBe(401);
         expect(r.body.proof_of_authentication_jwt, what).toBeUndefined();
