@@ -204,6 +204,7 @@ async function main() {
             .map(([code, v]) => `${code}: ${v.count}`)
             .join(", ");
           console.log(`${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms (baseline beside it: ${fmt(b.rps, 0)} req/s)${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}${codes ? ` [${codes}]` : ""}, errors ${r.errors})` : ""}`);
+          for (const f of r.failures ?? []) console.log(`      a failed chain: ${f}`);
         } catch (e) {
           if (!results.some((x) => x.scenario === s)) results.push({ scenario: s, skipped: e instanceof Error ? e.message : String(e) });
           console.log(`skipped: ${e instanceof Error ? e.message : e}`);
@@ -232,10 +233,11 @@ async function main() {
     for (const s of scenarios.filter((x) => x.compareLatencyWith && prepared.has(x.name) && prepared.has(x.compareLatencyWith))) {
       const other = s.compareLatencyWith;
       const otherScenario = scenarios.find((x) => x.name === other);
-      // When one side is a chain, both go through the chain runner (same client overhead).
+      // When one side is a chain (or the scenario asks, `chainPair`), both go through the chain
+      // runner: same client overhead, and latencies to 0.1 ms instead of autocannon's whole ms.
       const pa = prepared.get(s.name);
       const pb = prepared.get(other);
-      const chains = Boolean(pa.chain || pb.chain);
+      const chains = Boolean(pa.chain || pb.chain || s.chainPair);
       const asChain = (p) => (p.chain ? p : { chain: requestAsChain(p.request ?? p.perConnection(0)) });
       const ab = [];
       for (let round = 1; round <= o.rounds; round++) {

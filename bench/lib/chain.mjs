@@ -16,7 +16,8 @@ function percentile(sorted, p) {
  * @param {string} url the Worker's origin
  * @param {{ chain: (i: number) => (url: string) => Promise<boolean>, beforeRun?: () => Promise<void> }} prepared
  *   `chain(i)` gives connection i its step function; a step resolves true when every answer
- *   was the expected one, false otherwise (counted as non-2xx), and throws on a network error.
+ *   was the expected one, otherwise false or a string saying which was not (counted as non-2xx;
+ *   the first few strings are returned as `failures`), and throws on a network error.
  */
 export async function runChains(url, prepared, connections, duration) {
   if (prepared.beforeRun) await prepared.beforeRun();
@@ -24,6 +25,7 @@ export async function runChains(url, prepared, connections, duration) {
   let ok = 0;
   let bad = 0;
   let errors = 0;
+  const failures = new Set();
   const started = performance.now();
   const end = started + duration * 1000;
   await Promise.all(
@@ -32,8 +34,12 @@ export async function runChains(url, prepared, connections, duration) {
       while (performance.now() < end) {
         const t = performance.now();
         try {
-          if (await step(url)) ok++;
-          else bad++;
+          const r = await step(url);
+          if (r === true) ok++;
+          else {
+            bad++;
+            if (typeof r === "string" && failures.size < 5) failures.add(r);
+          }
           latencies.push(performance.now() - t);
         } catch {
           errors++;
@@ -44,7 +50,7 @@ export async function runChains(url, prepared, connections, duration) {
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const round = (x) => (x === null ? null : Math.round(x * 10) / 10);
-  return { rps: (ok + bad) / seconds, p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), total: ok + bad, non2xx: bad, errors, statusCodes: {} };
+  return { rps: (ok + bad) / seconds, p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), total: ok + bad, non2xx: bad, errors, statusCodes: {}, failures: [...failures] };
 }
 
 /** A single autocannon-style request ({ method, path, headers, body }) as a chain of one. */

@@ -38,13 +38,16 @@ async function openauthSeed(ctx) {
   if (res.status !== 200) throw new Error(`openauth seed answered ${res.status}`);
 }
 
-/** One OpenAuth password login as a client makes it; resolves with the token answer or null. */
+/**
+ * One OpenAuth password login as a client makes it: the token answer, or `{ failed }` naming the
+ * step that answered otherwise.
+ */
 async function openauthLogin(url, user) {
   const redirect = `${url}/callback`;
   const state = crypto.randomUUID();
   const a = await fetch(`${url}/authorize?client_id=${OA_CLIENT}&redirect_uri=${encodeURIComponent(redirect)}&response_type=code&provider=password&state=${state}`, { redirect: "manual" });
   await a.arrayBuffer();
-  if (a.status !== 302) return null;
+  if (a.status !== 302) return { failed: `GET /authorize answered ${a.status}` };
   const cookie = a.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
   const p = await fetch(`${url}/password/authorize`, {
     method: "POST",
@@ -52,12 +55,19 @@ async function openauthLogin(url, user) {
     headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ email: email(user), password: user.password }),
   });
-  await p.arrayBuffer();
+  const page = await p.text();
   const code = p.status === 302 ? new URL(p.headers.get("location") ?? "", url).searchParams.get("code") : null;
-  if (!code) return null;
+  if (!code) return { failed: `POST /password/authorize answered ${p.status} ${p.headers.get("location") ?? page.slice(0, 200)}` };
   const t = await fetch(`${url}/token`, { method: "POST", body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirect, client_id: OA_CLIENT }) });
   const body = await t.json().catch(() => null);
-  return t.status === 200 && body?.access_token ? body : null;
+  return t.status === 200 && body?.access_token ? body : { failed: `POST /token answered ${t.status} ${JSON.stringify(body)}` };
+}
+
+/** A login that must succeed (preparation, not load). */
+async function openauthTokens(url, user) {
+  const t = await openauthLogin(url, user);
+  if (t.failed) throw new Error(`openauth login: ${t.failed}`);
+  return t;
 }
 
 const openauth = [
@@ -76,11 +86,11 @@ const openauth = [
     compareLatencyWith: "openauth-scrypt",
     async prepare(ctx) {
       await seeded(ctx, "openauth", () => openauthSeed(ctx));
-      if (!(await openauthLogin(ctx.peers.openauth.url, ctx.benchUsers[0]))) throw new Error("openauth login failed");
+      await openauthTokens(ctx.peers.openauth.url, ctx.benchUsers[0]);
       return {
         chain(i) {
           const user = ctx.benchUsers[i % ctx.benchUsers.length];
-          return async (url) => (await openauthLogin(url, user)) !== null;
+          return async (url) => (await openauthLogin(url, user)).failed ?? true;
         },
       };
     },
@@ -106,8 +116,7 @@ const openauth = [
         async beforeRun() {
           sessions.length = 0;
           for (let i = 0; i < ctx.connections; i++) {
-            const t = await openauthLogin(ctx.peers.openauth.url, ctx.benchUsers[i % ctx.benchUsers.length]);
-            if (!t) throw new Error("openauth login for a refresh token failed");
+            const t = await openauthTokens(ctx.peers.openauth.url, ctx.benchUsers[i % ctx.benchUsers.length]);
             sessions.push({ refreshToken: t.refresh_token });
           }
         },
@@ -135,8 +144,7 @@ const openauth = [
     peer: "openauth",
     async prepare(ctx) {
       await seeded(ctx, "openauth", () => openauthSeed(ctx));
-      const t = await openauthLogin(ctx.peers.openauth.url, ctx.benchUsers[0]);
-      if (!t) throw new Error("openauth login for an access token failed");
+      const t = await openauthTokens(ctx.peers.openauth.url, ctx.benchUsers[0]);
       const headers = { authorization: `Bearer ${t.access_token}` };
       const probe = await fetch(`${ctx.peers.openauth.url}/bench/verify`, { headers });
       if (probe.status !== 200) throw new Error(`openauth verify answered ${probe.status}`);
@@ -179,6 +187,8 @@ const betterAuth = [
     label: "better-auth: sign-in/email",
     peer: "better-auth",
     compareLatencyWith: "better-auth-scrypt",
+    // Its pair at one connection goes through the chain runner like the other two logins'.
+    chainPair: true,
     async prepare(ctx) {
       await seeded(ctx, "better-auth", () => betterAuthSeed(ctx));
       await betterAuthSignIn(ctx, ctx.benchUsers[0]);
@@ -213,4 +223,31 @@ const betterAuth = [
   },
 ];
 
-export default [...openauth, ...betterAuth];
+// ---------------------------------------------------------------- ours, through the chain runner
+
+/**
+ * Our login driven by the same runner as OpenAuth's chain (Node's fetch instead of autocannon),
+ * so the two logins' figures share a client; `login` (20-login.mjs) is the autocannon row.
+ */
+const ours = [
+  {
+    name: "login-chain",
+    label: "ours: password login (chain runner)",
+    compareLatencyWith: "pbkdf2",
+    async prepare(ctx) {
+      return {
+        chain(i) {
+          const u = ctx.benchUsers[i % ctx.benchUsers.length];
+          const body = JSON.stringify({ username: u.username, password: u.password });
+          return async (url) => {
+            const res = await fetch(`${url}/v1/login`, { method: "POST", headers: { "content-type": "application/json" }, body });
+            await res.arrayBuffer();
+            return res.status === 200;
+          };
+        },
+      };
+    },
+  },
+];
+
+export default [...ours, ...openauth, ...betterAuth];
