@@ -63,11 +63,19 @@ async function openauthLogin(url, user) {
   return t.status === 200 && body?.access_token ? body : { failed: `POST /token answered ${t.status} ${JSON.stringify(body)}` };
 }
 
-/** A login that must succeed (preparation, not load). */
+/**
+ * A login that must succeed (preparation, not load). OpenAuth 0.4.3's CloudflareStorage turns
+ * its 60 s code TTL into 59 s when the clock crosses a second between the two computations, and
+ * KV refuses TTLs under 60 (anomalyco/openauth#302): such a login fails at random. Preparation
+ * tries again (up to three times); under load the failures are counted as non-2xx.
+ */
 async function openauthTokens(url, user) {
-  const t = await openauthLogin(url, user);
-  if (t.failed) throw new Error(`openauth login: ${t.failed}`);
-  return t;
+  let t;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    t = await openauthLogin(url, user);
+    if (!t.failed) return t;
+  }
+  throw new Error(`openauth login: ${t.failed}`);
 }
 
 const openauth = [
