@@ -66,12 +66,13 @@ async function openauthLogin(url, user) {
 /**
  * A login that must succeed (preparation, not load). OpenAuth 0.4.3's CloudflareStorage turns
  * its 60 s code TTL into 59 s when the clock crosses a second between the two computations, and
- * KV refuses TTLs under 60 (anomalyco/openauth#302): such a login fails at random. Preparation
- * tries again (up to three times); under load the failures are counted as non-2xx.
+ * KV refuses TTLs under 60 (anomalyco/openauth#302): such a login fails at random, often several
+ * in a row under load. Preparation tries again (up to ten times); under load the failures are
+ * counted as non-2xx.
  */
 async function openauthTokens(url, user) {
   let t;
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  for (let attempt = 1; attempt <= 10; attempt++) {
     t = await openauthLogin(url, user);
     if (!t.failed) return t;
   }
