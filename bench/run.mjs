@@ -19,12 +19,20 @@
 // where a request is an autocannon request ({ method, path, headers, body, setupRequest,
 // onResponse }). `perConnection` gives each connection its own request object, so state
 // (a refresh-token chain) can live in a closure per connection.
+//
+// A scenario with `peer: "openauth" | "better-auth"` is load on that peer's Worker
+// (bench/peers/<name>/, started here like ours when a selected scenario names it); its adjacent
+// baseline is still our GET /ping. prepare() may return `{ chain(i) }` instead of a request: a
+// login of several requests, driven and timed whole by bench/lib/chain.mjs (its adjacent
+// baseline then goes through the same runner).
 import autocannon from "autocannon";
 import { readdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT, randomSecret, startLocalWorker } from "../scripts/lib/worker.mjs";
+import { requestAsChain, runChains } from "./lib/chain.mjs";
+import { startPeerWorker } from "./lib/peers.mjs";
 import { measureTiming } from "./lib/timing.mjs";
 
 function parseArgs(argv) {
@@ -125,6 +133,23 @@ async function main() {
   // Tenant settings a scenario needs (e.g. mail rate limits high enough to measure the 200 path).
   const settings = Object.assign({}, ...scenarios.map((s) => s.tenantSettings ?? {}));
   const w = await startLocalWorker({ extraUsers: benchUsers, log: o.log, vars, ...(Object.keys(settings).length ? { settings } : {}) });
+  const peers = {};
+  const stopPeers = async () => {
+    for (const p of Object.values(peers)) await p.stop();
+  };
+  try {
+    for (const name of [...new Set(scenarios.map((s) => s.peer).filter(Boolean))]) {
+      console.log(`Starting the peer ${name} (bench/peers/${name}, wrangler dev, fresh persist dir)...`);
+      peers[name] = await startPeerWorker(name, { log: o.log });
+    }
+  } catch (e) {
+    await stopPeers();
+    await w.stop();
+    throw e;
+  }
+  const urlOf = (s) => (s.peer ? peers[s.peer].url : w.url);
+  /** One run of a prepared scenario: autocannon, or the chain runner for multi-request logins. */
+  const measure = (s, p, connections, duration) => (p.chain ? runChains(urlOf(s), p, connections, duration) : cannon(urlOf(s), p, connections, duration));
   const started = Date.now();
   const results = [];
   const pairs = [];
@@ -149,7 +174,7 @@ async function main() {
       }
       return { status: res.status, body: parsed };
     };
-    const ctx = { url: w.url, demo: w.demo, vars, benchUsers, connections: o.connections, fetchJson };
+    const ctx = { url: w.url, demo: w.demo, vars, benchUsers, connections: o.connections, fetchJson, peers: Object.fromEntries(Object.entries(peers).map(([k, p]) => [k, { url: p.url }])) };
     console.log(`Worker at ${w.url}; ${o.connections} connections, ${o.warmup} s warm-up + ${o.duration} s per scenario, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"})\n`);
     const prepared = new Map();
     const baseline = scenarios.find((s) => s.baseline);
@@ -157,6 +182,7 @@ async function main() {
     const baselinePrepared = await baseline.prepare(ctx);
     prepared.set(baseline.name, baselinePrepared);
     await cannon(w.url, baselinePrepared, o.connections, Math.max(1, o.warmup));
+    const baselineChain = { chain: requestAsChain(baselinePrepared.request) };
     const runs = new Map(); // scenario name -> [{ r, b }] per round (b: the adjacent baseline run)
     for (let round = 1; round <= o.rounds; round++) {
       if (o.rounds > 1) console.log(`  round ${round} of ${o.rounds}`);
@@ -168,9 +194,9 @@ async function main() {
             prepared.set(s.name, await s.prepare(ctx));
           }
           const p = prepared.get(s.name);
-          if (o.warmup > 0) await cannon(w.url, p, connections, o.warmup);
-          const b = await cannon(w.url, baselinePrepared, connections, o.duration);
-          const r = await cannon(w.url, p, connections, o.duration);
+          if (o.warmup > 0) await measure(s, p, connections, o.warmup);
+          const b = p.chain ? await runChains(w.url, baselineChain, connections, o.duration) : await cannon(w.url, baselinePrepared, connections, o.duration);
+          const r = await measure(s, p, connections, o.duration);
           if (!runs.has(s.name)) runs.set(s.name, []);
           runs.get(s.name).push({ r, b, connections });
           const codes = Object.entries(r.statusCodes ?? {})
@@ -178,6 +204,7 @@ async function main() {
             .map(([code, v]) => `${code}: ${v.count}`)
             .join(", ");
           console.log(`${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms (baseline beside it: ${fmt(b.rps, 0)} req/s)${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}${codes ? ` [${codes}]` : ""}, errors ${r.errors})` : ""}`);
+          for (const f of r.failures ?? []) console.log(`      a failed chain: ${f}`);
         } catch (e) {
           if (!results.some((x) => x.scenario === s)) results.push({ scenario: s, skipped: e instanceof Error ? e.message : String(e) });
           console.log(`skipped: ${e instanceof Error ? e.message : e}`);
@@ -205,16 +232,23 @@ async function main() {
     // Alternated over the rounds; the median overhead is reported.
     for (const s of scenarios.filter((x) => x.compareLatencyWith && prepared.has(x.name) && prepared.has(x.compareLatencyWith))) {
       const other = s.compareLatencyWith;
+      const otherScenario = scenarios.find((x) => x.name === other);
+      // When one side is a chain (or the scenario asks, `chainPair`), both go through the chain
+      // runner: same client overhead, and latencies to 0.1 ms instead of autocannon's whole ms.
+      const pa = prepared.get(s.name);
+      const pb = prepared.get(other);
+      const chains = Boolean(pa.chain || pb.chain || s.chainPair);
+      const asChain = (p) => (p.chain ? p : { chain: requestAsChain(p.request ?? p.perConnection(0)) });
       const ab = [];
       for (let round = 1; round <= o.rounds; round++) {
         process.stdout.write(`  ${pad(`${s.name} vs ${other}`, 20)} (1 connection) `);
-        const a = await cannon(w.url, prepared.get(s.name), 1, o.duration);
-        const b = await cannon(w.url, prepared.get(other), 1, o.duration);
+        const a = chains ? await runChains(urlOf(s), asChain(pa), 1, o.duration) : await cannon(urlOf(s), pa, 1, o.duration);
+        const b = chains ? await runChains(urlOf(otherScenario), asChain(pb), 1, o.duration) : await cannon(urlOf(otherScenario), pb, 1, o.duration);
         ab.push({ a, b });
         console.log(`p50 ${a.p50} ms vs ${b.p50} ms`);
       }
       const pick = (k) => ({ p50: median(ab.map((x) => x[k].p50)), p99: median(ab.map((x) => x[k].p99)) });
-      pairs.push({ scenario: s, other, a: pick("a"), b: pick("b"), overhead: median(ab.map((x) => (x.b.p50 ? (x.a.p50 - x.b.p50) / x.b.p50 : null))) });
+      pairs.push({ scenario: s, other, a: pick("a"), b: pick("b"), overhead: median(ab.map((x) => (x.b.p50 ? (x.a.p50 - x.b.p50) / x.b.p50 : null))), diffMs: median(ab.map((x) => x.a.p50 - x.b.p50)) });
     }
     // Timing scenarios: two kinds of request on one route, one connection (bench/lib/timing.mjs).
     for (const s of scenarios.filter((x) => x.timing)) {
@@ -230,6 +264,7 @@ async function main() {
     }
     if (o.probe) probes = await probe(w.url, o.probeSeconds);
   } finally {
+    await stopPeers();
     await w.stop();
   }
 
@@ -247,7 +282,7 @@ async function main() {
     const rr = r.ratios.rps;
     let verdict = "";
     if (r.scenario.budget?.minRatio !== undefined && rr !== null) verdict = `${rr >= r.scenario.budget.minRatio ? "ok" : "MISSED"} (>= ${r.scenario.budget.minRatio}x)`;
-    rows.push({ name: r.scenario.name, rps: r.rps, p50: r.p50, p99: r.p99, rpsRatio: rr, p50Ratio: r.ratios.p50, p99Ratio: r.ratios.p99, non2xx: r.non2xx, errors: r.errors, connections: r.connections, budget: verdict });
+    rows.push({ name: r.scenario.name, ...(r.scenario.peer ? { peer: r.scenario.peer } : {}), rps: r.rps, p50: r.p50, p99: r.p99, rpsRatio: rr, p50Ratio: r.ratios.p50, p99Ratio: r.ratios.p99, non2xx: r.non2xx, errors: r.errors, connections: r.connections, budget: verdict });
     console.log(
       `${pad(r.scenario.label ?? r.scenario.name, 34)}${lpad(fmt(r.rps, 0), 9)}${lpad(r.p50, 8)}${lpad(r.p99, 8)}${lpad(fmt(rr, 2), 9)}${lpad(fmt(r.ratios.p50, 2), 8)}${lpad(fmt(r.ratios.p99, 2), 8)}${lpad(r.non2xx, 8)}  ${verdict}`,
     );
@@ -259,14 +294,14 @@ async function main() {
     const verdict = max !== undefined && overhead !== null ? `${overhead <= max ? "ok" : "MISSED"} (<= ${Math.round(max * 100)}%)` : "";
     // `perOp: N`: the scenario does N operations per request that `other` does not (a dev route's
     // loop, bench/scenarios/90-policy.mjs), so (p50 difference) / N is one operation's time.
-    const perOpMs = p.scenario.perOp && p.a.p50 !== null && p.b.p50 !== null ? (p.a.p50 - p.b.p50) / p.scenario.perOp : null;
+    const perOpMs = p.scenario.perOp && p.diffMs !== null ? p.diffMs / p.scenario.perOp : null;
     const opVerdict = perOpMs !== null && p.scenario.budget?.maxPerOpMs !== undefined ? `${perOpMs <= p.scenario.budget.maxPerOpMs ? "ok" : "MISSED"} (<= ${p.scenario.budget.maxPerOpMs} ms)` : "";
-    pairRows.push({ name: p.scenario.name, other: p.other, p50: p.a.p50, p99: p.a.p99, otherP50: p.b.p50, otherP99: p.b.p99, overhead, ...(perOpMs !== null ? { perOpMs } : {}), budget: verdict || opVerdict });
+    pairRows.push({ name: p.scenario.name, other: p.other, p50: p.a.p50, p99: p.a.p99, otherP50: p.b.p50, otherP99: p.b.p99, overhead, diffMs: p.diffMs, ...(perOpMs !== null ? { perOpMs } : {}), budget: verdict || opVerdict });
     console.log(
       `\n${p.scenario.name} beside ${p.other}, one connection: p50 ${p.a.p50} ms vs ${p.b.p50} ms, p99 ${p.a.p99} ms vs ${p.b.p99} ms; ` +
         (perOpMs !== null
           ? `one operation = (p50 difference) / ${p.scenario.perOp} = ${fmt(perOpMs * 1000, 1)} us (p50)  ${opVerdict}`
-          : `(p50 difference) / ${p.other} p50 = ${fmt(overhead === null ? null : overhead * 100, 0)}%  ${verdict}`),
+          : `p50 difference ${fmt(p.diffMs, 1)} ms; (p50 difference) / ${p.other} p50 = ${fmt(overhead === null ? null : overhead * 100, 0)}%  ${verdict}`),
     );
   }
   const timingRows = [];
