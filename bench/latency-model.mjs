@@ -332,6 +332,25 @@ const ROUTES = [
   R("authn", "PUT", "/authn/tenant/{t}/community/{c}/serviceprovider/{type}", [...authnGuard(), d1w("service provider"), queue("sp_vendor_registration job (vendor call after the answer)")]),
   R("authn", "PATCH", "/authn/tenant/{t}/community/{c}/serviceprovider/{id}", [...authnGuard(), d1r("service provider"), d1w("service provider (version check)")]),
   R("authn", "DELETE", "/authn/tenant/{t}/community/{c}/serviceprovider/{id}", [...authnGuard(), d1w("service provider")]),
+  // Adaptive policy (issue 10; src/api/authn/journeys.ts, auth-policy.ts, core/journeys). Journey
+  // writes count the version's journeys (create) or read the row (replace) first; the audit
+  // batch runs after the answer. Evaluation uses the community's compiled policy from the isolate
+  // cache (10 s: a hit; a miss adds one D1 read of the community's journeys, "any" replica) and
+  // one decision (CPU 0.005 ms against 1,000 journeys, measured: docs/benchmarks.md "Adaptive policy").
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/authenticationJourney/fetch", [...authnGuard(), d1r("auth_journeys (v1)", "any")]),
+  R("authn", "PUT", "/authn/tenant/{t}/community/{c}/authenticationJourney", [...authnGuard(), d1r("auth_journeys count"), d1w("auth_journey"), deferred(d1w("audit batch"))]),
+  R("authn", "PATCH", "/authn/tenant/{t}/community/{c}/authenticationJourney/{id}", [...authnGuard(), d1r("auth_journey"), d1w("auth_journey (revision check)"), deferred(d1w("audit batch"))]),
+  R("authn", "DELETE", "/authn/tenant/{t}/community/{c}/authenticationJourney/{id}", [...authnGuard(), d1w("auth_journey"), deferred(d1w("audit batch"))]),
+  R("authn", "POST", "/authn/v2/tenant/{t}/community/{c}/authenticationJourney/fetch", [...authnGuard(), d1r("auth_journeys (v2)", "any")]),
+  R("authn", "PUT", "/authn/v2/tenant/{t}/community/{c}/authenticationJourney", [...authnGuard(), d1r("auth_journeys count"), d1w("auth_journey"), deferred(d1w("audit batch"))]),
+  R("authn", "PATCH", "/authn/v2/tenant/{t}/community/{c}/authenticationJourney/{id}", [...authnGuard(), d1r("auth_journey"), d1w("auth_journey (revision check)"), deferred(d1w("audit batch"))]),
+  R("authn", "DELETE", "/authn/v2/tenant/{t}/community/{c}/authenticationJourney/{id}", [...authnGuard(), d1w("auth_journey"), deferred(d1w("audit batch"))]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/auth_policy/evaluate", [...authnGuard(), cpu("decide (compiled policy cached 10 s)", 0.005)], "idp_redirect allowed adds a D1 read of the external IdPs"),
+  R("authn", "POST", "/authn/v2/tenant/{t}/community/{c}/auth_policy/evaluate", [...authnGuard(), cpu("decide (compiled policy cached 10 s)", 0.005)], "without jwt; idp_redirect allowed adds a D1 read of the external IdPs"),
+  R("authn", "POST", "/authn/v2/tenant/{t}/community/{c}/auth_policy/evaluate (jwt, granted)", [
+    ...authnGuard(), cpu("JWT verify", CPU.verify), dobj(TA, "isActive"), d1r("users.byUid", "any"), cpu("decide (compiled policy cached 10 s)", 0.005), par(dobj(TA, "openFamily"), cpu("sign proof", CPU.sign)),
+  ], "a valid jwt and grant_access: a fresh proof"),
+  R("authn", "POST", "/authn/v2/tenant/{t}/community/{c}/auth_policy/auth_schemes", [...authnGuard(), cpu("schemes (compiled policy cached 10 s)", 0.005)]),
   R("authn", "PUT", "/authn/manage/tenant", [...authnGuard(), d1w("tenant + community (batch)")], "management extension; management rows approximate"),
   R("authn", "PUT", "/authn/manage/tenant/{t}/community", [...authnGuard(), d1r("tenant"), d1w("community")]),
   R("authn", "PUT", "/authn/manage/license", [...authnGuard(), d1w("license")]),

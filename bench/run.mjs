@@ -14,7 +14,7 @@
 // reported.
 //
 // A scenario module default-exports:
-//   { name, label, baseline?, budget?: { minRatio } | { maxOverhead }, compareLatencyWith?,
+//   { name, label, baseline?, budget?: { minRatio } | { maxOverhead } | { maxPerOpMs }, compareLatencyWith?, perOp?,
 //     connections?, prepare(ctx) -> { request } | { perConnection(i) -> request }, beforeRun?() }
 // where a request is an autocannon request ({ method, path, headers, body, setupRequest,
 // onResponse }). `perConnection` gives each connection its own request object, so state
@@ -292,10 +292,16 @@ async function main() {
     const overhead = p.overhead;
     const max = p.scenario.budget?.maxOverhead;
     const verdict = max !== undefined && overhead !== null ? `${overhead <= max ? "ok" : "MISSED"} (<= ${Math.round(max * 100)}%)` : "";
-    pairRows.push({ name: p.scenario.name, other: p.other, p50: p.a.p50, p99: p.a.p99, otherP50: p.b.p50, otherP99: p.b.p99, overhead, diffMs: p.diffMs, budget: verdict });
+    // `perOp: N`: the scenario does N operations per request that `other` does not (a dev route's
+    // loop, bench/scenarios/90-policy.mjs), so (p50 difference) / N is one operation's time.
+    const perOpMs = p.scenario.perOp && p.diffMs !== null ? p.diffMs / p.scenario.perOp : null;
+    const opVerdict = perOpMs !== null && p.scenario.budget?.maxPerOpMs !== undefined ? `${perOpMs <= p.scenario.budget.maxPerOpMs ? "ok" : "MISSED"} (<= ${p.scenario.budget.maxPerOpMs} ms)` : "";
+    pairRows.push({ name: p.scenario.name, other: p.other, p50: p.a.p50, p99: p.a.p99, otherP50: p.b.p50, otherP99: p.b.p99, overhead, diffMs: p.diffMs, ...(perOpMs !== null ? { perOpMs } : {}), budget: verdict || opVerdict });
     console.log(
       `\n${p.scenario.name} beside ${p.other}, one connection: p50 ${p.a.p50} ms vs ${p.b.p50} ms, p99 ${p.a.p99} ms vs ${p.b.p99} ms; ` +
-        `p50 difference ${fmt(p.diffMs, 1)} ms; (p50 difference) / ${p.other} p50 = ${fmt(overhead === null ? null : overhead * 100, 0)}%  ${verdict}`,
+        (perOpMs !== null
+          ? `one operation = (p50 difference) / ${p.scenario.perOp} = ${fmt(perOpMs * 1000, 1)} us (p50)  ${opVerdict}`
+          : `p50 difference ${fmt(p.diffMs, 1)} ms; (p50 difference) / ${p.other} p50 = ${fmt(overhead === null ? null : overhead * 100, 0)}%  ${verdict}`),
     );
   }
   const timingRows = [];

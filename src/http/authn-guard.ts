@@ -271,9 +271,15 @@ export interface AuthnWire {
 export async function authnRespond(c: Context<AppEnv>, data: unknown, opts: AuthnRespondOptions = {}): Promise<TypedResponse<AuthnWire, 200, "json">> {
   const a = authnContext(c);
   const status = (opts.status ?? 200) as 200;
-  // The plain answer is the document's JSON; the type names the enveloped form for handlers.
-  if (a.answer === "plain") return c.json((data ?? null) as unknown as AuthnWire, status);
   const keyring = c.get("services").authn.keyring;
+  // The plain answer is the document's JSON; the type names the enveloped form for handlers.
+  if (a.answer === "plain") {
+    // Signed plain answers (auth_policy/evaluate shows `signature_token` beside its fields):
+    // the signature covers the answer's JSON text without it, i.e. the body as sent with its
+    // `,"signature_token":"..."` member removed (docs/api/authn.md "Verifying signature_token").
+    if (opts.signed && isObject(data)) return c.json({ ...data, signature_token: await keyring.sign(JSON.stringify(data)) } as unknown as AuthnWire, status);
+    return c.json((data ?? null) as unknown as AuthnWire, status);
+  }
   const { publicKey } = await keyring.serviceKey();
   const wireData = a.answer === "preview" ? data : await encryptEnvelope(JSON.stringify(data ?? null), a.sharedKey);
   const body: Record<string, unknown> = { data: wireData, publicKey };

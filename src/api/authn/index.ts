@@ -15,6 +15,8 @@ import { registerSchemeRoutes } from "./schemes";
 import { registerServiceProviderRoutes } from "./service-providers";
 import { registerSpCatalogRoutes } from "./spcatalog";
 import { registerUserConsentRoutes } from "./user-consent";
+import { registerJourneyRoutes } from "./journeys";
+import { registerAuthPolicyRoutes } from "./auth-policy";
 
 /**
  * The Authn API (seed 004), mounted at /authn. Licensed routes sit behind authnGuard
@@ -40,6 +42,8 @@ registerUserConsentRoutes(authn);
 registerIdpRoutes(authn);
 registerServiceProviderRoutes(authn);
 registerExternalIdpRoutes(authn);
+registerJourneyRoutes(authn);
+registerAuthPolicyRoutes(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,

@@ -10,6 +10,7 @@ import { PROBE_OPS, runProbe, type ProbeOp } from "./probe";
 import { SeedRequest, seedDemo } from "./seed";
 import { seedAuthnDemo } from "../authn/dev-seed";
 import { mintBenchCodes, OidcCodesRequest } from "./oidc-codes";
+import { POLICY_BENCH_MAX_N, runPolicyBench } from "./policy-bench";
 
 /**
  * Development-only routes, answered only when ENVIRONMENT is "development" (a 404 otherwise,
@@ -25,6 +26,8 @@ import { mintBenchCodes, OidcCodesRequest } from "./oidc-codes";
  *   so the benchmark can say where a route's time goes.
  *
  * - POST /dev/oidc-codes: a benchmark OIDC client and authorization codes for it (oidc-codes.ts).
+ * - GET  /dev/policy-bench?n=<n>: the adaptive policy's `decide` run n times against 1,000
+ *   synthetic journeys compiled once per isolate (policy-bench.ts), timed from outside.
  *
  * Errors are `{error, message}`.
  */
@@ -87,4 +90,10 @@ dev.post("/oidc-codes", async (c) => {
   const parsed = OidcCodesRequest.safeParse(await jsonBody(c));
   if (!parsed.success) throw new AuthError("invalid_request", describeZodError(parsed.error));
   return c.json(await mintBenchCodes(c.get("services"), parsed.data));
+});
+
+/** GET /dev/policy-bench?n=<0..10000>: n policy decisions against 1,000 journeys (policy-bench.ts). */
+dev.get("/policy-bench", (c) => {
+  const n = Math.min(Math.max(Math.trunc(Number(c.req.query("n") ?? 1)) || 0, 0), POLICY_BENCH_MAX_N);
+  return c.json(runPolicyBench(n));
 });
