@@ -7,3 +7,4 @@ export * from "./identity-provider";
 export * from "./external-idp";
 export * from "./journeys";
 export * from "./custom-hostnames";
+export * from "./factors";
