@@ -44,20 +44,18 @@ export interface AuthenticationOptionsInput {
  */
 export async function authenticationOptions(svc: Services, scope: Scope, rp: RelyingParty, q: AuthenticationOptionsInput): Promise<PublicKeyCredentialRequestOptionsJSON> {
   let allow: { id: string; transports?: string[] }[] = [];
-  let uid: string | null = null;
-  if (q.username !== undefined) {
-    const name = q.username.toLowerCase();
+  const name = q.username?.toLowerCase();
+  if (name !== undefined) {
     const user = await svc.users.byUsername(scope.community.id, name);
     const creds = user && !user.disabled ? await svc.webauthn.listForUser(scope.tenant.id, user.uid) : [];
     allow = creds.filter((c) => c.communityId === scope.community.id).map((c) => ({ id: c.credentialId, ...(c.transports ? { transports: c.transports } : {}) }));
     if (allow.length === 0) {
       const fake = await hmacSha256(svc.config.keyEncryptionSecret, `${FAKE_PURPOSE}\u0000${scope.tenant.id}\u0000${scope.community.id}\u0000${name}`);
       allow = [{ id: toBase64Url(fake) }];
-    } else {
-      uid = user!.uid;
     }
   }
-  const { bytes, ttlMs } = await issueChallenge(svc, scope, "authentication", uid);
+  // The challenge is bound to the username asked for: it serves no other user's credential.
+  const { bytes, ttlMs } = await issueChallenge(svc, scope, "authentication", name !== undefined ? { username: name } : {});
   return generateAuthenticationOptions({
     rpID: rp.rpID,
     allowCredentials: allow,
@@ -106,7 +104,7 @@ export async function verifyAssertion(svc: Services, scope: Scope, rp: RelyingPa
       owner &&
       owner.communityId === scope.community.id &&
       (named === undefined || owner.username.toLowerCase() === named) &&
-      (rec.uid === null || rec.uid === owner.uid) &&
+      (rec.username === null || rec.username === owner.username.toLowerCase()) &&
       // A discoverable credential's user handle is the uid it was registered with (§7.2 step 6).
       (!q.assertion.response.userHandle || userHandleIs(q.assertion.response.userHandle, owner.uid))
         ? owner

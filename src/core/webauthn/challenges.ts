@@ -34,17 +34,19 @@ export interface ChallengeRecord {
   purpose: ChallengePurpose;
   tenantId: string;
   communityId: string;
-  /** The user the ceremony is for (registration; authentication with a username), else null. */
+  /** The user the ceremony is for (registration), else null. */
   uid: string | null;
+  /** The username (lower case) the authentication options were asked for, else null. */
+  username: string | null;
   expiresAt: number;
 }
 
 /** Makes and stores a challenge; answers it base64url (the options' `challenge`). */
-export async function issueChallenge(svc: Services, scope: Scope, purpose: ChallengePurpose, uid: string | null): Promise<{ challenge: string; bytes: Uint8Array; ttlMs: number }> {
+export async function issueChallenge(svc: Services, scope: Scope, purpose: ChallengePurpose, bound: { uid?: string; username?: string }): Promise<{ challenge: string; bytes: Uint8Array; ttlMs: number }> {
   const bytes = randomBytes(32);
   const challenge = toBase64Url(bytes);
   const ttlMs = challengeTtlMs();
-  const record: ChallengeRecord = { purpose, tenantId: scope.tenant.id, communityId: scope.community.id, uid, expiresAt: Date.now() + ttlMs };
+  const record: ChallengeRecord = { purpose, tenantId: scope.tenant.id, communityId: scope.community.id, uid: bound.uid ?? null, username: bound.username ?? null, expiresAt: Date.now() + ttlMs };
   await svc.secrets.put(PREFIX, await sha256Hex(challenge), record, Math.max(KV_MIN_TTL_SECONDS, Math.ceil(ttlMs / 1000)));
   return { challenge, bytes, ttlMs };
 }

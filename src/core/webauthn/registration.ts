@@ -58,7 +58,7 @@ function cleanName(name: string | undefined, fallback: string): string {
 export async function registrationOptions(svc: Services, scope: Scope, rp: RelyingParty, user: User): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const existing = await svc.webauthn.listForUser(scope.tenant.id, user.uid);
   if (existing.length >= MAX_CREDENTIALS_PER_USER) throw new AuthError("invalid_request", `a user may register at most ${MAX_CREDENTIALS_PER_USER} WebAuthn credentials`);
-  const { bytes, ttlMs } = await issueChallenge(svc, scope, "registration", user.uid);
+  const { bytes, ttlMs } = await issueChallenge(svc, scope, "registration", { uid: user.uid });
   const displayName = [user.firstName, user.lastName].filter(Boolean).join(" ") || user.username;
   return generateRegistrationOptions({
     rpName: rp.rpName,
