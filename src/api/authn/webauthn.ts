@@ -63,7 +63,7 @@ const AssertionResults = z
 export const FidoPayload = z
   .object({
     username: z.string().min(1).max(256).optional().openapi({ description: "Optional: without it the credential is discoverable (its user handle names the user)" }),
-    authModule: z.string().max(128).optional().openapi({ description: "Accepted and echoed as authselection" }),
+    authModule: z.string().max(128).optional().openapi({ description: "Accepted and echoed as authselection (not checked against the schemes, not written into the proof)" }),
     assertionResults: AssertionResults,
     jwt: Jwt.optional().openapi({ description: "A proof_of_authentication_jwt or need_mfa user_token of the same user to step up from (FIDO as a second factor: user verification preferred, not required)" }),
     facts: DeviceFacts.optional(),
@@ -202,7 +202,9 @@ export function registerWebAuthnRoutes(app: OpenAPIHono<AppEnv>): void {
     const device = deviceFacts(p.facts);
     const decision = await authnLoginDecision(svc, scope, { user: a.user, amr: a.amr, application: ctx.appid, ip: ctx.clientIp, authenticatedAt: a.authenticatedAt, prior, ...(device ? { device } : {}) });
     if (decision.kind === "need_mfa") return authnRespond(c, needMfaAnswer(decision), { signed: true }) as never;
-    const proof = await issueProof(svc, scope, a.user, { amr: a.amr, ip: ctx.clientIp, authenticatedAt: a.authenticatedAt, ...(p.authModule ? { moduleId: p.authModule } : {}) });
+    // authModule is echoed as authselection but not written into the proof: unlike
+    // authenticate's moduleId it is not checked against the community's schemes.
+    const proof = await issueProof(svc, scope, a.user, { amr: a.amr, ip: ctx.clientIp, authenticatedAt: a.authenticatedAt });
     return authnRespond(
       c,
       {
@@ -240,8 +242,9 @@ export function registerWebAuthnRoutes(app: OpenAPIHono<AppEnv>): void {
     const svc = c.get("services");
     const scope = c.get("scope");
     const rp = await relyingParty(svc, scope, requestAddress(c));
-    if (p.jwt) await verifyStepUp(svc, scope, p.jwt);
+    // Each call stores a challenge: bounded per connecting IP before anything else is done.
     await svc.limiter.limit(`${scope.tenant.id}:webauthn-options:${scope.ip}`, 120, 60);
+    if (p.jwt) await verifyStepUp(svc, scope, p.jwt);
     return authnRespond(c, await authenticationOptions(svc, scope, rp, { ...(p.username !== undefined ? { username: p.username } : {}), stepUp: p.jwt !== undefined })) as never;
   });
 
