@@ -24,7 +24,12 @@ export type AuthMethod = "pwd" | "pin" | "otp" | "ktoken";
 const KNOWLEDGE = new Set(["pwd", "pin"]);
 const POSSESSION = new Set(["otp", "hwk", "swk", "fido", "ktoken"]);
 
+/**
+ * `mfa` (RFC 8176 §2) stands alone at AAL2: core/webauthn adds it when a FIDO authenticator
+ * verified its user (a multi-factor cryptographic authenticator, NIST SP 800-63B §5.1.9).
+ */
 export function assuranceLevel(amr: readonly string[]): 1 | 2 {
+  if (amr.includes("mfa")) return 2;
   const knows = amr.some((m) => KNOWLEDGE.has(m));
   const has = amr.some((m) => POSSESSION.has(m));
   return knows && has ? 2 : 1;

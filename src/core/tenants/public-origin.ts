@@ -62,3 +62,14 @@ export async function publicOrigin(svc: Services, tenantId: string, req: Request
   const scheme = req.protocol === "https:" ? "https:" : "http:";
   return `${scheme}//${host}${req.port ? `:${req.port}` : ""}`;
 }
+
+/**
+ * Every origin of the tenant's bound hostnames, primary first, with publicOrigin's scheme and
+ * port rules (WebAuthn's expected origins: a passkey made on any of the tenant's own hostnames).
+ */
+export async function publicOrigins(svc: Services, tenantId: string, req: RequestAddress): Promise<{ hostname: string; origin: string }[]> {
+  const hostnames = await tenantHostnames(svc, tenantId);
+  const scheme = svc.config.production || req.protocol === "https:" ? "https:" : "http:";
+  const port = svc.config.production || !req.port ? "" : `:${req.port}`;
+  return hostnames.map((hostname) => ({ hostname, origin: `${scheme}//${hostname}${port}` }));
+}
