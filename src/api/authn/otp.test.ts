@@ -26,7 +26,7 @@ type Need = { user_token: string; next: { step: string; allowed_factors: string[
 
 const SMS_URL = "https://sms.provider.test/v1/messages";
 const SMS_AUTH = "Bearer sms-test-secret";
-const smsSettings = { url: SMS_URL, authHeader: "Authorization", authValue: SMS_AUTH, bodyTemplate: '{"to":"{to}","message":"{text}"}' };
+const smsSettings = { url: SMS_URL, authHeader: "Authorization", authSecret: SMS_AUTH, bodyTemplate: '{"to":"{to}","message":"{text}"}' };
 
 interface Fixture {
   t: TestTenant;

@@ -29,7 +29,7 @@ export function renderSmsBody(cfg: Pick<SmsProviderSettings, "bodyTemplate" | "c
 /** Sends one text message; throws on a non-2xx answer or a network failure, so the job is retried. */
 export async function sendSms(cfg: SmsProviderSettings, fetcher: typeof fetch, m: SmsMessage): Promise<void> {
   const headers: Record<string, string> = { "content-type": cfg.contentType };
-  if (cfg.authValue) headers[cfg.authHeader.toLowerCase()] = cfg.authValue;
+  if (cfg.authSecret) headers[cfg.authHeader.toLowerCase()] = cfg.authSecret;
   const res = await fetcher(cfg.url, { method: "POST", headers, body: renderSmsBody(cfg, m), redirect: "manual" });
   // The body is drained so the connection is released; its content is not trusted or logged.
   await res.arrayBuffer().catch(() => undefined);

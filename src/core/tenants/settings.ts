@@ -78,8 +78,9 @@ const refreshRotationSchema = z.object({
  * Email and SMS one-time codes (core/mfa/delivered-otp.ts) and the SMS provider they go
  * through (core/mfa/sms.ts). The provider is any HTTP API: the body template's `{to}`,
  * `{text}` and `{code}` are replaced (JSON-escaped when contentType is JSON, form-encoded
- * otherwise). `authValue` is the header's value as the provider issued it: it is stored in the
- * tenant's settings as they are (docs/security.md "One-time codes by email and SMS").
+ * otherwise). `authSecret` is the header's value as the provider issued it: it is stored in the
+ * tenant's settings as they are, and shown as "(present)" by the settings routes (its name matches
+ * manage-settings.ts SECRET_KEY; docs/security.md "One-time codes by email and SMS").
  */
 const otpDeliverySchema = z.object({
   /** Life of a code, from the request. */
@@ -90,7 +91,7 @@ const otpDeliverySchema = z.object({
     .object({
       url: z.string().url().max(2048).refine((u) => /^https?:/i.test(u), "must be an http(s) URL"),
       authHeader: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/).default("authorization"),
-      authValue: z.string().min(1).max(4096).optional(),
+      authSecret: z.string().min(1).max(4096).optional(),
       contentType: z.enum(["application/json", "application/x-www-form-urlencoded"]).default("application/json"),
       bodyTemplate: z.string().min(1).max(4096).default('{"to":"{to}","text":"{text}"}'),
     })
