@@ -9,6 +9,7 @@ import type { ConsentStore, ExternalIdpStore, IdentityProviderStore, ServiceProv
 import type { JourneyStore } from "../storage/ports-journeys";
 import type { CustomHostnameStore } from "../storage/ports-hostnames";
 import type { WebAuthnCredentialStore } from "../storage/ports-webauthn";
+import type { RecoveryCodeStore } from "../storage/ports-recovery";
 import type { Mailer } from "./mail/mailer";
 import type { JobQueue } from "./jobs/types";
 import type { SessionAuthority } from "./sessions/authority";
@@ -54,6 +55,8 @@ export interface Services {
   journeys: JourneyStore;
   /** Registered WebAuthn credentials (passkeys, security keys): core/webauthn. */
   webauthn: WebAuthnCredentialStore;
+  /** TOTP recovery codes, as digests (core/mfa/recovery-codes.ts). */
+  recoveryCodes: RecoveryCodeStore;
   /** Authn envelope keys and licenses (core/authn/platform.ts). */
   authn: AuthnPlatform;
   /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */

@@ -27,6 +27,7 @@ import { D1ExternalIdpStore } from "../storage/d1/external-idp-store";
 import { D1JourneyStore } from "../storage/d1/journey-store";
 import { D1CustomHostnameStore } from "../storage/d1/custom-hostname-store";
 import { D1WebAuthnCredentialStore } from "../storage/d1/webauthn-credential-store";
+import { D1RecoveryCodeStore } from "../storage/d1/recovery-code-store";
 import { EnvelopeKeyring } from "../crypto/envelope-keys";
 import { LicenseResolver } from "../core/licenses/licenses";
 import type { AppEnv } from "./types";
@@ -92,6 +93,7 @@ export function buildShared(env: Env): Shared {
     identity: { serviceProviders: D1ServiceProviderStore(env.DB), idps: D1IdentityProviderStore(env.DB), consents: D1ConsentStore(env.DB), externalIdps: D1ExternalIdpStore(env.DB) },
     journeys: D1JourneyStore(env.DB),
     webauthn: D1WebAuthnCredentialStore(env.DB),
+    recoveryCodes: D1RecoveryCodeStore(env.DB),
     authn: {
       keyring: new EnvelopeKeyring(D1SigningKeyStore(env.DB), config.keyEncryptionSecret, config.ecCurve),
       licenses,

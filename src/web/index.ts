@@ -3,6 +3,7 @@ import type { AppEnv } from "../http/types";
 import { authorizeRoute } from "./authorize";
 import { consentRoute, forgotFormRoute, forgotRoute, loginPageRoute, loginRoute, otpRoute } from "./login";
 import { endSessionRoute } from "./end-session";
+import { emailCodeRoute, otpPageRoute, recoveryPageRoute, recoveryRoute } from "./login-codes";
 import { limitForm } from "./flow";
 
 /**
@@ -20,6 +21,11 @@ hostedLogin.post("/:communityId/authorize", limitForm, authorizeRoute);
 hostedLogin.get("/:communityId/login", loginPageRoute);
 hostedLogin.post("/:communityId/login", limitForm, loginRoute);
 hostedLogin.post("/:communityId/login/otp", limitForm, otpRoute);
+// Issue 11: the email code step, and recovery codes in place of the TOTP code (login-codes.tsx).
+hostedLogin.get("/:communityId/login/otp", otpPageRoute);
+hostedLogin.post("/:communityId/login/email-code", limitForm, emailCodeRoute);
+hostedLogin.get("/:communityId/login/recovery", recoveryPageRoute);
+hostedLogin.post("/:communityId/login/recovery", limitForm, recoveryRoute);
 hostedLogin.post("/:communityId/login/consent", limitForm, consentRoute);
 hostedLogin.get("/:communityId/login/forgot", forgotFormRoute);
 hostedLogin.post("/:communityId/login/forgot", limitForm, forgotRoute);

@@ -8,6 +8,7 @@ import { publicOrigin } from "../core/tenants/public-origin";
 import { requestAddress } from "../http/request-address";
 import { ForgotPage, ForgotSentPage } from "./pages/forms";
 import { base, decideConsent, handler, loginPage, messagePage, openTransaction, otpPage, readForm, signedIn, viewTransaction, type Transaction, type WebContext } from "./flow";
+import { startEmailCode } from "./login-codes";
 import { gateTransaction } from "./policy-gate";
 import type { Provider } from "./provider";
 import { page } from "./render";
@@ -69,6 +70,8 @@ export const loginRoute = handler(async (c, p) => {
   const gate = await gateTransaction(c, p, t, user, ["pwd"]);
   if (gate instanceof Response) return gate;
   // Users with TOTP are always asked for the code (so a need_mfa allowing otp is met here too).
+  // Without TOTP, a need_mfa allowing email_otp sends a code to the verified email (issue 11).
+  if (!user.totpSecretSealed && gate === "email_otp") return startEmailCode(c, p, t, user, ["pwd"], outcome.authenticatedAt);
   if (user.totpSecretSealed) {
     t.tx = { ...t.tx, stage: "otp", uid: user.uid, passwordAt: outcome.authenticatedAt, otpFailures: 0 };
     await saveTransaction(svc, t.id, t.tx);
@@ -107,9 +110,11 @@ export const otpRoute = handler(async (c, p) => {
     return otpPage(c, p, t, { status: 401, error: WRONG_CODE });
   }
   await svc.limiter.attemptSucceeded(p.scope, "totp", user.username);
-  const amr = ["pwd", "otp"];
+  // Factors proven earlier in this transaction (an email code) stay in amr.
+  const amr = [...new Set([...(t.tx.amr ?? ["pwd"]), "otp"])];
   const gate = await gateTransaction(c, p, t, user, amr);
   if (gate instanceof Response) return gate;
+  if (gate === "email_otp") return startEmailCode(c, p, t, user, amr, t.tx.passwordAt ?? Date.now());
   return signedIn(c, p, t, user, { authTime: Math.floor(Date.now() / 1000), amr });
 });
 

@@ -19,8 +19,9 @@ import type { Provider } from "./provider";
  *  - grant_access: the login goes on as before;
  *  - deny_access: a 403 page; the transaction ends and no SSO session is started or extended;
  *  - need_mfa: the one-time code page when `otp` is allowed and the user has TOTP (users with
- *    TOTP are always asked for it anyway); otherwise a 403 page naming what is missing, since
- *    no other factor can be completed on these pages.
+ *    TOTP are always asked for it anyway; a recovery code may stand in for it), else the email
+ *    code page when `email_otp` is allowed and the user has a verified email (issue 11);
+ *    otherwise a 403 page naming what is missing, since no other factor can be completed here.
  */
 export const POLICY_DENIED_TITLE = "Sign-in not allowed";
 export const POLICY_DENIED = "Your organisation's sign-in policy does not allow this sign-in. Contact your administrator if you think this is wrong.";
@@ -70,18 +71,23 @@ function refusedPage(c: WebContext, p: Provider, user: User, amr: readonly strin
   );
 }
 
-/** Can the user complete this need_mfa here? Only with the one-time code, and only if enrolled. */
+/** Can the user complete this need_mfa here with the TOTP page? Only if enrolled. */
 export const otpCompletes = (outcome: PolicyOutcome, user: User): boolean => outcome.step === "need_mfa" && outcome.allowedFactors.includes("otp") && user.totpSecretSealed !== null;
+
+/** ... or with a code sent to the user's verified email (issue 11; web/login-codes.tsx)? */
+export const emailOtpCompletes = (outcome: PolicyOutcome, user: User): boolean =>
+  outcome.step === "need_mfa" && outcome.allowedFactors.includes("email_otp") && !!user.email && user.emailVerified;
 
 /**
  * In a login transaction, after the factors in `amr` are proven: "grant" to go on, "otp" when
  * the code page may still complete it, or the refusal page (the transaction ended first, so
  * nothing can be completed with it).
  */
-export async function gateTransaction(c: WebContext, p: Provider, t: Transaction, user: User, amr: readonly string[]): Promise<"grant" | "otp" | Response> {
+export async function gateTransaction(c: WebContext, p: Provider, t: Transaction, user: User, amr: readonly string[]): Promise<"grant" | "otp" | "email_otp" | Response> {
   const outcome = await askPolicy(c, p, user, amr, t.view.application);
   if (outcome.step === "grant_access") return "grant";
   if (otpCompletes(outcome, user) && !amr.includes("otp")) return "otp";
+  if (emailOtpCompletes(outcome, user) && !amr.includes("email_otp")) return "email_otp";
   await finishTransaction(c.get("services"), t.id, t.tx);
   return refusedPage(c, p, user, amr, t.view.application, outcome);
 }
@@ -95,6 +101,6 @@ export async function gateTransaction(c: WebContext, p: Provider, t: Transaction
 export async function gateSession(c: WebContext, p: Provider, current: { user: User; session: SsoSession }, application: string): Promise<"reuse" | "login" | { refused: Response | Promise<Response> }> {
   const outcome = await askPolicy(c, p, current.user, current.session.amr, application);
   if (outcome.step === "grant_access") return "reuse";
-  if (otpCompletes(outcome, current.user)) return "login";
+  if (otpCompletes(outcome, current.user) || emailOtpCompletes(outcome, current.user)) return "login";
   return { refused: refusedPage(c, p, current.user, current.session.amr, application, outcome) };
 }

@@ -1,5 +1,6 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { authenticateWithFactors } from "../../core/authn/authenticate";
+import type { Context } from "hono";
+import { authenticateWithFactors, type AuthenticatedUser } from "../../core/authn/authenticate";
 import { authnLoginDecision, verifyStepUp, type AuthnLoginDecision } from "../../core/authn/pending-login";
 import type { Facts } from "../../core/journeys/model";
 import { mintKtoken, redeemKtoken } from "../../core/authn/ktokens";
@@ -107,7 +108,7 @@ const UserObject = z
   })
   .openapi("AuthnUser");
 
-const AuthenticatedAnswer = z
+export const AuthenticatedAnswer = z
   .object({ user: UserObject, proof_of_authentication_jwt: z.string().openapi({ description: "proof+jwt naming amr, aal/acr and ip" }) })
   .openapi("AuthenticatedAnswer");
 
@@ -241,26 +242,7 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
         ...(p.schemeId || p.moduleId ? { schemes: c.get("services").authnConfig.schemes, schemeId: p.schemeId, moduleId: p.moduleId } : {}),
       },
     );
-    const ctx = authnContext(c);
-    const device = deviceFacts(p.facts);
-    const decision = await authnLoginDecision(svc, scope, {
-      user: a.user,
-      amr: a.amr,
-      application: ctx.appid,
-      ip: ctx.clientIp,
-      authenticatedAt: a.authenticatedAt,
-      prior: a.prior,
-      ...(device ? { device } : {}),
-    });
-    if (decision.kind === "need_mfa") return authnRespond(c, needMfaAnswer(decision), { signed: true }) as never;
-    const proof = await issueProof(svc, scope, a.user, {
-      amr: a.amr,
-      ip: ctx.clientIp,
-      authenticatedAt: a.authenticatedAt,
-      ...(a.schemeId ? { schemeId: a.schemeId } : {}),
-      ...(a.moduleId ? { moduleId: a.moduleId } : {}),
-    });
-    return authnRespond(c, { user: authnUserObject(a.user), proof_of_authentication_jwt: proof }, { signed: true }) as never;
+    return (await finishAuthnLogin(c, a, p.facts)) as never;
   });
 
   app.openapi(proofRoute, async (c) => {
@@ -305,6 +287,37 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
     const r = await mintKtoken(c.get("services"), c.get("scope"), p.jwt, p.ttl);
     return authnRespond(c, r) as never;
   });
+}
+
+/**
+ * How every Authn login operation ends once its credentials were right (authenticate, and the
+ * factor logins of issue 11: otp/verify, authenticate_with_recovery_code): the policy is asked
+ * with the accumulated amr, then the document's success shape (user and proof), need_mfa, or
+ * the deny 403 (thrown by authnLoginDecision).
+ */
+export async function finishAuthnLogin(c: Context<AppEnv>, a: AuthenticatedUser, facts?: z.infer<typeof DeviceFacts>): ReturnType<typeof authnRespond> {
+  const svc = c.get("services");
+  const scope = c.get("scope");
+  const ctx = authnContext(c);
+  const device = deviceFacts(facts);
+  const decision = await authnLoginDecision(svc, scope, {
+    user: a.user,
+    amr: a.amr,
+    application: ctx.appid,
+    ip: ctx.clientIp,
+    authenticatedAt: a.authenticatedAt,
+    prior: a.prior,
+    ...(device ? { device } : {}),
+  });
+  if (decision.kind === "need_mfa") return authnRespond(c, needMfaAnswer(decision), { signed: true });
+  const proof = await issueProof(svc, scope, a.user, {
+    amr: a.amr,
+    ip: ctx.clientIp,
+    authenticatedAt: a.authenticatedAt,
+    ...(a.schemeId ? { schemeId: a.schemeId } : {}),
+    ...(a.moduleId ? { moduleId: a.moduleId } : {}),
+  });
+  return authnRespond(c, { user: authnUserObject(a.user), proof_of_authentication_jwt: proof }, { signed: true });
 }
 
 /** The document's need_mfa answer (seed 004, authenticate_with_liveid "If PIN needed"), with evaluate's `idps`. */

@@ -22,7 +22,15 @@ export const MAX_PROOF_TTL_SECONDS = 3600;
 /** RFC 8176 §2 method values used here; `ktoken` is this API's own. */
 export type AuthMethod = "pwd" | "pin" | "otp" | "ktoken";
 const KNOWLEDGE = new Set(["pwd", "pin"]);
-const POSSESSION = new Set(["otp", "hwk", "swk", "fido", "ktoken"]);
+/**
+ * `sms` (a code sent to the user's verified phone) is possession: NIST SP 800-63B §5.1.3.3
+ * allows the PSTN as a restricted out-of-band authenticator. `email_otp` is NOT: §5.1.3.1 says
+ * methods that do not prove possession of a specific device, email among them, shall not be
+ * used as out-of-band authenticators, so password + email code stays AAL1 (docs/security.md).
+ * A recovery code carries `otp` (it stands in for TOTP; a look-up secret is something you have,
+ * §5.1.2), so password + recovery code is AAL2 like password + TOTP.
+ */
+const POSSESSION = new Set(["otp", "hwk", "swk", "fido", "ktoken", "sms"]);
 
 /**
  * `mfa` (RFC 8176 §2) stands alone at AAL2: core/webauthn adds it when a FIDO authenticator

@@ -5,6 +5,7 @@ import { sendResetCode } from "../auth/reset";
 import { sendResetLink } from "../auth/reset-link";
 import { sendResetTokens } from "../auth/reset-token";
 import { sendUsernameReminder } from "../auth/username-reminder";
+import { sendDeliveredOtp } from "../mfa/delivered-otp";
 import { registerAtVendor } from "../service-providers/vendors/registration";
 import { parseTenantSettings } from "../tenants/settings";
 import { JOB_VERSION, type Job } from "./types";
@@ -26,6 +27,7 @@ const jobSchema = z.discriminatedUnion("kind", [
   z.object({ ...origin, kind: z.literal("reset_token"), email: str(512) }),
   z.object({ ...origin, kind: z.literal("username_reminder"), email: str(512), corpId: str(256).nullable() }),
   z.object({ ...origin, kind: z.literal("sp_vendor_registration"), spId: str(64) }),
+  z.object({ ...origin, kind: z.literal("otp_code"), username: str(512), channel: z.enum(["email", "sms"]), requestId: str(128), requestedAt: z.number().int().nonnegative() }),
 ]);
 
 /** A message body as a Job, or null when it is not one (another version, a foreign producer). */
@@ -61,6 +63,8 @@ export async function runJob(svc: Services, job: Job): Promise<void> {
       return sendUsernameReminder(svc, scope, job);
     case "sp_vendor_registration":
       return registerAtVendor(svc, scope, job.spId);
+    case "otp_code":
+      return sendDeliveredOtp(svc, scope, job);
   }
 }
 

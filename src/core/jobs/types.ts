@@ -62,11 +62,25 @@ export interface SpVendorRegistrationJob {
   spId: string;
 }
 
-export type JobPayload = ResetCodeJob | ResetLinkJob | ResetTokenJob | UsernameReminderJob | SpVendorRegistrationJob;
+/**
+ * Authn POST .../otp/send (core/mfa/delivered-otp.ts): mint a one-time code for the request id
+ * and send it by email or SMS, if the user exists and has that channel verified. The request id
+ * is not a secret on its own (the code is minted by the consumer and never in the job).
+ */
+export interface OtpCodeJob {
+  kind: "otp_code";
+  username: string;
+  channel: "email" | "sms";
+  requestId: string;
+  /** Epoch ms of the request: the code's life is counted from it, as its answer said. */
+  requestedAt: number;
+}
+
+export type JobPayload = OtpCodeJob | ResetCodeJob | ResetLinkJob | ResetTokenJob | UsernameReminderJob | SpVendorRegistrationJob;
 export type Job = JobOrigin & JobPayload;
 export type JobKind = JobPayload["kind"];
 
-export const JOB_KINDS: readonly JobKind[] = ["reset_code", "reset_link", "reset_token", "username_reminder", "sp_vendor_registration"];
+export const JOB_KINDS: readonly JobKind[] = ["reset_code", "reset_link", "reset_token", "username_reminder", "sp_vendor_registration", "otp_code"];
 
 /** The producer side, as core sees it (the Queue binding in production and tests). */
 export interface JobQueue {

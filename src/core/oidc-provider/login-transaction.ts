@@ -24,7 +24,8 @@ export const TRANSACTION_TTL_SECONDS = 600;
 export const MAX_OTP_FAILURES = 5;
 const PREFIX = "webtx";
 
-export type TransactionStage = "login" | "otp" | "consent";
+/** `email_otp`: a code was sent to the user's verified email (issue 11; web/login-codes.tsx). */
+export type TransactionStage = "login" | "otp" | "email_otp" | "consent";
 
 /**
  * What the browser came for and gets once the user is signed in: the protocol request the
@@ -96,6 +97,9 @@ export interface LoginTransaction {
   sid?: string;
   consentScopes?: string[];
   otpFailures: number;
+  /** Stage email_otp: the request id the code was sent under, and the methods proven before it. */
+  otpRequestId?: string;
+  amr?: string[];
   /** Epoch ms. */
   expiresAt: number;
 }

@@ -74,6 +74,30 @@ const refreshRotationSchema = z.object({
   userpool: z.boolean().default(false),
 });
 
+/**
+ * Email and SMS one-time codes (core/mfa/delivered-otp.ts) and the SMS provider they go
+ * through (core/mfa/sms.ts). The provider is any HTTP API: the body template's `{to}`,
+ * `{text}` and `{code}` are replaced (JSON-escaped when contentType is JSON, form-encoded
+ * otherwise). `authSecret` is the header's value as the provider issued it: it is stored in the
+ * tenant's settings as they are, and shown as "(present)" by the settings routes (its name matches
+ * manage-settings.ts SECRET_KEY; docs/security.md "One-time codes by email and SMS").
+ */
+const otpDeliverySchema = z.object({
+  /** Life of a code, from the request. */
+  ttlSeconds: z.number().int().min(2).max(900).default(300),
+  /** Wrong codes for one request id before it is locked for the rest of its life. */
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+  sms: z
+    .object({
+      url: z.string().url().max(2048).refine((u) => /^https?:/i.test(u), "must be an http(s) URL"),
+      authHeader: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/).default("authorization"),
+      authSecret: z.string().min(1).max(4096).optional(),
+      contentType: z.enum(["application/json", "application/x-www-form-urlencoded"]).default("application/json"),
+      bodyTemplate: z.string().min(1).max(4096).default('{"to":"{to}","text":"{text}"}'),
+    })
+    .optional(),
+});
+
 export const tenantSettingsSchema = z
   .object({
     /** `iss` of this tenant's tokens; defaults to `urn:edge-auth:tenant:<id>`. */
@@ -116,12 +140,15 @@ export const tenantSettingsSchema = z
     hostedLogin: hostedLoginSchema.optional(),
     /** CloudCheckr's SAML routes: which external IdP, allowed return URLs, dashboard (core/external-idps/cloudcheckr-settings.ts). */
     cloudcheckr: z.object({ saml: cloudcheckrSamlSchema.optional() }).optional(),
+    /** Email and SMS one-time codes (issue 11). */
+    otpDelivery: otpDeliverySchema.default(otpDeliverySchema.parse({})),
   })
   .passthrough();
 
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 export type OktaSettings = z.infer<typeof oktaSchema>;
 export type CorsSettings = z.infer<typeof corsSchema>;
+export type OtpDeliverySettings = z.infer<typeof otpDeliverySchema>;
 export type RefreshRotationSettings = z.infer<typeof refreshRotationSchema>;
 
 /** Whether refresh tokens of `surface` rotate for this tenant (see refreshRotationSchema). */

@@ -14,7 +14,7 @@ export interface FormContext {
   csrf: string;
 }
 
-function Hidden(props: { f: FormContext }) {
+export function Hidden(props: { f: FormContext }) {
   return (
     <>
       <input type="hidden" name="tx" value={props.f.tx} />
@@ -23,7 +23,7 @@ function Hidden(props: { f: FormContext }) {
   );
 }
 
-function Alert(props: { message: string | undefined }) {
+export function Alert(props: { message: string | undefined }) {
   return props.message ? (
     <p role="alert" id="form-error">
       {props.message}
@@ -70,6 +70,9 @@ export function OtpPage(props: { f: FormContext; error?: string | undefined }) {
           <button type="submit">Verify</button>
         </div>
       </form>
+      <p>
+        <a href={`${props.f.base}/login/recovery?tx=${encodeURIComponent(props.f.tx)}`}>Use a recovery code</a>
+      </p>
     </>
   );
 }
