@@ -8,6 +8,7 @@ import type { AppStateStore } from "../storage/ports";
 import type { ConsentStore, ExternalIdpStore, IdentityProviderStore, ServiceProviderStore } from "../storage/ports-idp";
 import type { JourneyStore } from "../storage/ports-journeys";
 import type { CustomHostnameStore } from "../storage/ports-hostnames";
+import type { TypingProfileStore, UwlAuthenticatorStore } from "../storage/ports-uwl-typing";
 import type { Mailer } from "./mail/mailer";
 import type { JobQueue } from "./jobs/types";
 import type { SessionAuthority } from "./sessions/authority";
@@ -51,6 +52,10 @@ export interface Services {
   identity: { serviceProviders: ServiceProviderStore; idps: IdentityProviderStore; consents: ConsentStore; externalIdps: ExternalIdpStore };
   /** Authentication journeys of both API versions: the adaptive policy's rules (core/journeys). */
   journeys: JourneyStore;
+  /** UWL authenticators' public keys (core/uwl). */
+  uwlAuthenticators: UwlAuthenticatorStore;
+  /** Typing-pattern profiles (core/typing). */
+  typingProfiles: TypingProfileStore;
   /** Authn envelope keys and licenses (core/authn/platform.ts). */
   authn: AuthnPlatform;
   /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */

@@ -26,6 +26,7 @@ import { D1LicenseStore } from "../storage/d1/license-store";
 import { D1ExternalIdpStore } from "../storage/d1/external-idp-store";
 import { D1JourneyStore } from "../storage/d1/journey-store";
 import { D1CustomHostnameStore } from "../storage/d1/custom-hostname-store";
+import { D1TypingProfileStore, D1UwlAuthenticatorStore } from "../storage/d1/uwl-typing-stores";
 import { EnvelopeKeyring } from "../crypto/envelope-keys";
 import { LicenseResolver } from "../core/licenses/licenses";
 import type { AppEnv } from "./types";
@@ -90,6 +91,8 @@ export function buildShared(env: Env): Shared {
     authnConfig: { schemes: D1AuthSchemeStore(env.DB), spCatalog: D1SpCatalogStore(env.DB), idpConfigs: D1IdpConfigStore(env.DB) },
     identity: { serviceProviders: D1ServiceProviderStore(env.DB), idps: D1IdentityProviderStore(env.DB), consents: D1ConsentStore(env.DB), externalIdps: D1ExternalIdpStore(env.DB) },
     journeys: D1JourneyStore(env.DB),
+    uwlAuthenticators: D1UwlAuthenticatorStore(env.DB),
+    typingProfiles: D1TypingProfileStore(env.DB),
     authn: {
       keyring: new EnvelopeKeyring(D1SigningKeyStore(env.DB), config.keyEncryptionSecret, config.ecCurve),
       licenses,

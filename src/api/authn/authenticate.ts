@@ -107,12 +107,12 @@ const UserObject = z
   })
   .openapi("AuthnUser");
 
-const AuthenticatedAnswer = z
+export const AuthenticatedAnswer = z
   .object({ user: UserObject, proof_of_authentication_jwt: z.string().openapi({ description: "proof+jwt naming amr, aal/acr and ip" }) })
   .openapi("AuthenticatedAnswer");
 
 /** The document's answer when another factor is needed (seed 004, authenticate_with_liveid "If PIN needed"). */
-const NeedMfaAnswer = z
+export const NeedMfaAnswer = z
   .object({
     user_token: z.string().openapi({ description: "A pending login (pending+jwt, 300 s): send it as `jwt` with the next factor. It is not a proof and is refused wherever one is expected." }),
     next: z.object({
@@ -308,7 +308,7 @@ export function registerAuthenticateRoutes(app: OpenAPIHono<AppEnv>): void {
 }
 
 /** The document's need_mfa answer (seed 004, authenticate_with_liveid "If PIN needed"), with evaluate's `idps`. */
-function needMfaAnswer(d: Extract<AuthnLoginDecision, { kind: "need_mfa" }>) {
+export function needMfaAnswer(d: Extract<AuthnLoginDecision, { kind: "need_mfa" }>) {
   return { user_token: d.userToken, next: { step: "need_mfa" as const, allowed_factors: d.allowedFactors, idps: d.idps } };
 }
 

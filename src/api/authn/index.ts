@@ -5,6 +5,7 @@ import { registerManagementRoutes } from "./manage";
 import { registerOpenRoutes } from "./open";
 import { registerAuthenticateRoutes } from "./authenticate";
 import { registerFactorRoutes } from "./factors";
+import { registerStepUpFactorRoutes } from "./step-up-factors";
 import { registerOidcSsoRoutes } from "./oidc-sso";
 import { registerSamlSsoRoutes } from "./saml-sso";
 import { registerWsFedSsoRoutes } from "./wsfed-sso";
@@ -32,6 +33,7 @@ registerManagementRoutes(authn);
 // AUTHN-ENDPOINTS: the endpoints helper registers its route groups below, one line each.
 registerAuthenticateRoutes(authn);
 registerFactorRoutes(authn);
+registerStepUpFactorRoutes(authn);
 registerOidcSsoRoutes(authn);
 registerSamlSsoRoutes(authn);
 registerWsFedSsoRoutes(authn);

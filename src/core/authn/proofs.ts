@@ -22,7 +22,10 @@ export const MAX_PROOF_TTL_SECONDS = 3600;
 /** RFC 8176 §2 method values used here; `ktoken` is this API's own. */
 export type AuthMethod = "pwd" | "pin" | "otp" | "ktoken";
 const KNOWLEDGE = new Set(["pwd", "pin"]);
-const POSSESSION = new Set(["otp", "hwk", "swk", "fido", "ktoken"]);
+// uwl: the wallet's private key (core/uwl). Not here: face (LiveID) and behavior_auth (typing)
+// are neither knowledge nor possession (a biometric is no authenticator alone, NIST SP 800-63B
+// §5.2.3), so they never raise the AAL.
+const POSSESSION = new Set(["otp", "hwk", "swk", "fido", "ktoken", "uwl"]);
 
 export function assuranceLevel(amr: readonly string[]): 1 | 2 {
   const knows = amr.some((m) => KNOWLEDGE.has(m));
