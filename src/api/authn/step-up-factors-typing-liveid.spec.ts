@@ -4,6 +4,7 @@ import { createTestTenant, PASSWORD, services, type TestTenant } from "../../../
 import { authnCall, authnCaller, type AuthnCaller } from "../../../test/helpers/authn-caller";
 import { setOutboundFetch } from "../../http/services";
 import { setUserPin } from "../../core/mfa/pin";
+import { issueProof } from "../../core/authn/proofs";
 import { parseTenantSettings } from "../../core/tenants/settings";
 import { canonicalPattern, train } from "../../core/typing/detector";
 import { uwlHelpers, wallet } from "./step-up-factors-uwl.spec";
@@ -262,6 +263,24 @@ export function policyOnStepUpSpecs(): void {
       const ok = await h.login({ username: "alice", pin: "731942" }, r.data.user_token, MFA_IP);
       expect(ok.status, JSON.stringify(ok.data)).toBe(200);
       expect(decodeJwt(ok.data.proof_of_authentication_jwt!)).toMatchObject({ amr: ["uwl", "pin"], aal: 2 });
+    });
+
+    it("typing and LiveID: 403 from the denied network, need_mfa from the MFA network (they do not satisfy uwl_and_pin)", async () => {
+      const scope = { tenant: t.tenant, settings: parseTenantSettings(t.tenant.settings), community: t.community, ip: "203.0.113.7", userAgent: null };
+      const proof = await issueProof(services(), scope, t.alice, { amr: ["pwd"], ip: "203.0.113.7" });
+      const person = typist(23);
+      const typings = Array.from({ length: 20 }, person);
+      expect((await authnCall(app, "POST", `${base}/behavior_auth/enroll`, { jwt: proof, patterns: typings.map(canonicalPattern) })).status).toBe(200);
+      const mean = train(typings).mean;
+      const behave = (i: number, ip: string) =>
+        authnCall<Login>(app, "POST", `${base}/authenticate_with_behavior_auth`, { username: "alice", pattern: canonicalPattern(mean.map((m, j) => (j === 0 ? m + 0.001 * i : m))), jwt: proof }, { ip });
+      expect((await behave(1, DENY_IP)).status).toBe(403);
+      const mfa = await behave(2, MFA_IP);
+      expect([mfa.status, mfa.data.next?.step]).toEqual([200, "need_mfa"]);
+      mode = "match";
+      const face = await authnCall<Login>(app, "POST", `${base}/authenticate_with_liveid`, btoa("policy-alice"), { ip: MFA_IP });
+      expect([face.status, face.data.next?.step]).toEqual([200, "need_mfa"]);
+      expect(face.data.proof_of_authentication_jwt).toBeUndefined();
     });
 
     it("a UWL step-up from a need_mfa user_token of a PIN login completes the method too", async () => {

@@ -6,6 +6,9 @@ import { decodePrivateKey, generateKeyPair, signData, type EnvelopeCurve } from 
 import { fromBase64, toBase64 } from "../../crypto/encoding";
 import { sha256Hex } from "../../crypto/hash";
 import { UWL_NONCE_PREFIX } from "../../core/uwl/uwl";
+import { normaliseAuthenticatorKey, verifyAuthenticatorSignature } from "../../crypto/authenticator-keys";
+import { toHex } from "../../crypto/encoding";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 
 /** UWL (authenticate_with_uwl and its extension routes), run by step-up-factors.test.ts. */
 type Login = { user?: { username: string }; proof_of_authentication_jwt?: string; user_token?: string; next?: { step: string; allowed_factors: string[] } };
@@ -65,6 +68,31 @@ export function uwlSpecs(): void {
     // admin registers a wallet too: "another user's authenticator" below is this one.
     const adminProof = (await h.login({ username: "admin", password: PASSWORD })).data.proof_of_authentication_jwt!;
     expect((await h.register(adminProof, mallory)).status).toBe(200);
+  });
+
+  describe("authenticator keys and signatures (crypto/authenticator-keys.ts)", () => {
+    it("one key in every accepted encoding normalises to one spelling; off-curve points and the wrong curve are refused", () => {
+      const w = wallet("secp256k1");
+      const raw64 = fromBase64(w.publicKey);
+      const uncompressed = Uint8Array.of(4, ...raw64);
+      const compressed = secp256k1.Point.fromBytes(uncompressed).toBytes(true);
+      const n = normaliseAuthenticatorKey(w.publicKey, "secp256k1");
+      expect(n).toBe(toBase64(uncompressed));
+      for (const enc of [toHex(raw64), toHex(uncompressed), toBase64(compressed), toHex(compressed)]) expect(normaliseAuthenticatorKey(enc, "secp256k1")).toBe(n);
+      expect(normaliseAuthenticatorKey(w.publicKey, "P-256")).toBeNull();
+      const offCurve = Uint8Array.of(4, ...raw64.slice(0, 63), raw64[63]! ^ 1);
+      expect(normaliseAuthenticatorKey(toBase64(offCurve), "secp256k1")).toBeNull();
+    });
+
+    it("compact and DER, base64 and hex signatures verify; a signature over another message does not", () => {
+      const w = wallet("secp256k1");
+      const key = normaliseAuthenticatorKey(w.publicKey, "secp256k1")!;
+      const sig = fromBase64(w.sign("nonce-1"));
+      expect(verifyAuthenticatorSignature(key, "secp256k1", "nonce-1", toBase64(sig))).toBe(true);
+      expect(verifyAuthenticatorSignature(key, "secp256k1", "nonce-1", toHex(derOf(sig)))).toBe(true);
+      expect(verifyAuthenticatorSignature(key, "secp256k1", "nonce-2", toBase64(sig))).toBe(false);
+      expect(verifyAuthenticatorSignature(key, "secp256k1", "nonce-1", toBase64(sig.slice(1)))).toBe(false);
+    });
   });
 
   describe("UWL authenticators (extension)", () => {
