@@ -263,7 +263,9 @@ describe("authn guard: the plain form (endpoints whose document shows plain JSON
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ payload: { hi: 1 }, level: "app" });
     expect(r.body).not.toHaveProperty("publicKey");
-    expect(r.body).not.toHaveProperty("signature_token");
+    // This route signs, so its plain answer carries signature_token beside the fields, as the
+    // document shows for auth_policy/evaluate (docs/api/authn.md "Verifying signature_token").
+    expect(typeof r.body.signature_token).toBe("string");
   });
 
   it("takes the envelope too and answers it enveloped (signed where the route signs)", async () => {

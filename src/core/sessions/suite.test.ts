@@ -1,0 +1,10 @@
+/**
+ * Runs the src/core/sessions specs (`*.spec.ts` beside this file) in one Workers-pool runtime: the pool
+ * starts a runtime per test FILE, which costs seconds of CPU, so small related files share one
+ * (docs/architecture.md "Tests"). Each spec still sits beside the code it tests.
+ */
+import "./client-id.spec";
+import "./impersonation.spec";
+import "./refresh-tokens.spec";
+import "./stateless.spec";
+import "./tokens.spec";

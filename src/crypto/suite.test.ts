@@ -1,0 +1,10 @@
+/**
+ * Runs the src/crypto specs (`*.spec.ts` beside this file) in one Workers-pool runtime: the pool
+ * starts a runtime per test FILE, which costs seconds of CPU, so small related files share one
+ * (docs/architecture.md "Tests"). Each spec still sits beside the code it tests.
+ */
+import "./envelope.spec";
+import "./jwt.spec";
+import "./otp.spec";
+import "./password.spec";
+import "./x509.spec";
