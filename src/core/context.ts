@@ -10,6 +10,7 @@ import type { JourneyStore } from "../storage/ports-journeys";
 import type { CustomHostnameStore } from "../storage/ports-hostnames";
 import type { WebAuthnCredentialStore } from "../storage/ports-webauthn";
 import type { RecoveryCodeStore } from "../storage/ports-recovery";
+import type { TypingProfileStore, UwlAuthenticatorStore } from "../storage/ports-uwl-typing";
 import type { Mailer } from "./mail/mailer";
 import type { JobQueue } from "./jobs/types";
 import type { SessionAuthority } from "./sessions/authority";
@@ -57,6 +58,10 @@ export interface Services {
   webauthn: WebAuthnCredentialStore;
   /** TOTP recovery codes, as digests (core/mfa/recovery-codes.ts). */
   recoveryCodes: RecoveryCodeStore;
+  /** UWL authenticators' public keys (core/uwl). */
+  uwlAuthenticators: UwlAuthenticatorStore;
+  /** Typing-pattern profiles (core/typing). */
+  typingProfiles: TypingProfileStore;
   /** Authn envelope keys and licenses (core/authn/platform.ts). */
   authn: AuthnPlatform;
   /** Outbound HTTP (external IdPs' JWKS and token endpoints); injectable for tests. */

@@ -28,6 +28,7 @@ import { D1JourneyStore } from "../storage/d1/journey-store";
 import { D1CustomHostnameStore } from "../storage/d1/custom-hostname-store";
 import { D1WebAuthnCredentialStore } from "../storage/d1/webauthn-credential-store";
 import { D1RecoveryCodeStore } from "../storage/d1/recovery-code-store";
+import { D1TypingProfileStore, D1UwlAuthenticatorStore } from "../storage/d1/uwl-typing-stores";
 import { EnvelopeKeyring } from "../crypto/envelope-keys";
 import { LicenseResolver } from "../core/licenses/licenses";
 import type { AppEnv } from "./types";
@@ -94,6 +95,8 @@ export function buildShared(env: Env): Shared {
     journeys: D1JourneyStore(env.DB),
     webauthn: D1WebAuthnCredentialStore(env.DB),
     recoveryCodes: D1RecoveryCodeStore(env.DB),
+    uwlAuthenticators: D1UwlAuthenticatorStore(env.DB),
+    typingProfiles: D1TypingProfileStore(env.DB),
     authn: {
       keyring: new EnvelopeKeyring(D1SigningKeyStore(env.DB), config.keyEncryptionSecret, config.ecCurve),
       licenses,

@@ -30,7 +30,10 @@ const KNOWLEDGE = new Set(["pwd", "pin"]);
  * A recovery code carries `otp` (it stands in for TOTP; a look-up secret is something you have,
  * §5.1.2), so password + recovery code is AAL2 like password + TOTP.
  */
-const POSSESSION = new Set(["otp", "hwk", "swk", "fido", "ktoken", "sms"]);
+// uwl: the wallet's private key (core/uwl). Not here: face (LiveID) and behavior_auth (typing)
+// are neither knowledge nor possession (a biometric is no authenticator alone, NIST SP 800-63B
+// §5.2.3), so they never raise the AAL.
+const POSSESSION = new Set(["otp", "hwk", "swk", "fido", "ktoken", "sms", "uwl"]);
 
 /**
  * `mfa` (RFC 8176 §2) stands alone at AAL2: core/webauthn adds it when a FIDO authenticator

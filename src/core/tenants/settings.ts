@@ -98,6 +98,19 @@ const otpDeliverySchema = z.object({
     .optional(),
 });
 
+/**
+ * LiveID (seed 004 authenticate_with_liveid; core/liveid): the tenant's face-verification
+ * service. Selfies are POSTed to `url`; only a verdict signed with `publicKeyJwk` (ES256,
+ * P-256) is believed. `pin`: ask for the PIN after the face when the user has one
+ * ("if_enrolled", the default) or never.
+ */
+export const liveidSettingsSchema = z.object({
+  url: z.string().url().max(2048),
+  publicKeyJwk: z.object({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string().min(43).max(43), y: z.string().min(43).max(43) }),
+  timeoutMs: z.number().int().min(500).max(30_000).default(10_000),
+  pin: z.enum(["if_enrolled", "never"]).default("if_enrolled"),
+});
+
 export const tenantSettingsSchema = z
   .object({
     /** `iss` of this tenant's tokens; defaults to `urn:edge-auth:tenant:<id>`. */
@@ -142,6 +155,8 @@ export const tenantSettingsSchema = z
     cloudcheckr: z.object({ saml: cloudcheckrSamlSchema.optional() }).optional(),
     /** Email and SMS one-time codes (issue 11). */
     otpDelivery: otpDeliverySchema.default(otpDeliverySchema.parse({})),
+    /** LiveID's face-verification service (core/liveid). */
+    liveid: liveidSettingsSchema.optional(),
   })
   .passthrough();
 
