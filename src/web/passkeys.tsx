@@ -32,7 +32,7 @@ import { page } from "./render";
  *    then exactly what a password sign-in does: the policy (policy-gate.ts) with the amr core
  *    gives (`fido`, `mfa`), an SSO session, the continuation.
  *  - After a password sign-in that the policy granted, a user without a WebAuthn credential is
- *    offered "Create a passkey" (tenant setting hostedLogin.offerPasskeys, default on);
+ *    offered "Create a passkey" (tenant setting hostedLogin.offerPasskeys, default off);
  *    POST /login/passkey/register/options and POST /login/passkey/register run the registration;
  *    "Not now" (a plain form, works without script) goes on without one.
  *
@@ -169,7 +169,7 @@ export const passkeyRoute = handler(async (c, p) => {
  */
 export async function offerPasskeyOrSignIn(c: WebContext, p: Provider, t: Transaction, user: User, auth: { authenticatedAt: number; amr: string[] }): Promise<Response> {
   const svc = c.get("services");
-  const offer = hostedLoginSettings(p.scope.settings).offerPasskeys !== false && (await rpOf(c, p)) !== null && (await svc.webauthn.listForUser(p.scope.tenant.id, user.uid)).length === 0;
+  const offer = hostedLoginSettings(p.scope.settings).offerPasskeys === true && (await rpOf(c, p)) !== null && (await svc.webauthn.listForUser(p.scope.tenant.id, user.uid)).length === 0;
   if (!offer) return signedIn(c, p, t, user, { authTime: Math.floor(auth.authenticatedAt / 1000), amr: auth.amr });
   t.tx = { ...t.tx, stage: "passkey_offer", uid: user.uid, passwordAt: auth.authenticatedAt, amr: auth.amr };
   await saveTransaction(svc, t.id, t.tx);
