@@ -218,14 +218,14 @@ export function oidcTransaction(t: Transaction): (Transaction & { oidc: OidcTran
 
 export const formContext = (scope: Scope, t: { id: string; tx: LoginTransaction }): FormContext => ({ base: base(scope), tx: t.id, csrf: t.tx.csrf });
 
-export function loginPage(c: WebContext, p: Provider, t: { id: string; tx: LoginTransaction; view: TransactionView }, opts: { status?: number; error?: string; username?: string } = {}) {
+export function loginPage(c: WebContext, p: Provider, t: { id: string; tx: LoginTransaction; view: TransactionView }, opts: { status?: number; error?: string; username?: string; passkeyRefused?: boolean } = {}) {
   const username = opts.username ?? t.view.loginHint;
   return page(
     c,
     p.scope,
     // The passkey script (web/passkeys.tsx) by nonce; it fetches its options from this origin.
     { status: opts.status ?? 200, title: "Sign in", formTargets: t.view.formTargets, script: true, connect: true },
-    (nonce) => <LoginPage f={formContext(p.scope, t)} clientName={t.view.appName} username={username} error={opts.error} nonce={nonce} />,
+    (nonce) => <LoginPage f={formContext(p.scope, t)} clientName={t.view.appName} username={username} error={opts.error} nonce={nonce} passkeyRefused={opts.passkeyRefused} />,
   );
 }
 

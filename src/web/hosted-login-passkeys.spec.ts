@@ -88,6 +88,9 @@ async function passkeyOptions(b: Browser): Promise<{ f: { tx: string; csrf: stri
 function expectRefused(res: Response, html: string) {
   expect(res.status).toBe(401);
   expect(html).toContain("That passkey could not be used to sign in.");
+  // The refusal page does not start the conditional request again (no loop with an
+  // authenticator that answers without asking); the button still works.
+  expect(html).toContain('data-conditional="off"');
   expect(res.headers.get("location")).toBeNull();
 }
 

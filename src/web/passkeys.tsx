@@ -136,15 +136,15 @@ export const passkeyRoute = handler(async (c, p) => {
   const svc = c.get("services");
   const assertion = parsedField(form, "assertion", Assertion);
   const rp = await rpOf(c, p);
-  if (!assertion || !rp || !(await boundHere(t, assertion.response.clientDataJSON))) return loginPage(c, p, t, { status: 401, error: PASSKEY_REFUSED });
+  if (!assertion || !rp || !(await boundHere(t, assertion.response.clientDataJSON))) return loginPage(c, p, t, { status: 401, error: PASSKEY_REFUSED, passkeyRefused: true });
   let signIn;
   try {
     signIn = await verifyAssertion(svc, p.scope, rp, { assertion: assertion as AuthenticationResponseJSON, prior: null });
   } catch (e) {
     if (!isAuthError(e)) throw e;
-    if (e.code === "rate_limited") return loginPage(c, p, t, { status: 429, error: lockedOut(e.retryAfter) });
-    if (e.code === "user_disabled") return loginPage(c, p, t, { status: 403, error: DISABLED });
-    return loginPage(c, p, t, { status: 401, error: PASSKEY_REFUSED });
+    if (e.code === "rate_limited") return loginPage(c, p, t, { status: 429, error: lockedOut(e.retryAfter), passkeyRefused: true });
+    if (e.code === "user_disabled") return loginPage(c, p, t, { status: 403, error: DISABLED, passkeyRefused: true });
+    return loginPage(c, p, t, { status: 401, error: PASSKEY_REFUSED, passkeyRefused: true });
   }
   const { user, amr, authenticatedAt } = signIn;
   // The challenge is used up (core decided it once); the transaction forgets it.

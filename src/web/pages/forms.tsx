@@ -32,7 +32,7 @@ export function Alert(props: { message: string | undefined }) {
   ) : null;
 }
 
-export function LoginPage(props: { f: FormContext; clientName: string; username?: string | undefined; error?: string | undefined; nonce?: string | undefined }) {
+export function LoginPage(props: { f: FormContext; clientName: string; username?: string | undefined; error?: string | undefined; nonce?: string | undefined; passkeyRefused?: boolean | undefined }) {
   // A form error is announced (role=alert) and tied to the fields it is about (WCAG SC 3.3.1).
   const described = props.error ? { "aria-describedby": "form-error", "aria-invalid": "true" } : {};
   return (
@@ -52,7 +52,7 @@ export function LoginPage(props: { f: FormContext; clientName: string; username?
         </div>
       </form>
       {/* Passkeys (web/passkeys.tsx): the button shows only where the script runs and WebAuthn exists. */}
-      <form method="post" action={`${props.f.base}/login/passkey`} id="passkey-form" data-options={`${props.f.base}/login/passkey/options`}>
+      <form method="post" action={`${props.f.base}/login/passkey`} id="passkey-form" data-options={`${props.f.base}/login/passkey/options`} data-conditional={props.passkeyRefused ? "off" : "on"}>
         <Hidden f={props.f} />
         <input type="hidden" name="assertion" value="" />
         <p class="passkey-status" role="alert" hidden></p>

@@ -9,7 +9,9 @@
  * Sign-in (#passkey-form): the options come from POST data-options (the transaction's token and
  * cookie); with conditional mediation (WebAuthn L3 §5.1.4.1 "mediation: conditional") the
  * browser offers passkeys in the username field (autocomplete="username webauthn"), and the
- * "Sign in with a passkey" button asks modally. The assertion goes back as JSON (the
+ * "Sign in with a passkey" button asks modally. After a refused passkey the page says so and
+ * does not start the conditional request again (data-conditional="off"): an authenticator that
+ * answers without asking would otherwise be refused over and over; the button still works. The assertion goes back as JSON (the
  * AuthenticationResponseJSON of §5.1.9) in a normal form POST, so the answer is a page or a
  * redirect like the password form's.
  *
@@ -28,7 +30,7 @@ if(sf){var sb=document.getElementById("passkey-button"),ctl=null;
 function signIn(mediation){if(ctl)ctl.abort();var c=new AbortController();ctl=c;
 return options(sf).then(function(o){var pk={challenge:buf(o.challenge),allowCredentials:ids(o.allowCredentials),userVerification:o.userVerification};if(o.rpId)pk.rpId=o.rpId;if(o.timeout)pk.timeout=o.timeout;var q={publicKey:pk,signal:c.signal};if(mediation)q.mediation=mediation;return navigator.credentials.get(q);}).then(function(k){if(!k)return;var r=k.response,j={id:k.id,rawId:b64u(k.rawId),type:k.type,clientExtensionResults:k.getClientExtensionResults(),response:{clientDataJSON:b64u(r.clientDataJSON),authenticatorData:b64u(r.authenticatorData),signature:b64u(r.signature)}};if(r.userHandle)j.response.userHandle=b64u(r.userHandle);if(k.authenticatorAttachment)j.authenticatorAttachment=k.authenticatorAttachment;sf.elements.namedItem("assertion").value=JSON.stringify(j);sf.submit();});}
 sb.hidden=false;sb.addEventListener("click",function(){signIn(null).catch(function(e){if(!e||e.name!=="AbortError")fail(sf,"The passkey could not be used. Try again or sign in with your password.");});});
-if(PublicKeyCredential.isConditionalMediationAvailable)PublicKeyCredential.isConditionalMediationAvailable().then(function(ok){if(ok)signIn("conditional").catch(function(){});});}
+if(sf.getAttribute("data-conditional")!=="off"&&PublicKeyCredential.isConditionalMediationAvailable)PublicKeyCredential.isConditionalMediationAvailable().then(function(ok){if(ok)signIn("conditional").catch(function(){});});}
 var rf=document.getElementById("passkey-register-form");
 if(rf){var rb=document.getElementById("passkey-create");rb.hidden=false;rb.addEventListener("click",function(){rb.disabled=true;
 options(rf).then(function(o){var pk={challenge:buf(o.challenge),rp:o.rp,user:{id:buf(o.user.id),name:o.user.name,displayName:o.user.displayName},pubKeyCredParams:o.pubKeyCredParams,excludeCredentials:ids(o.excludeCredentials),authenticatorSelection:o.authenticatorSelection,attestation:o.attestation||"none"};if(o.timeout)pk.timeout=o.timeout;return navigator.credentials.create({publicKey:pk});}).then(function(k){var r=k.response,j={id:k.id,rawId:b64u(k.rawId),type:k.type,clientExtensionResults:k.getClientExtensionResults(),response:{clientDataJSON:b64u(r.clientDataJSON),attestationObject:b64u(r.attestationObject),transports:r.getTransports?r.getTransports():[]}};if(k.authenticatorAttachment)j.authenticatorAttachment=k.authenticatorAttachment;rf.elements.namedItem("credential").value=JSON.stringify(j);rf.submit();}).catch(function(){rb.disabled=false;fail(rf,"The passkey could not be created. Try again, or choose Not now.");});});}
