@@ -119,6 +119,10 @@ const RLH = { name: "RateLimiter", key: "per tenant (Okta hook)", perCaller: fal
 const RLW = { name: "RateLimiter", key: "window per address", perCaller: true };
 const RGC = { name: "ReplayGuard", key: "per caller public key", perCaller: true };
 const RGT = { name: "ReplayGuard", key: "per tenant scope", perCaller: false };
+/** core/mfa/delivered-otp.ts: the "otp" counters are keyed by the request id's digest, not the user. */
+const RLR = { name: "RateLimiter", key: "per tenant+OTP request", perCaller: true };
+/** core/typing/typing.ts: a pattern's single use is claimed in a ReplayGuard per tenant and user. */
+const RGU = { name: "ReplayGuard", key: "per tenant+user (typing)", perCaller: true };
 
 /** `replica`: the read tolerates a D1 read replica (Sessions API) - "any" with no bookmark, "bookmark" when it must see the caller's own earlier write. */
 const d1r = (label, replica = null) => ({ kind: "D1 read", label, replica });
@@ -172,6 +176,20 @@ const authnGuard = () => [cpu("envelope open+seal, signature_token", CPU.envelop
 const oidcClientAuth = () => [par(dobj(RLU, "check"), dobj(RLI, "check"), d1r("service_providers.byClientId")), cpu("SHA-256 + compare", 0.01)];
 /** core/auth/reset-link.ts inspectResetToken. */
 const inspectResetToken = () => [cpu("JWT verify", CPU.verify), dobj(RGT, "isClaimed"), d1r("users.byUid")];
+/** core/authn/factors.ts enrolmentUser, core/authn/step-up-enrolment.ts, otp-login.ts proofUser: the proof (signature, then the authority), then its user. */
+const proofUser = (replica = null) => [...bearer(), d1r("users.byUid", replica)];
+/** core/limits/limiter.ts attemptSucceeded, awaited before the answer (core/webauthn, otp-login, uwl, typing), as Authn authenticate does. */
+const settleAttempt = (user = RLU) => settle(par(dobj(user, "reset"), dobj(RLI, "release")));
+/**
+ * core/authn/pending-login.ts authnLoginDecision (the compiled policy cached 10 s: CPU only, as
+ * auth_policy/evaluate), then core/authn/proofs.ts issueProof: the family opened beside the
+ * signature. A prior pending login is ended first (`endPendingLogin`) when `pending`.
+ */
+const grantProof = ({ pending = false } = {}) => [
+  cpu("decide (compiled policy cached 10 s)", 0.005),
+  ...(pending ? [dobj(TA, "revokeFamily (end the pending login)")] : []),
+  par(dobj(TA, "openFamily"), cpu("sign proof", CPU.sign)),
+];
 
 // ---- routes ----------------------------------------------------------------------------------
 // Warm isolate: caches of 10 s or more (tenant and domain rows, OAuth clients, licenses, signing
@@ -287,6 +305,83 @@ const ROUTES = [
     ...authnGuard(), ...bearer(), d1r("users.byUid"), kvHot("pending enrolment"), par(...attempt()), dobj({ ...RGT, key: "per user TOTP step" }, "claim step"), par(dobj(RLU, "release"), dobj(RLI, "release")), d1w("users.update"), kvw("delete pending"),
   ]),
   R("authn", "PUT", "/authn/tenant/{t}/community/{c}/pin", [...authnGuard(), ...bearer(), d1r("users.byUid"), cpu("PBKDF2 hash", CPU.pbkdf2), d1w("users.update")]),
+  // Issue 11 factors (src/api/authn/webauthn.ts, otp.ts, step-up-factors.ts). Each login
+  // reserves both counters before its check and settles them before answering, then asks the
+  // login policy and opens the proof's family (grantProof). A prior proof ("jwt" for a step-up)
+  // is optional except for the typing pattern, and left out where optional: it adds a JWT verify
+  // and a TokenAuthority.isActive first, and revokeFamily before the proof when it is a pending login.
+  // WebAuthn (core/webauthn): the tenant's hostnames (relying party origins) are cached 10 s (a
+  // hit); a challenge is written to KV by the options call and read back by the next call from
+  // the same client, at the same location (a cached read, as the OIDC code); its single use is
+  // decided by the ReplayGuard, and KV's copy deleted after the answer.
+  // CPU ASSUMPTIONS, not measured: a WebAuthn assertion (CBOR, SHA-256, one P-256 verify through
+  // WebCrypto) 0.3 ms; a registration ("none" or packed attestation) 0.5 ms.
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/authenticate_with_fido", [
+    ...authnGuard(), kvHot("challenge (written here by authentication/options)"), d1r("webauthn credential by id"), d1r("users.byUid (owner)"), par(...attempt()),
+    cpu("verify assertion (P-256)", 0.3), dobj(RGT, "claim challenge"), d1w("webauthn.recordUse (counter)"), settleAttempt(), ...grantProof(),
+    deferred(kvw("delete challenge"), d1w("audit batch")),
+  ], "passkey; a step-up jwt adds a JWT verify and TokenAuthority.isActive first"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/webauthn/registration/options", [
+    ...authnGuard(), ...proofUser(), d1r("webauthn credentials of the user (enrolment rule)"), d1r("webauthn credentials of the user (excludeCredentials)"), kvw("challenge"),
+  ], "hostnames cached 10 s"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/webauthn/registration/verify", [
+    ...authnGuard(), ...proofUser(), d1r("webauthn credentials of the user (enrolment rule)"), kvHot("challenge (written here by registration/options)"), cpu("verify registration", 0.5),
+    dobj(RGT, "claim challenge"), d1w("webauthn credential"), deferred(kvw("delete challenge"), d1w("audit batch")),
+  ]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/webauthn/authentication/options", [...authnGuard(), dobj(RLW, "hit (IP)"), kvw("challenge")], "discoverable credentials; a username adds users.byUsername then its credentials (D1, in turn)"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/webauthn/credentials/fetch", [...authnGuard(), ...proofUser("any"), d1r("webauthn credentials of the user", "bookmark")]),
+  R("authn", "PATCH", "/authn/tenant/{t}/community/{c}/webauthn/credentials/{id}", [...authnGuard(), ...proofUser(), d1w("webauthn credential name"), deferred(d1w("audit batch"))]),
+  R("authn", "DELETE", "/authn/tenant/{t}/community/{c}/webauthn/credentials/{id}", [
+    ...authnGuard(), ...proofUser(), d1r("webauthn credentials of the user (enrolment rule)"), d1w("delete webauthn credential"), deferred(d1w("audit batch")),
+  ]),
+  // Delivered codes (core/mfa/delivered-otp.ts): otp/send counts per user and per IP, then
+  // queues the job; the queue consumer (not the client's wait) reads the user, writes the code's
+  // KV record and sends the mail or SMS. otp/verify reads that record: written by the consumer,
+  // wherever it ran, so a read from the central store.
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/otp/send", [...authnGuard(), dobj(RLW, "hit (user)"), dobj(RLW, "hit (IP)"), queue("otp_code job")], "the code is sent by the queue consumer"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/otp/verify", [
+    ...authnGuard(), cpu("request digest (HMAC)", 0.01), par(dobj(RLR, "begin"), dobj(RLI, "begin")), kvCold("OTP record (written by the queue consumer)"), d1r("users.byUid"),
+    cpu("code digest + compare", 0.01), dobj(RGT, "claim request"), settleAttempt(RLR), ...grantProof(), deferred(kvw("delete OTP record"), d1w("audit batch")),
+  ]),
+  // Recovery codes (core/mfa/recovery-codes.ts, core/authn/otp-login.ts): the user's row is read
+  // beside the "login" reservation; a code is used by one conditional D1 update. CPU of the HMAC
+  // digests: ASSUMPTION 0.01 ms each.
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/authenticate_with_recovery_code", [
+    ...authnGuard(), par(...attempt(), d1r("users.byUsername")), cpu("code digest (HMAC)", 0.01), d1w("recovery_codes.consume"), settleAttempt(), ...grantProof(), deferred(d1w("audit batch")),
+  ]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/recovery_codes", [...authnGuard(), ...proofUser(), cpu("10 code digests (HMAC)", 0.1), d1w("recovery_codes.replace (batch)"), deferred(d1w("audit batch"))]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/recovery_codes/count", [...authnGuard(), ...proofUser("any"), d1r("recovery_codes.remaining", "bookmark")]),
+  // UWL (core/uwl/uwl.ts): the nonce is written by uwl/nonce and read back by the same client at
+  // the same location (cached), beside the user's row and the "uwl" reservation; the signature
+  // over it is checked in the isolate (noble ECDSA, P-256 or secp256k1: ASSUMPTION 1 ms), then
+  // the registered key is read and the nonce's single use claimed.
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/authenticate_with_uwl", [
+    ...authnGuard(), par(kvHot("nonce (written here by uwl/nonce)"), d1r("users.byUsername"), ...attempt()), cpu("verify nonce signature (ECDSA, noble)", 1),
+    d1r("uwl authenticator by key"), dobj(RGT, "claim nonce"), settleAttempt(), ...grantProof(), deferred(kvw("delete nonce"), d1w("uwl authenticator lastUsed"), d1w("audit batch")),
+  ]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/uwl/nonce", [...authnGuard(), dobj(RLW, "hit (IP)"), kvw("nonce")]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/uwl/authenticators", [
+    ...authnGuard(), ...proofUser(), d1r("uwl authenticators (enrolment rule)"), d1r("uwl authenticators (limit, duplicates)"), d1w("uwl authenticator"), deferred(d1w("audit batch")),
+  ], "the enrolment rule's read only for a proof without uwl below AAL2"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/uwl/authenticators/list", [...authnGuard(), ...proofUser("any"), d1r("uwl authenticators", "bookmark")]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/uwl/authenticators/delete", [...authnGuard(), ...proofUser(), d1w("delete uwl authenticator"), deferred(d1w("audit batch"))]),
+  // Typing pattern (core/typing/typing.ts): a step-up only, so the jwt is always verified; here
+  // the pending login authenticate answered with need_mfa (a proof instead saves the
+  // revokeFamily). Comparing the pattern with the profile: ASSUMPTION 0.05 ms CPU.
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/authenticate_with_behavior_auth", [
+    ...authnGuard(), ...bearer(), par(...attempt(), d1r("users.byUsername")), d1r("typing profile"), cpu("digest + compare with the profile", 0.05), dobj(RGU, "claim pattern"),
+    settleAttempt(), ...grantProof({ pending: true }), deferred(d1w("typing profile (seen patterns)"), d1w("audit batch")),
+  ], "step-up from a pending login"),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/behavior_auth/enroll", [
+    ...authnGuard(), ...proofUser(), d1r("typing profile (enrolment rule)"), cpu("pattern digests", 0.1), d1w("typing profile"), deferred(d1w("audit batch")),
+  ], "the enrolment rule's read only for a proof without typing below AAL2"),
+  // LiveID (core/liveid/liveid.ts): both counters checked, the face service called (priced as an
+  // external IdP; its own matching time is not modelled), its signed verdict verified, the user
+  // named by the verdict read, the lockout cleared.
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/authenticate_with_liveid", [
+    ...authnGuard(), guard(), fetchOut("LiveID face service (its processing time not modelled)"), cpu("verify verdict JWS", CPU.verify), d1r("users.byUid (verdict's sub)"),
+    dobj(RLU, "reset"), ...grantProof(), deferred(d1w("audit batch")),
+  ], "selfie only; a username adds users.byUsername first; PIN needed answers a pending login instead of the proof"),
   R("authn", "GET", "/authn/tenant/{t}/community/{c}/idp_config", [...authnGuard(), d1r("idp config", "any")]),
   R("authn", "PUT", "/authn/tenant/{t}/community/{c}/idp_config", [...authnGuard(), d1w("idp config")]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/oidc/sso", [

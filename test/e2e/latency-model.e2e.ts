@@ -42,6 +42,9 @@ function declaredRoutes(): string[] {
       if (!f.endsWith(".ts") || f.endsWith(".test.ts") || f === "schemas.ts") continue;
       const text = readFileSync(join(dir, f), "utf8");
       for (const m of text.matchAll(/method:\s*"(get|post|put|patch|delete)",\s*path:\s*"([^"]+)"/g)) out.push(norm(m[1]!, base + m[2]!));
+      // Paths written as `${base}/...` (src/api/authn/webauthn.ts), with the file's own `const base = "..."`.
+      const local = /const base = "([^"]+)"/.exec(text)?.[1];
+      if (local !== undefined) for (const m of text.matchAll(/method:\s*"(get|post|put|patch|delete)",\s*path:\s*`\$\{base\}([^`]*)`/g)) out.push(norm(m[1]!, base + local + m[2]!));
       for (const m of text.matchAll(/route\("\w+", "(get|post|put|patch|delete)", "([^"]+)"/g)) out.push(norm(m[1]!, base + m[2]!));
     }
   }
