@@ -9,6 +9,8 @@ import { registerRelyingParty } from "../../test/helpers/wsfed";
 import { registerSamlSp } from "../../test/helpers/saml-front";
 import { Browser, authorizeQuery, setCookies, defineScopes, hiddenFields, pkce, registerClient, userWithTotp, type RegisteredClient } from "../../test/helpers/hosted-login";
 import { createTestTenant, PASSWORD, services, type TestTenant } from "../../test/helpers/tenant";
+// The hosted login's passkey routes (web/passkeys.tsx), in this runtime too.
+import "./hosted-login-passkeys.spec";
 
 /**
  * The hosted login end to end inside workerd: every page renders, the code flow through the
@@ -514,4 +516,3 @@ describe("the authentication policy decides the hosted login", () => {
     expect(ssoSet(res)).toBe(false);
   });
 });
-import "./hosted-login-passkeys.spec";
