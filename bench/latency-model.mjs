@@ -476,6 +476,22 @@ const ROUTES = [
   R("oidc", "POST", "/oidc/{communityId}/userinfo", [...bearer(), par(d1r("users.byUid (1 s cache miss)", "any"), d1r("identity_providers.list (5 s cache miss)", "any"))]),
   R("oidc", "POST", "/oidc/{communityId}/revoke", [...oidcClientAuth(), cpu("JWT verify", CPU.verify), dobj(TA, "revokeFamily"), deferred(d1w("audit batch"))], "an access token"),
   R("oidc", "POST", "/oidc/{communityId}/introspect", [...oidcClientAuth(), ...bearer()], "an access token"),
+  // Hosted login passkeys (issue 11, src/web/passkeys.tsx): the front channel's own routes. The
+  // login transaction was written by /authorize from the same browser at the same location (a
+  // cached read, as the challenge); the tenant's hostnames (relying party) are cached 10 s (a
+  // hit); the policy is compiled and cached 10 s (CPU only). A granted sign-in then writes the
+  // SSO session and the authorization code to KV and claims the transaction once.
+  R("oidc", "POST", "/oidc/{communityId}/login/passkey/options", [kvHot("login transaction"), kvw("challenge"), kvw("login transaction (challenge digest)")], "discoverable credentials, uv required"),
+  R("oidc", "POST", "/oidc/{communityId}/login/passkey", [
+    kvHot("login transaction"), kvHot("challenge (written by passkey/options)"), d1r("webauthn credential by id"), d1r("users.byUid (owner)"), par(...attempt()),
+    cpu("verify assertion (P-256)", 0.3), dobj(RGT, "claim challenge"), d1w("webauthn.recordUse (counter)"), settleAttempt(), cpu("login policy (compiled, cached)", 0.05),
+    kvw("SSO session"), kvw("authorization code"), dobj(RGT, "claim login transaction"), deferred(kvw("delete challenge"), d1w("audit batch")),
+  ], "granted, no consent asked: the redirect with the code"),
+  R("oidc", "POST", "/oidc/{communityId}/login/passkey/register/options", [kvHot("login transaction"), d1r("users.byUid"), d1r("webauthn credentials of the user (excludeCredentials)"), kvw("challenge"), kvw("login transaction (challenge digest)")]),
+  R("oidc", "POST", "/oidc/{communityId}/login/passkey/register", [
+    kvHot("login transaction"), d1r("users.byUid"), kvHot("challenge (written by register/options)"), cpu("verify registration", 0.5), dobj(RGT, "claim challenge"), d1w("webauthn credential"),
+    kvw("SSO session"), kvw("authorization code"), dobj(RGT, "claim login transaction"), deferred(kvw("delete challenge"), d1w("audit batch")),
+  ], "a new passkey, then the redirect with the code; \"Not now\" skips to the SSO session"),
 ];
 
 // ---- pricing ---------------------------------------------------------------------------------

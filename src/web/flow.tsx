@@ -216,15 +216,16 @@ export function oidcTransaction(t: Transaction): (Transaction & { oidc: OidcTran
   return t.oidc && t.tx.continuation.kind === "oidc" ? (t as Transaction & { oidc: OidcTransactionPart; tx: LoginTransaction & { continuation: OidcContinuation } }) : null;
 }
 
-const formContext = (scope: Scope, t: { id: string; tx: LoginTransaction }): FormContext => ({ base: base(scope), tx: t.id, csrf: t.tx.csrf });
+export const formContext = (scope: Scope, t: { id: string; tx: LoginTransaction }): FormContext => ({ base: base(scope), tx: t.id, csrf: t.tx.csrf });
 
-export function loginPage(c: WebContext, p: Provider, t: { id: string; tx: LoginTransaction; view: TransactionView }, opts: { status?: number; error?: string; username?: string } = {}) {
+export function loginPage(c: WebContext, p: Provider, t: { id: string; tx: LoginTransaction; view: TransactionView }, opts: { status?: number; error?: string; username?: string; passkeyRefused?: boolean } = {}) {
   const username = opts.username ?? t.view.loginHint;
   return page(
     c,
     p.scope,
-    { status: opts.status ?? 200, title: "Sign in", formTargets: t.view.formTargets },
-    <LoginPage f={formContext(p.scope, t)} clientName={t.view.appName} username={username} error={opts.error} />,
+    // The passkey script (web/passkeys.tsx) by nonce; it fetches its options from this origin.
+    { status: opts.status ?? 200, title: "Sign in", formTargets: t.view.formTargets, script: true, connect: true },
+    (nonce) => <LoginPage f={formContext(p.scope, t)} clientName={t.view.appName} username={username} error={opts.error} nonce={nonce} passkeyRefused={opts.passkeyRefused} />,
   );
 }
 

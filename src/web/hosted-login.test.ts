@@ -9,6 +9,8 @@ import { registerRelyingParty } from "../../test/helpers/wsfed";
 import { registerSamlSp } from "../../test/helpers/saml-front";
 import { Browser, authorizeQuery, setCookies, defineScopes, hiddenFields, pkce, registerClient, userWithTotp, type RegisteredClient } from "../../test/helpers/hosted-login";
 import { createTestTenant, PASSWORD, services, type TestTenant } from "../../test/helpers/tenant";
+// The hosted login's passkey routes (web/passkeys.tsx), in this runtime too.
+import "./hosted-login-passkeys.spec";
 
 /**
  * The hosted login end to end inside workerd: every page renders, the code flow through the
@@ -74,13 +76,17 @@ describe("pages", () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toMatch(/style-src 'nonce-[A-Za-z0-9_-]+'/);
     expect(csp).not.toContain("unsafe-inline");
-    expect(csp).not.toContain("script-src");
+    // One script, the passkey script, by the same nonce; it may fetch from this origin only.
+    expect(csp).toMatch(/script-src 'nonce-[A-Za-z0-9_-]+'/);
+    expect(csp).toContain("connect-src 'self'");
     expect(csp).toContain("form-action 'self' https://app.example");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
     expect(res.headers.get("cache-control")).toBe("no-store");
     const nonce = /'nonce-([^']+)'/.exec(csp)![1];
     expect(html).toContain(`<style nonce="${nonce}">`);
-    expect(html).not.toContain("<script");
+    expect(html.match(/<script/g)!.length).toBe(1);
+    expect(html).toContain(`<script nonce="${nonce}">`);
+    expect(html).toMatch(/<input[^>]*id="username"[^>]*autocomplete="username webauthn"/);
     const cookie = res.headers.get("set-cookie")!;
     expect(cookie).toMatch(/^__Host-edge-auth-csrf=/);
     expect(cookie).toMatch(/HttpOnly/i);

@@ -5,6 +5,7 @@ import { consentRoute, forgotFormRoute, forgotRoute, loginPageRoute, loginRoute,
 import { endSessionRoute } from "./end-session";
 import { emailCodeRoute, otpPageRoute, recoveryPageRoute, recoveryRoute } from "./login-codes";
 import { limitForm } from "./flow";
+import { passkeyOptionsRoute, passkeyRegisterOptionsRoute, passkeyRegisterRoute, passkeyRoute } from "./passkeys";
 
 /**
  * The hosted login (DESIGN.md web/): the OpenID Provider's front channel under
@@ -26,6 +27,11 @@ hostedLogin.get("/:communityId/login/otp", otpPageRoute);
 hostedLogin.post("/:communityId/login/email-code", limitForm, emailCodeRoute);
 hostedLogin.get("/:communityId/login/recovery", recoveryPageRoute);
 hostedLogin.post("/:communityId/login/recovery", limitForm, recoveryRoute);
+// Issue 11: passkey sign-in (conditional UI) and the "Create a passkey" step (passkeys.tsx).
+hostedLogin.post("/:communityId/login/passkey/options", limitForm, passkeyOptionsRoute);
+hostedLogin.post("/:communityId/login/passkey", limitForm, passkeyRoute);
+hostedLogin.post("/:communityId/login/passkey/register/options", limitForm, passkeyRegisterOptionsRoute);
+hostedLogin.post("/:communityId/login/passkey/register", limitForm, passkeyRegisterRoute);
 hostedLogin.post("/:communityId/login/consent", limitForm, consentRoute);
 hostedLogin.get("/:communityId/login/forgot", forgotFormRoute);
 hostedLogin.post("/:communityId/login/forgot", limitForm, forgotRoute);

@@ -9,6 +9,7 @@ import { requestAddress } from "../http/request-address";
 import { ForgotPage, ForgotSentPage } from "./pages/forms";
 import { base, decideConsent, handler, loginPage, messagePage, openTransaction, otpPage, readForm, signedIn, viewTransaction, type Transaction, type WebContext } from "./flow";
 import { startEmailCode } from "./login-codes";
+import { offerPasskeyOrSignIn } from "./passkeys";
 import { gateTransaction } from "./policy-gate";
 import type { Provider } from "./provider";
 import { page } from "./render";
@@ -77,7 +78,8 @@ export const loginRoute = handler(async (c, p) => {
     await saveTransaction(svc, t.id, t.tx);
     return otpPage(c, p, t);
   }
-  return signedIn(c, p, t, user, { authTime: Math.floor(outcome.authenticatedAt / 1000), amr: ["pwd"] });
+  // Granted: a user without a passkey may create one now (web/passkeys.tsx), then signed in.
+  return offerPasskeyOrSignIn(c, p, t, user, { authenticatedAt: outcome.authenticatedAt, amr: ["pwd"] });
 });
 
 /**

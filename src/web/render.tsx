@@ -38,14 +38,16 @@ export function sourceOf(url: string | null | undefined): string | null {
  * form-action to the redirect that answers a form (CSP3 §6.3.2.2), to the client's redirect URI.
  * No script source at all: the pages need none.
  */
-export function pageCsp(nonce: string, logoUrl: string | null, formTargets: readonly (string | null)[], opts: { script?: boolean; selfForms?: boolean } = {}): string {
+export function pageCsp(nonce: string, logoUrl: string | null, formTargets: readonly (string | null)[], opts: { script?: boolean; selfForms?: boolean; connect?: boolean } = {}): string {
   const img = sourceOf(logoUrl);
   const targets = [...new Set(formTargets.map(sourceOf).filter((s): s is string => s !== null))];
   const forms = opts.selfForms === false ? targets : ["'self'", ...targets];
   return [
     "default-src 'none'",
-    // Only the auto-post page has a script (one, by the same per-response nonce).
+    // Only the auto-post page and the passkey pages have a script (one, by the same per-response nonce).
     ...(opts.script ? [`script-src 'nonce-${nonce}'`] : []),
+    // The passkey script fetches its WebAuthn options from this origin (web/passkeys.tsx).
+    ...(opts.connect ? ["connect-src 'self'"] : []),
     `style-src 'nonce-${nonce}'`,
     `img-src ${img ?? "'none'"}`,
     `form-action ${forms.length ? forms.join(" ") : "'none'"}`,
@@ -59,8 +61,10 @@ export interface PageOptions {
   title: string;
   /** Where the page's forms may lead (the client's redirect URI). */
   formTargets?: readonly (string | null)[];
-  /** The page carries one script under the response's nonce (the auto-post page). */
+  /** The page carries one script under the response's nonce (the auto-post page, the passkey pages). */
   script?: boolean;
+  /** The script may fetch from this origin (connect-src 'self'). */
+  connect?: boolean;
   /** false: forms may go only to formTargets, not back to this origin. */
   selfForms?: boolean;
 }
@@ -75,7 +79,7 @@ export async function page(c: Context<AppEnv>, scope: Scope | null, opts: PageOp
     </Layout>
   );
   const html = `<!DOCTYPE html>${await node.toString()}`;
-  c.header("content-security-policy", pageCsp(nonce, brand.logoUrl, opts.formTargets ?? [], { script: opts.script === true, selfForms: opts.selfForms !== false }));
+  c.header("content-security-policy", pageCsp(nonce, brand.logoUrl, opts.formTargets ?? [], { script: opts.script === true, selfForms: opts.selfForms !== false, connect: opts.connect === true }));
   c.header("cache-control", "no-store");
   c.header("pragma", "no-cache");
   return c.html(html, (opts.status ?? 200) as 200);

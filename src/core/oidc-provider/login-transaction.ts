@@ -25,7 +25,7 @@ export const MAX_OTP_FAILURES = 5;
 const PREFIX = "webtx";
 
 /** `email_otp`: a code was sent to the user's verified email (issue 11; web/login-codes.tsx). */
-export type TransactionStage = "login" | "otp" | "email_otp" | "consent";
+export type TransactionStage = "login" | "otp" | "email_otp" | "consent" | "passkey_offer";
 
 /**
  * What the browser came for and gets once the user is signed in: the protocol request the
@@ -100,6 +100,12 @@ export interface LoginTransaction {
   /** Stage email_otp: the request id the code was sent under, and the methods proven before it. */
   otpRequestId?: string;
   amr?: string[];
+  /**
+   * SHA-256 (hex) of the last WebAuthn challenge this transaction was given (web/passkeys.tsx):
+   * an assertion or registration answering any other challenge is refused here, so a challenge
+   * serves only the login transaction (and browser) that asked for it.
+   */
+  passkeyChallenge?: string;
   /** Epoch ms. */
   expiresAt: number;
 }

@@ -69,6 +69,12 @@ export const hostedLoginSchema = z.object({
   branding: brandingSchema.default({}),
   /** Absolute lifetime of an SSO session (the `__Host-edge-auth-sso` cookie); default 8 hours. */
   ssoSessionTtlSeconds: z.number().int().min(300).max(30 * 86_400).default(8 * 3600),
+  /**
+   * Offer "Create a passkey" after a password sign-in of a user without one (web/passkeys.tsx).
+   * Off unless the tenant turns it on: an extra page after the password would change every
+   * existing tenant's sign-in (and the relying parties' tests that drive it) without notice.
+   */
+  offerPasskeys: z.boolean().default(false),
 });
 
 export type HostedLoginSettings = z.infer<typeof hostedLoginSchema>;

@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+import { PASSKEY_SCRIPT } from "./passkey-script";
 
 /**
  * The hosted login's pages (HTML contract of issue 8, relied on by the browser tests): an <h1>
@@ -31,7 +32,7 @@ export function Alert(props: { message: string | undefined }) {
   ) : null;
 }
 
-export function LoginPage(props: { f: FormContext; clientName: string; username?: string | undefined; error?: string | undefined }) {
+export function LoginPage(props: { f: FormContext; clientName: string; username?: string | undefined; error?: string | undefined; nonce?: string | undefined; passkeyRefused?: boolean | undefined }) {
   // A form error is announced (role=alert) and tied to the fields it is about (WCAG SC 3.3.1).
   const described = props.error ? { "aria-describedby": "form-error", "aria-invalid": "true" } : {};
   return (
@@ -42,16 +43,53 @@ export function LoginPage(props: { f: FormContext; clientName: string; username?
       <form method="post" action={`${props.f.base}/login`}>
         <Hidden f={props.f} />
         <label for="username">Username</label>
-        <input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck={false} required maxlength={256} value={props.username ?? ""} autofocus={!props.username} {...described} />
+        {/* "webauthn": the browser may offer passkeys here (conditional mediation, WebAuthn L3 §5.1.4.1). */}
+        <input type="text" id="username" name="username" autocomplete="username webauthn" autocapitalize="none" spellcheck={false} required maxlength={256} value={props.username ?? ""} autofocus={!props.username} {...described} />
         <label for="password">Password</label>
         <input type="password" id="password" name="password" autocomplete="current-password" required maxlength={1024} autofocus={!!props.username} {...described} />
         <div class="actions">
           <button type="submit">Sign in</button>
         </div>
       </form>
+      {/* Passkeys (web/passkeys.tsx): the button shows only where the script runs and WebAuthn exists. */}
+      <form method="post" action={`${props.f.base}/login/passkey`} id="passkey-form" data-options={`${props.f.base}/login/passkey/options`} data-conditional={props.passkeyRefused ? "off" : "on"}>
+        <Hidden f={props.f} />
+        <input type="hidden" name="assertion" value="" />
+        <p class="passkey-status" role="alert" hidden></p>
+        <div class="actions">
+          <button type="button" id="passkey-button" class="secondary" hidden>
+            Sign in with a passkey
+          </button>
+        </div>
+      </form>
       <p>
         <a href={`${props.f.base}/login/forgot?tx=${encodeURIComponent(props.f.tx)}`}>Forgot password?</a>
       </p>
+      {props.nonce ? <script nonce={props.nonce} dangerouslySetInnerHTML={{ __html: PASSKEY_SCRIPT }} /> : null}
+    </>
+  );
+}
+
+export function PasskeyOfferPage(props: { f: FormContext; nonce: string; error?: string | undefined }) {
+  return (
+    <>
+      <h1>Create a passkey?</h1>
+      <p class="hint">Next time, sign in with your fingerprint, face or screen lock instead of your password. You can skip this.</p>
+      <Alert message={props.error} />
+      <form method="post" action={`${props.f.base}/login/passkey/register`} id="passkey-register-form" data-options={`${props.f.base}/login/passkey/register/options`}>
+        <Hidden f={props.f} />
+        <input type="hidden" name="credential" value="" />
+        <p class="passkey-status" role="alert" hidden></p>
+        <div class="actions">
+          <button type="button" id="passkey-create" hidden>
+            Create a passkey
+          </button>
+          <button type="submit" class="secondary">
+            Not now
+          </button>
+        </div>
+      </form>
+      <script nonce={props.nonce} dangerouslySetInnerHTML={{ __html: PASSKEY_SCRIPT }} />
     </>
   );
 }
