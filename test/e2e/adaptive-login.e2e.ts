@@ -34,6 +34,9 @@ let rp: LoopbackCallback;
 let authn: EnvelopeClient;
 let native: oidc.Configuration;
 let community: string;
+/** The same license from a service inside the office: its X-Forwarded-For is believed (system license). */
+let office: EnvelopeClient;
+const journeyIds: Record<string, string> = {};
 
 const allowHttp = { execute: [oidc.allowInsecureRequests] };
 
@@ -43,9 +46,9 @@ const allowHttp = { execute: [oidc.allowInsecureRequests] };
  * types) would reject them if tsc followed the import; at run time it is the same module.
  */
 interface EnvelopeClient {
-  call<T = unknown>(method: string, path: string, payload?: unknown): Promise<{ status: number; ok: boolean; data: T; signatureValid?: boolean }>;
+  call<T = unknown>(method: string, path: string, payload?: unknown, opts?: { plain?: boolean }): Promise<{ status: number; ok: boolean; data: T; signatureValid?: boolean }>;
 }
-type EnvelopeClientClass = new (opts: { baseUrl: string; licenseKey: string; privateKey?: string; publicKey?: string; appid?: string }) => EnvelopeClient;
+type EnvelopeClientClass = new (opts: { baseUrl: string; licenseKey: string; privateKey?: string; publicKey?: string; appid?: string; fetch?: typeof fetch }) => EnvelopeClient;
 const CLIENT_MODULE = new URL("../../src/client/authn-client.ts", import.meta.url).href;
 const decode = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
 
@@ -54,6 +57,13 @@ beforeAll(async () => {
   const a = w.demo.authn as { licenseKey: string; privateKey?: string; publicKey?: string };
   const { AuthnClient } = (await import(CLIENT_MODULE)) as { AuthnClient: EnvelopeClientClass };
   authn = new AuthnClient({ baseUrl: w.url, licenseKey: a.licenseKey, ...(a.privateKey && a.publicKey ? { privateKey: a.privateKey, publicKey: a.publicKey } : {}), appid: "adaptive-login-e2e" });
+  office = new AuthnClient({
+    baseUrl: w.url,
+    licenseKey: a.licenseKey,
+    ...(a.privateKey && a.publicKey ? { privateKey: a.privateKey, publicKey: a.publicKey } : {}),
+    appid: "adaptive-login-e2e",
+    fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), "x-forwarded-for": "10.1.2.3" } }),
+  });
   community = `/tenant/${encodeURIComponent(w.demo.tenantId)}/community/${encodeURIComponent(w.demo.communityId)}`;
   const publicClient = w.demo.oidc.clients[1] as DemoOidcClient;
   native = await oidc.discovery(new URL(w.demo.oidc.issuer), publicClient.client_id, {}, oidc.None(), allowHttp);
@@ -87,8 +97,8 @@ describe("adaptive login: Authn API and hosted login ask the policy", () => {
   });
 
   it("journeys written through the Authn API: outside the office range needs the code, alice is denied", async () => {
-    await putJourney({ name: "outside the office", enabled: true, ip: { value: "10.0.0.0/8", operator: "nin" }, decision: { action: "mfa_required", authenticationMethods: ["password_and_otp"] } });
-    await putJourney({ name: "no alice", enabled: true, usernames: { value: [w.demo.user.username], operator: "in" }, decision: { action: "deny_access", authenticationMethods: [] } });
+    journeyIds.outside = await putJourney({ name: "outside the office", enabled: true, ip: { value: "10.0.0.0/8", operator: "nin" }, decision: { action: "mfa_required", authenticationMethods: ["password_and_otp"] } });
+    journeyIds.alice = await putJourney({ name: "no alice", enabled: true, usernames: { value: [w.demo.user.username], operator: "in" }, decision: { action: "deny_access", authenticationMethods: [] } });
   });
 
   it("Authn authenticate with the password answers need_mfa with otp; the step-up with a TOTP code gives the proof", async () => {
@@ -166,5 +176,61 @@ describe("adaptive login: Authn API and hosted login ask the policy", () => {
     } finally {
       await ctx.close();
     }
+  });
+});
+
+/**
+ * The policy asked directly, as the document shows it: plain JSON bodies with the licensed
+ * headers (seed 004 "Auth Policy", "Auth Policy V2"), against the journeys written above.
+ */
+describe("auth_policy over HTTP, plain bodies", () => {
+  type Evaluated = { next: { step: string; allowed_factors: string[]; idps: string[] }; proof_of_authentication_jwt?: string; signature_token?: string };
+  const evaluate = (version: "" | "/v2", body: Record<string, unknown>) => authn.call<Evaluated>("POST", `/authn${version}${community}/auth_policy/evaluate`, body, { plain: true });
+
+  it("v2 evaluate: a login from outside the office needs otp; alice is denied; inside the office the default grants", async () => {
+    const bob = w.demo.totpUser;
+    const outside = await evaluate("/v2", { facts: { IP: "203.0.113.7", username: bob.username, authenticationMethods: ["password"] }, enforceFallbackPolicy: true });
+    expect(outside.status).toBe(200);
+    expect(outside.data.next).toEqual({ step: "need_mfa", allowed_factors: ["otp"], idps: [] });
+    expect(typeof outside.data.signature_token).toBe("string");
+    expect(outside.data).not.toHaveProperty("proof_of_authentication_jwt");
+    const done = await evaluate("/v2", { facts: { IP: "203.0.113.7", username: bob.username, authenticationMethods: ["password", "otp"] }, enforceFallbackPolicy: true });
+    expect(done.data.next.step).toBe("grant_access");
+    expect(done.data).not.toHaveProperty("proof_of_authentication_jwt"); // facts are the caller's word: no proof without a jwt
+    expect((await evaluate("/v2", { facts: { IP: "10.1.2.3", username: w.demo.user.username } })).data.next.step).toBe("deny_access");
+    expect((await evaluate("/v2", { facts: { IP: "10.1.2.3", username: bob.username } })).data.next).toEqual({ step: "grant_access", allowed_factors: [], idps: [] });
+  });
+
+  it("v2 evaluate with a proof: its amr decides, and a grant answers a fresh proof for that user", async () => {
+    const bob = w.demo.totpUser;
+    // A login from inside the office (a service's forwarded client IP) is granted on the password alone.
+    const login = await office.call<Granted>("POST", `/authn${community}/authenticate`, { credentials: { username: bob.username, password: bob.password } });
+    expect(login.status).toBe(200);
+    const jwt = login.data.proof_of_authentication_jwt;
+    expect(decode(jwt)).toMatchObject({ amr: ["pwd"], ip: "10.1.2.3" });
+    // The caller's asserted methods do not count against the proof's amr.
+    const outside = await evaluate("/v2", { facts: { IP: "203.0.113.7", authenticationMethods: ["password", "otp"] }, jwt });
+    expect(outside.data.next).toEqual({ step: "need_mfa", allowed_factors: ["otp"], idps: [] });
+    const inside = await evaluate("/v2", { facts: { IP: "10.1.2.3" }, jwt });
+    expect(inside.data.next.step).toBe("grant_access");
+    expect(decode(inside.data.proof_of_authentication_jwt!)).toMatchObject({ sub: decode(jwt).sub, amr: ["pwd"] });
+    expect((await evaluate("/v2", { facts: {}, jwt: `${jwt.split(".").slice(0, 2).join(".")}.forged` })).status).toBe(401);
+  });
+
+  it("v1 evaluate sees only v1 journeys (none here: the default); auth_schemes lists the matching v2 journeys in precedence order", async () => {
+    const v1 = await evaluate("", { facts: { IP: "203.0.113.7", username: w.demo.user.username }, enforceFallbackPolicy: true });
+    expect(v1.status).toBe(200);
+    expect(v1.data.next).toEqual({ step: "grant_access", allowed_factors: [], idps: [] });
+    const schemes = await authn.call<{ schemes: { factors: string[]; authenticationJourneyV2Id: string; result: string }[] }>(
+      "POST",
+      `/authn/v2${community}/auth_policy/auth_schemes`,
+      { facts: { IP: "203.0.113.7", username: w.demo.user.username }, enforceFallbackPolicy: true },
+      { plain: true },
+    );
+    expect(schemes.status).toBe(200);
+    expect(schemes.data.schemes).toEqual([
+      { factors: [], authenticationJourneyV2Id: journeyIds.alice, result: "deny_access" },
+      { factors: ["password", "otp"], authenticationJourneyV2Id: journeyIds.outside, result: "mfa_required" },
+    ]);
   });
 });
