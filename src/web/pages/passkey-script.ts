@@ -15,9 +15,10 @@
  * AuthenticationResponseJSON of §5.1.9) in a normal form POST, so the answer is a page or a
  * redirect like the password form's.
  *
- * The transaction keeps one challenge, the latest asked for, so options requests go one after
- * another: a click while the conditional request is still fetching its options would otherwise
- * race it, and the challenge kept could be the one the aborted request asked for.
+ * One request at a time: the button aborts the conditional request and waits until it has
+ * settled before it asks for options and calls get() again. The transaction keeps one
+ * challenge, the latest asked for, so overlapping options requests could keep the aborted
+ * request's challenge, and a browser may refuse a second get() while one is still pending.
  *
  * Registration (#passkey-register-form): "Create a passkey" fetches creation options, calls
  * navigator.credentials.create() and posts the RegistrationResponseJSON (§5.1.8) the same way.
@@ -31,8 +32,8 @@ function options(f){return fetch(f.getAttribute("data-options"),{method:"POST",c
 function fail(f,m){var p=f.querySelector(".passkey-status");if(p){p.textContent=m;p.hidden=false;}}
 var sf=document.getElementById("passkey-form");
 if(sf){var sb=document.getElementById("passkey-button"),ctl=null,prev=Promise.resolve();
-function signIn(mediation){if(ctl)ctl.abort();var c=new AbortController();ctl=c;var got=prev.then(function(){return options(sf);},function(){return options(sf);});prev=got.catch(function(){});
-return got.then(function(o){var pk={challenge:buf(o.challenge),allowCredentials:ids(o.allowCredentials),userVerification:o.userVerification};if(o.rpId)pk.rpId=o.rpId;if(o.timeout)pk.timeout=o.timeout;var q={publicKey:pk,signal:c.signal};if(mediation)q.mediation=mediation;return navigator.credentials.get(q);}).then(function(k){if(!k)return;var r=k.response,j={id:k.id,rawId:b64u(k.rawId),type:k.type,clientExtensionResults:k.getClientExtensionResults(),response:{clientDataJSON:b64u(r.clientDataJSON),authenticatorData:b64u(r.authenticatorData),signature:b64u(r.signature)}};if(r.userHandle)j.response.userHandle=b64u(r.userHandle);if(k.authenticatorAttachment)j.authenticatorAttachment=k.authenticatorAttachment;sf.elements.namedItem("assertion").value=JSON.stringify(j);sf.submit();});}
+function signIn(mediation){if(ctl)ctl.abort();var c=new AbortController();ctl=c;
+var run=prev.catch(function(){}).then(function(){if(c.signal.aborted)throw new DOMException("aborted","AbortError");return options(sf);}).then(function(o){var pk={challenge:buf(o.challenge),allowCredentials:ids(o.allowCredentials),userVerification:o.userVerification};if(o.rpId)pk.rpId=o.rpId;if(o.timeout)pk.timeout=o.timeout;var q={publicKey:pk,signal:c.signal};if(mediation)q.mediation=mediation;return navigator.credentials.get(q);}).then(function(k){if(!k)return;var r=k.response,j={id:k.id,rawId:b64u(k.rawId),type:k.type,clientExtensionResults:k.getClientExtensionResults(),response:{clientDataJSON:b64u(r.clientDataJSON),authenticatorData:b64u(r.authenticatorData),signature:b64u(r.signature)}};if(r.userHandle)j.response.userHandle=b64u(r.userHandle);if(k.authenticatorAttachment)j.authenticatorAttachment=k.authenticatorAttachment;sf.elements.namedItem("assertion").value=JSON.stringify(j);sf.submit();});prev=run;return run;}
 sb.hidden=false;sb.addEventListener("click",function(){signIn(null).catch(function(e){if(!e||e.name!=="AbortError")fail(sf,"The passkey could not be used. Try again or sign in with your password.");});});
 if(sf.getAttribute("data-conditional")!=="off"&&PublicKeyCredential.isConditionalMediationAvailable)PublicKeyCredential.isConditionalMediationAvailable().then(function(ok){if(ok)signIn("conditional").catch(function(){});});}
 var rf=document.getElementById("passkey-register-form");
