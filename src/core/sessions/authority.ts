@@ -54,9 +54,9 @@ export class SessionAuthority {
   async rotateHeld(authorityId: string, input: HeldRotateInput): Promise<HeldRotateResult> {
     const stub = this.heldStub(authorityId);
     if (!stub) return { status: "unknown" };
-    // The presented token's cached "active" answer cannot be dropped before the call (its
-    // family is not known yet); a rotated token is never answered "active" from the cache
-    // again, because checkHeld caches only after the authority said "active" within 1 s.
+    // The presented token's cached "active" answer (checkHeld's) is dropped once the answer
+    // names its family (it is not known before the call); other isolates' copies expire within
+    // 1 s, exactly as for checkToken's (DESIGN.md's revocation bound).
     // Plain data over RPC: the answer is exactly the method's return type (the RPC wrapper type does not narrow).
     const r = (await stub.rotateHeld(input)) as HeldRotateResult;
     if (r.status !== "unknown" && r.status !== "scope_exceeded") {
