@@ -96,7 +96,7 @@ export async function authenticateWithTyping(svc: Services, scope: Scope, q: { u
     const digest = await digestOf(scope.tenant.id, user.uid, vector);
     const matches = body !== null && accepts(body.model, vector);
     const repeat = body !== null && body.seen.includes(digest);
-    const won = matches && !repeat && (await svc.once.claim(`typing:${scope.tenant.id}:${user.uid}`, digest, Date.now() + ONCE_TTL_MS));
+    const won = matches && !repeat && (await svc.once.claim(`typing:${scope.tenant.id}:${user.uid}`, digest, Date.now() + ONCE_TTL_MS, scope.locationHint));
     if (!won || !row || !body) {
       settled = true;
       await svc.limiter.attemptFailed(scope, AMR, name);
