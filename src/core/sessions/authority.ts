@@ -12,13 +12,23 @@ const activeCache = new Map<string, number>();
 export class SessionAuthority {
   constructor(private readonly ns: DurableObjectNamespace<TokenAuthority>) {}
 
-  private stub(tenantId: string, sub: string) {
-    return this.ns.get(this.ns.idFromName(`${tenantId}:${sub}`));
+  /**
+   * The subject's authority. `near` (the login's Scope.locationHint) is given only by `open`:
+   * the first login of a subject creates its authority, and a hint then places it in the
+   * subject's home region (core/placement/location-hint.ts); every later call finds the object
+   * wherever it lives, since a hint never moves an existing object. Still one authority per subject.
+   */
+  private stub(tenantId: string, sub: string, near?: DurableObjectLocationHint) {
+    const id = this.ns.idFromName(`${tenantId}:${sub}`);
+    return near ? this.ns.get(id, { locationHint: near }) : this.ns.get(id);
   }
 
-  /** Opens a family; `authenticatedAt` (epoch ms of the credential check) see TokenAuthority.openFamily. */
-  async open(tenantId: string, sub: string, familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, authenticatedAt?: number) {
-    await this.stub(tenantId, sub).openFamily(familyId, firstHash, tokenExpiresAt, absoluteExpiresAt, Date.now(), authenticatedAt);
+  /**
+   * Opens a family; `authenticatedAt` (epoch ms of the credential check) see TokenAuthority.openFamily.
+   * `near`: the login request's location hint (Scope.locationHint).
+   */
+  async open(tenantId: string, sub: string, familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, authenticatedAt?: number, near?: DurableObjectLocationHint) {
+    await this.stub(tenantId, sub, near).openFamily(familyId, firstHash, tokenExpiresAt, absoluteExpiresAt, Date.now(), authenticatedAt);
   }
 
   async rotate(tenantId: string, sub: string, input: RotateInput): Promise<RotateResult> {
