@@ -167,12 +167,12 @@ export async function authenticateWithUwl(svc: Services, scope: Scope, q: UwlLog
       throw new AuthError("user_disabled", "user is disabled");
     }
     settled = true;
-    await svc.limiter.attemptSucceeded(scope, "uwl", name);
+    svc.defer(svc.limiter.attemptSucceeded(scope, "uwl", name));
     svc.defer(svc.uwlAuthenticators.touch(scope.tenant.id, registered.id, Date.now()));
     const amr = accumulateAmr(prior?.amr ?? [], [AMR]);
     recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods: [AMR], amr, stepUp: prior !== null, authenticator: registered.id, did: q.authenticatorDid.slice(0, 256) } });
     return { user, amr, authenticatedAt, prior };
   } finally {
-    if (!settled) await svc.limiter.release(scope, "uwl", name);
+    if (!settled) svc.defer(svc.limiter.release(scope, "uwl", name));
   }
 }
