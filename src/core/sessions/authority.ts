@@ -59,7 +59,7 @@ export class SessionAuthority {
     const [r] = await Promise.all([this.stub(tenantId, sub).rotate(input), this.shared.drop(key)]);
     if (r.status === "reuse") {
       // The authority revoked the whole family: seen at once here, like any revocation.
-      forgetIsolate(tenantId, sub);
+      forget(tenantId, sub);
       await this.shared.revoked(subjectKey(tenantId, sub));
     }
     return r;
@@ -109,7 +109,7 @@ export class SessionAuthority {
 
   /** Ends every session of a subject but `keepFamily` (password change or reset, disabling). */
   async revokeAll(tenantId: string, sub: string, reason: string, keepFamily: string | null = null): Promise<number> {
-    forgetIsolate(tenantId, sub);
+    forget(tenantId, sub);
     const n = await this.stub(tenantId, sub).revokeAll(reason, Date.now(), keepFamily);
     await this.shared.revoked(subjectKey(tenantId, sub));
     return n;
@@ -169,7 +169,7 @@ function subjectKey(tenantId: string, sub: string): string {
   return `${tenantId}:${sub}`;
 }
 
-function forgetIsolate(tenantId: string, sub: string): void {
+function forget(tenantId: string, sub: string): void {
   const prefix = `${tenantId}:${sub}:`;
   for (const k of activeCache.keys()) if (k.startsWith(prefix)) activeCache.delete(k);
 }
