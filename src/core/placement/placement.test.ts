@@ -8,6 +8,10 @@ import { provideServices } from "../../http/services";
 import { scopeFor } from "../../http/tenant";
 import type { AppEnv } from "../../http/types";
 import { forgetIsolateActiveCache, SessionAuthority } from "../sessions/authority";
+import { Limiter } from "../limits/limiter";
+import { OnceGuard } from "../limits/once";
+import type { Scope } from "../context";
+import { parseTenantSettings } from "../tenants/settings";
 import { locationHintFor } from "./location-hint";
 import { SHARED_TRUST_MS, SharedActiveCache } from "./shared-active-cache";
 
@@ -196,5 +200,61 @@ describe("the data center's shared 'active' answers (Cache API)", () => {
       expect(await authority.checkToken(s.tenantId, s.sub, s.sid, "h")).toBe("revoked");
       await expect(authority.revokeAll(s.tenantId, s.sub, "test")).resolves.toBe(0);
     }
+  });
+});
+
+/**
+ * The real namespace, with every get() recorded: which hint (if any) each call passed. The
+ * objects answering are the real local ones; only the placement request is observed, since a
+ * local runtime has one location and ignores the hint.
+ */
+function recording<T extends Rpc.DurableObjectBranded | undefined>(ns: DurableObjectNamespace<T>) {
+  const hints: (string | null)[] = [];
+  const spy = new Proxy(ns, {
+    get(target, prop) {
+      if (prop === "get") {
+        return (id: DurableObjectId, opts?: DurableObjectNamespaceGetDurableObjectOptions) => {
+          hints.push(opts?.locationHint ?? null);
+          return opts ? target.get(id, opts) : target.get(id);
+        };
+      }
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { spy, hints };
+}
+
+describe("the hint reaches the objects that may be created", () => {
+  it("Limiter and OnceGuard pass the caller's hint; without one they pass none", async () => {
+    const t = await createTestTenant();
+    const base = { tenant: t.tenant, community: t.community, settings: parseTenantSettings(t.tenant.settings), ip: "203.0.113.77", userAgent: null } as Scope;
+    const rl = recording(env.RATE_LIMITER);
+    const limiter = new Limiter(rl.spy);
+    await limiter.attempt({ ...base, locationHint: "oc" }, "login", "hinted");
+    await limiter.release({ ...base, locationHint: "oc" }, "login", "hinted");
+    await limiter.limit(`${t.tenant.id}:x:${crypto.randomUUID()}`, 5, 60, { locationHint: "oc" });
+    expect(rl.hints).toEqual(["oc", "oc", "oc", "oc", "oc"]);
+    rl.hints.length = 0;
+    await limiter.guard(base, "client", "unhinted");
+    await limiter.limit(`${t.tenant.id}:x:${crypto.randomUUID()}`, 5, 60);
+    expect(rl.hints).toEqual([null, null, null]);
+    const rg = recording(env.REPLAY_GUARD);
+    const once = new OnceGuard(rg.spy);
+    expect(await once.claim(`authn-request:${crypto.randomUUID()}`, "u1", Date.now() + 60_000, "weur")).toBe(true);
+    expect(await once.claim(`authn-request:${crypto.randomUUID()}`, "u1", Date.now() + 60_000)).toBe(true);
+    expect(rg.hints).toEqual(["weur", null]);
+  });
+
+  it("SessionAuthority: only open() passes the login's hint; verification and revocation pass none", async () => {
+    const ta = recording(env.TOKEN_AUTHORITY);
+    const authority = new SessionAuthority(ta.spy, new SharedActiveCache(() => null));
+    const s = subject();
+    const until = Date.now() + 60_000;
+    await authority.open(s.tenantId, s.sub, s.sid, "h", until, until, undefined, "apac");
+    expect(await authority.isActive(s.tenantId, s.sub, s.sid)).toBe(true);
+    expect(await authority.checkToken(s.tenantId, s.sub, s.sid, "h")).toBe("active");
+    await authority.revokeAll(s.tenantId, s.sub, "test");
+    expect(ta.hints).toEqual(["apac", null, null, null]);
   });
 });
