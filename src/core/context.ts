@@ -81,4 +81,10 @@ export interface Scope {
   userAgent: string | null;
   /** The API surface addressed (core/sessions/application.ts): user tokens' `client_id`. */
   application?: string;
+  /**
+   * Where Durable Objects this request creates should live (core/placement/location-hint.ts),
+   * from Cloudflare's `request.cf` of the connecting client; absent when unknown (local dev,
+   * tests, the queue consumer), which leaves the default placement.
+   */
+  locationHint?: DurableObjectLocationHint;
 }

@@ -7,6 +7,7 @@ import { applicationOf } from "../core/sessions/application";
 import type { Scope } from "../core/context";
 import type { AppEnv } from "./types";
 import { clientIp } from "./client-ip";
+import { locationHintFor } from "../core/placement/location-hint";
 
 /**
  * Tenant resolution from the Host header: a bound domain selects its tenant and community;
@@ -82,6 +83,8 @@ async function loadTenantAndCommunity(c: Context<AppEnv>, tenantId: string, comm
 export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId: string | null): Promise<Scope> {
   const { tenant, community } = await loadTenantAndCommunity(c, tenantId, communityId);
   if (!tenant || !community) throw new AuthError("tenant_not_found", "unknown tenant or community");
+  // From Cloudflare's own request.cf (the connecting client's geography), never a header.
+  const locationHint = locationHintFor(c.req.raw.cf);
   return {
     tenant,
     settings: parseTenantSettings(tenant.settings, tenant.id),
@@ -89,6 +92,7 @@ export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId
     ip: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
     ...applicationOf(c.req.path),
+    ...(locationHint ? { locationHint } : {}),
   };
 }
 

@@ -46,7 +46,7 @@ export async function connectionForEmail(svc: Services, scope: Scope, email: str
 
 export async function initiateSso(svc: Services, scope: Scope, input: SsoInitiateInput): Promise<{ authorizationUrl: string; connectionId: string }> {
   // Each initiation stores a transaction: bound them per client IP so KV cannot be flooded.
-  await svc.limiter.limit(`${scope.tenant.id}:sso-initiate-ip:${scope.ip}`, INITIATE_PER_MINUTE, 60);
+  await svc.limiter.limit(`${scope.tenant.id}:sso-initiate-ip:${scope.ip}`, INITIATE_PER_MINUTE, 60, scope);
   const c = await connectionForEmail(svc, scope, input.email);
   const protocol = PROTOCOLS[c.type];
   if (!protocol) throw new AuthError("not_configured", `${c.type} connections are not supported yet`);

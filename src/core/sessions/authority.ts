@@ -1,30 +1,67 @@
 import type { RotateInput, RotateResult, TokenAuthority, TokenStatus } from "../../durable/token-authority";
+import { SharedActiveCache } from "../placement/shared-active-cache";
 
 /** How long an isolate may trust a "session is active" answer (DESIGN.md: at most 1 s). */
 const ACTIVE_CACHE_MS = 1000;
 const ACTIVE_CACHE_MAX = 10_000;
+/** Per isolate, in front of the data center's shared cache: key -> trusted until (epoch ms). */
 const activeCache = new Map<string, number>();
+
+function remember(key: string, until: number): void {
+  if (activeCache.size >= ACTIVE_CACHE_MAX) activeCache.clear();
+  activeCache.set(key, until);
+}
+
+/** Empties this isolate's "active" answers (tests: to see what the shared cache alone answers). */
+export function forgetIsolateActiveCache(): void {
+  activeCache.clear();
+}
 
 /**
  * The core's handle on the TokenAuthority Durable Object: one object per subject
  * (`<tenant>:<sub>`), holding all of that subject's session families.
  */
 export class SessionAuthority {
-  constructor(private readonly ns: DurableObjectNamespace<TokenAuthority>) {}
+  /**
+   * `shared`: the data center's "active" answers (core/placement/shared-active-cache.ts),
+   * consulted after this isolate's own and before the authority; revocations through this
+   * isolate overrule it at once.
+   */
+  constructor(
+    private readonly ns: DurableObjectNamespace<TokenAuthority>,
+    private readonly shared: SharedActiveCache = new SharedActiveCache(),
+  ) {}
 
-  private stub(tenantId: string, sub: string) {
-    return this.ns.get(this.ns.idFromName(`${tenantId}:${sub}`));
+  /**
+   * The subject's authority. `near` (the login's Scope.locationHint) is given only by `open`:
+   * the first login of a subject creates its authority, and a hint then places it in the
+   * subject's home region (core/placement/location-hint.ts); every later call finds the object
+   * wherever it lives, since a hint never moves an existing object. Still one authority per subject.
+   */
+  private stub(tenantId: string, sub: string, near?: DurableObjectLocationHint) {
+    const id = this.ns.idFromName(`${tenantId}:${sub}`);
+    return near ? this.ns.get(id, { locationHint: near }) : this.ns.get(id);
   }
 
-  /** Opens a family; `authenticatedAt` (epoch ms of the credential check) see TokenAuthority.openFamily. */
-  async open(tenantId: string, sub: string, familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, authenticatedAt?: number) {
-    await this.stub(tenantId, sub).openFamily(familyId, firstHash, tokenExpiresAt, absoluteExpiresAt, Date.now(), authenticatedAt);
+  /**
+   * Opens a family; `authenticatedAt` (epoch ms of the credential check) see TokenAuthority.openFamily.
+   * `near`: the login request's location hint (Scope.locationHint).
+   */
+  async open(tenantId: string, sub: string, familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, authenticatedAt?: number, near?: DurableObjectLocationHint) {
+    await this.stub(tenantId, sub, near).openFamily(familyId, firstHash, tokenExpiresAt, absoluteExpiresAt, Date.now(), authenticatedAt);
   }
 
   async rotate(tenantId: string, sub: string, input: RotateInput): Promise<RotateResult> {
-    activeCache.delete(tokenKey(tenantId, sub, input.familyId, input.presentedHash));
-    const r = await this.stub(tenantId, sub).rotate(input);
-    if (r.status === "reuse") forget(tenantId, sub);
+    const key = tokenKey(tenantId, sub, input.familyId, input.presentedHash);
+    activeCache.delete(key);
+    // The presented token stops being the family's current one: its shared answer goes too
+    // (at the same time as the rotation, not before it: the answer must not wait for it).
+    const [r] = await Promise.all([this.stub(tenantId, sub).rotate(input), this.shared.drop(key)]);
+    if (r.status === "reuse") {
+      // The authority revoked the whole family: seen at once here, like any revocation.
+      forget(tenantId, sub);
+      await this.shared.revoked(subjectKey(tenantId, sub));
+    }
     return r;
   }
 
@@ -38,10 +75,16 @@ export class SessionAuthority {
     const until = activeCache.get(key);
     const now = Date.now();
     if (until !== undefined && until > now) return "active";
-    const status = await this.stub(tenantId, sub).checkToken(familyId, tokenHash, now);
+    const shared = await this.shared.activeUntil(subjectKey(tenantId, sub), key, now);
+    if (shared !== null) {
+      remember(key, shared);
+      return "active";
+    }
+    const askedAt = Date.now();
+    const status = await this.stub(tenantId, sub).checkToken(familyId, tokenHash, askedAt);
     if (status === "active") {
-      if (activeCache.size >= ACTIVE_CACHE_MAX) activeCache.clear();
-      activeCache.set(key, now + ACTIVE_CACHE_MS);
+      remember(key, askedAt + ACTIVE_CACHE_MS);
+      await this.shared.active(key, askedAt);
     } else {
       activeCache.delete(key);
     }
@@ -51,19 +94,25 @@ export class SessionAuthority {
   /** `statelessUntil`: for a stateless session, its token's expiry (how long to remember the revocation). */
   async revokeFamily(tenantId: string, sub: string, familyId: string, reason: string, statelessUntil?: number): Promise<boolean> {
     forgetFamily(tenantId, sub, familyId);
-    return this.stub(tenantId, sub).revokeFamily(familyId, reason, Date.now(), statelessUntil);
+    const r = await this.stub(tenantId, sub).revokeFamily(familyId, reason, Date.now(), statelessUntil);
+    await this.shared.revoked(subjectKey(tenantId, sub));
+    return r;
   }
 
   /** Revokes the family a refresh token (by its SHA-256) was issued to; false for a token it never issued. */
   async revokeByToken(tenantId: string, sub: string, familyId: string, tokenHash: string, reason: string): Promise<boolean> {
     forgetFamily(tenantId, sub, familyId);
-    return this.stub(tenantId, sub).revokeByToken(familyId, tokenHash, reason, Date.now());
+    const r = await this.stub(tenantId, sub).revokeByToken(familyId, tokenHash, reason, Date.now());
+    if (r) await this.shared.revoked(subjectKey(tenantId, sub));
+    return r;
   }
 
   /** Ends every session of a subject but `keepFamily` (password change or reset, disabling). */
   async revokeAll(tenantId: string, sub: string, reason: string, keepFamily: string | null = null): Promise<number> {
     forget(tenantId, sub);
-    return this.stub(tenantId, sub).revokeAll(reason, Date.now(), keepFamily);
+    const n = await this.stub(tenantId, sub).revokeAll(reason, Date.now(), keepFamily);
+    await this.shared.revoked(subjectKey(tenantId, sub));
+    return n;
   }
 
   /** Whether a session family is live; cached in the isolate for at most one second. */
@@ -72,10 +121,17 @@ export class SessionAuthority {
     const until = activeCache.get(key);
     const now = Date.now();
     if (until !== undefined && until > now) return true;
-    const active = await this.stub(tenantId, sub).isActive(familyId, now);
+    // The data center's shared answer, kept here only until the instant it stops counting there.
+    const shared = await this.shared.activeUntil(subjectKey(tenantId, sub), key, now);
+    if (shared !== null) {
+      remember(key, shared);
+      return true;
+    }
+    const askedAt = Date.now();
+    const active = await this.stub(tenantId, sub).isActive(familyId, askedAt);
     if (active) {
-      if (activeCache.size >= ACTIVE_CACHE_MAX) activeCache.clear();
-      activeCache.set(key, now + ACTIVE_CACHE_MS);
+      remember(key, askedAt + ACTIVE_CACHE_MS);
+      await this.shared.active(key, askedAt);
     } else {
       activeCache.delete(key);
     }
@@ -106,6 +162,11 @@ function forgetFamily(tenantId: string, sub: string, familyId: string): void {
   activeCache.delete(key);
   const prefix = `${key}#`;
   for (const k of activeCache.keys()) if (k.startsWith(prefix)) activeCache.delete(k);
+}
+
+/** The shared cache's name for a subject (its revocations overrule all of its answers). */
+function subjectKey(tenantId: string, sub: string): string {
+  return `${tenantId}:${sub}`;
 }
 
 function forget(tenantId: string, sub: string): void {
