@@ -31,7 +31,13 @@ export interface Services {
    * only: never for a read followed by a write that depends on it, a uniqueness check or a
    * credential.
    */
-  replicaReads: { tenants: Pick<TenantStore, "getTenant" | "getCommunity" | "listCommunities" | "domain" | "hostnames"> };
+  replicaReads: {
+    tenants: Pick<TenantStore, "getTenant" | "getCommunity" | "listCommunities" | "domain" | "hostnames">;
+    /** SSO initiation's connection by email domain (the callback re-reads it from the primary). */
+    ssoConnections: Pick<SsoConnectionStore, "byDomain">;
+    /** The OIDC scope definitions behind core/idps/scopes.ts's isolate cache. */
+    idps: Pick<IdentityProviderStore, "list">;
+  };
   /** Hostnames bound through Cloudflare for SaaS, pending or mapped (core/tenants/custom-hostnames.ts). */
   customHostnames: CustomHostnameStore;
   users: UserStore;

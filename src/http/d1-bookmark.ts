@@ -57,16 +57,19 @@ export async function verifiedBookmark(secret: string, value: string | undefined
 
 /**
  * Route middleware: the stores that `build` returns read and write through one D1 session for
- * this request, opened from the client's bookmark (or on the primary), and the answer carries
- * the session's bookmark. Consistency: the request sees its client's earlier writes that
- * carried a bookmark, and its own; never older data than a primary read would return for a
- * client that sends none.
+ * this request, and the answer carries the session's bookmark.
+ *
+ * - `read` routes (pure reads) open the session from the client's bookmark when it sent a valid
+ *   one. Consistency: the request sees every write its client made before receiving that
+ *   bookmark; a client that sends none reads the primary, as before.
+ * - `write` routes ignore the client's bookmark and start on the primary (`first-primary`), so
+ *   a write that depends on something the route reads first never decides from a replica.
  */
-export function d1Session(build: (db: D1Database) => Partial<Services>): MiddlewareHandler<AppEnv> {
+export function d1Session(mode: "read" | "write", build: (db: D1Database) => Partial<Services>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const svc = c.get("services");
     const secret = svc.config.keyEncryptionSecret;
-    const bookmark = await verifiedBookmark(secret, c.req.header(BOOKMARK_HEADER));
+    const bookmark = mode === "read" ? await verifiedBookmark(secret, c.req.header(BOOKMARK_HEADER)) : null;
     const session = replication(c.env.DB).session(bookmark);
     c.set("services", { ...svc, ...build(session.db) });
     await next();

@@ -81,7 +81,7 @@ export function buildShared(env: Env): Shared {
   s = {
     config,
     tenants: D1TenantStore(d1.primary),
-    replicaReads: { tenants: D1TenantStore(d1.replica) },
+    replicaReads: { tenants: D1TenantStore(d1.replica), ssoConnections: D1SsoConnectionStore(d1.replica), idps: D1IdentityProviderStore(d1.replica) },
     customHostnames: D1CustomHostnameStore(env.DB),
     users: withRecentUserEviction(D1UserStore(env.DB)),
     clients: D1ClientStore(env.DB),
@@ -94,11 +94,11 @@ export function buildShared(env: Env): Shared {
     authority: new SessionAuthority(env.TOKEN_AUTHORITY),
     limiter: new Limiter(env.RATE_LIMITER),
     once: new OnceGuard(env.REPLAY_GUARD),
-    ssoConnections: D1SsoConnectionStore(env.DB),
+    ssoConnections: D1SsoConnectionStore(d1.primary),
     termsLog: D1TermsLogStore(env.DB),
     appStates: D1AppStateStore(env.DB),
     authnConfig: { schemes: D1AuthSchemeStore(env.DB), spCatalog: D1SpCatalogStore(env.DB), idpConfigs: D1IdpConfigStore(env.DB) },
-    identity: { serviceProviders: D1ServiceProviderStore(env.DB), idps: D1IdentityProviderStore(env.DB), consents: D1ConsentStore(env.DB), externalIdps: D1ExternalIdpStore(env.DB) },
+    identity: { serviceProviders: D1ServiceProviderStore(env.DB), idps: D1IdentityProviderStore(d1.primary), consents: D1ConsentStore(env.DB), externalIdps: D1ExternalIdpStore(env.DB) },
     journeys: D1JourneyStore(d1.primary, d1.replica),
     webauthn: D1WebAuthnCredentialStore(env.DB),
     recoveryCodes: D1RecoveryCodeStore(env.DB),
@@ -143,4 +143,5 @@ export const provideServices: MiddlewareHandler<AppEnv> = async (c, next) => {
  * read from the primary, as before; with one, from a replica that has every write the client
  * made before it received that bookmark.
  */
-export const appStateSession = d1Session((db) => ({ appStates: D1AppStateStore(db) }));
+export const appStateReadSession = d1Session("read", (db) => ({ appStates: D1AppStateStore(db) }));
+export const appStateWriteSession = d1Session("write", (db) => ({ appStates: D1AppStateStore(db) }));
