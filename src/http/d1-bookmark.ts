@@ -62,16 +62,17 @@ export async function verifiedBookmark(secret: string, value: string | undefined
  * - `read` routes (pure reads) open the session from the client's bookmark when it sent a valid
  *   one. Consistency: the request sees every write its client made before receiving that
  *   bookmark; a client that sends none reads the primary, as before.
- * - `write` routes ignore the client's bookmark and start on the primary (`first-primary`), so
- *   a write that depends on something the route reads first never decides from a replica.
+ * - `write` routes ignore the client's bookmark and run every statement on the primary, as a
+ *   plain binding query: a write that depends on something the route reads first never
+ *   decides from a replica.
  */
-export function d1Session(mode: "read" | "write", build: (db: D1Database) => Partial<Services>): MiddlewareHandler<AppEnv> {
+export function d1Session(mode: "read" | "write", build: (db: D1Database, svc: Services) => Partial<Services>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const svc = c.get("services");
     const secret = svc.config.keyEncryptionSecret;
     const bookmark = mode === "read" ? await verifiedBookmark(secret, c.req.header(BOOKMARK_HEADER)) : null;
-    const session = replication(c.env.DB).session(bookmark);
-    c.set("services", { ...svc, ...build(session.db) });
+    const session = mode === "read" ? replication(c.env.DB).session(bookmark) : replication(c.env.DB).writeSession();
+    c.set("services", { ...svc, ...build(session.db, svc) });
     await next();
     const reached = session.bookmark();
     if (reached !== null && isD1Bookmark(reached)) c.header(BOOKMARK_HEADER, await signBookmark(secret, reached));

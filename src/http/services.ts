@@ -143,5 +143,13 @@ export const provideServices: MiddlewareHandler<AppEnv> = async (c, next) => {
  * read from the primary, as before; with one, from a replica that has every write the client
  * made before it received that bookmark.
  */
+/**
+ * Authn schemes (seed 004: fetch, PUT, PATCH, DELETE) likewise: a management client that keeps
+ * the x-d1-bookmark of its write may read the schemes back from a replica. Consistency: as
+ * appStateReadSession; writes (and the uniqueness reads before them) on the primary.
+ */
+export const schemeReadSession = d1Session("read", (db, svc) => ({ authnConfig: { ...svc.authnConfig, schemes: D1AuthSchemeStore(db) } }));
+export const schemeWriteSession = d1Session("write", (db, svc) => ({ authnConfig: { ...svc.authnConfig, schemes: D1AuthSchemeStore(db) } }));
+
 export const appStateReadSession = d1Session("read", (db) => ({ appStates: D1AppStateStore(db) }));
 export const appStateWriteSession = d1Session("write", (db) => ({ appStates: D1AppStateStore(db) }));

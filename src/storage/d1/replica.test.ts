@@ -53,6 +53,20 @@ describe("the replica handles", () => {
     expect(reader.bookmark()! >= written).toBe(true);
   });
 
+  it("a writing request's session reports the newest bookmark its statements left", async () => {
+    const r = new D1Replication(DB);
+    const w = r.writeSession();
+    expect(w.bookmark()).toBeNull();
+    const id = `rep-${crypto.randomUUID()}`;
+    await w.db.prepare("INSERT INTO tenants (id, name, settings, created_at) VALUES (?, ?, '{}', ?)").bind(id, "Writer", Date.now()).run();
+    const first = w.bookmark()!;
+    await w.db.prepare("UPDATE tenants SET name = ? WHERE id = ?").bind("Writer 2", id).run();
+    expect(w.bookmark()! > first).toBe(true);
+    expect(r.bookmark).toBe(w.bookmark());
+    const read = r.session(w.bookmark());
+    expect(await read.db.prepare("SELECT name FROM tenants WHERE id = ?").bind(id).first("name")).toBe("Writer 2");
+  });
+
   it("a string that is not a bookmark opens the session on the primary", async () => {
     const r = new D1Replication(DB);
     for (const junk of ["", "garbage", "00000000-00000000-00000000", "FFFFFFFF-00000000-00000000-00000000000000000000000000000000"]) {

@@ -9,16 +9,17 @@
  * replica may be arbitrarily out of date"), so only reads that tolerate an old answer may use
  * one (docs/architecture.md "Which reads may use a D1 replica").
  *
- * Three handles over one binding, each shaped like a `D1Database` so that drizzle and the stores
+ * Handles over one binding, each shaped like a `D1Database` so that drizzle and the stores
  * take them unchanged:
  * - `primary`: every statement in its own `first-primary` session, which is exactly where a
  *   plain binding query goes; it also records the bookmark each statement leaves (the isolate's
  *   "floor"), so that this isolate's replica reads see its own writes.
  * - `replica`: every statement in its own session opened at the floor, or `first-unconstrained`
  *   before this isolate has written anything through `primary`.
- * - `session(bookmark)`: one session for one request, opened from a client's bookmark (or
- *   `first-primary` without one); its `bookmark()` after the request is what the client sends
- *   back next time to read its own writes from any replica.
+ * - `session(bookmark)`: one session for one reading request, opened from a client's bookmark
+ *   (or `first-primary` without one); `writeSession()`: a writing request, every statement on
+ *   the primary. The `bookmark()` either reached is what the client sends back next time to read
+ *   its own writes from any replica.
  *
  * Locally (wrangler dev, the vitest pool) there is one database and `getBookmark()` returns
  * strings like `00000000-0000000c-00000000-00000000000000000000000000000000` (the same
@@ -121,8 +122,8 @@ export class D1Replication {
   }
 
   /**
-   * A session for one request. With a bookmark (already verified by the caller) it may read
-   * from any replica that has reached it; without one it starts on the primary
+   * A session for one request that only reads. With a bookmark (already verified by the caller)
+   * it may read from any replica that has reached it; without one it starts on the primary
    * (`first-primary`). Either way every later query of the session sees the earlier ones.
    */
   session(bookmark: string | null): D1RequestSession {
@@ -144,6 +145,20 @@ export class D1Replication {
       withSession: (c?: string) => this.d1.withSession(c),
     };
     return { db: handle as unknown as D1Database, bookmark: () => s.getBookmark() };
+  }
+
+  /**
+   * A request that writes: every statement on the primary, as a plain binding query (a read
+   * that a write depends on never comes from a replica, not even the second read of a
+   * session), and `bookmark()` the newest its statements left, for the client's next read.
+   */
+  writeSession(): D1RequestSession {
+    let newest: string | null = null;
+    const db = sessionPerStatement(this.d1, () => this.d1.withSession("first-primary"), (b) => {
+      newest = newerBookmark(newest, b);
+      this.floor = newerBookmark(this.floor, b);
+    });
+    return { db, bookmark: () => newest };
   }
 }
 
