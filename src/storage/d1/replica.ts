@@ -26,6 +26,8 @@
  * 8-8-8-32 hex shape as production bookmarks, docs "Time Travel" /d1/reference/time-travel/).
  */
 
+import { forOneRequest } from "./db";
+
 /** A D1 bookmark as D1 writes them: three 8-digit and one 32-digit lower-case hex groups. */
 const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
 
@@ -144,7 +146,7 @@ export class D1Replication {
       dump: () => this.d1.dump(),
       withSession: (c?: string) => this.d1.withSession(c),
     };
-    return { db: handle as unknown as D1Database, bookmark: () => s.getBookmark() };
+    return { db: forOneRequest(handle as unknown as D1Database), bookmark: () => s.getBookmark() };
   }
 
   /**
@@ -158,7 +160,7 @@ export class D1Replication {
       newest = newerBookmark(newest, b);
       this.floor = newerBookmark(this.floor, b);
     });
-    return { db, bookmark: () => newest };
+    return { db: forOneRequest(db), bookmark: () => newest };
   }
 }
 
