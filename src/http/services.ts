@@ -138,18 +138,18 @@ export const provideServices: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /**
+ * Authn schemes (seed 004: fetch, PUT, PATCH, DELETE), as the app state below: a management client that keeps
+ * the x-d1-bookmark of its write may read the schemes back from a replica. Consistency: as
+ * the app state's below; writes (and the uniqueness reads before them) on the primary.
+ */
+export const schemeReadSession = d1Session("read", (db, svc) => ({ authnConfig: { ...svc.authnConfig, schemes: D1AuthSchemeStore(db) } }));
+export const schemeWriteSession = d1Session("write", (db, svc) => ({ authnConfig: { ...svc.authnConfig, schemes: D1AuthSchemeStore(db) } }));
+
+/**
  * GET and PUT /v1/auth/state (CloudCheckr app state) in one D1 session per request, with the
  * opt-in `x-d1-bookmark` (http/d1-bookmark.ts). Consistency: without a bookmark the state is
  * read from the primary, as before; with one, from a replica that has every write the client
  * made before it received that bookmark.
  */
-/**
- * Authn schemes (seed 004: fetch, PUT, PATCH, DELETE) likewise: a management client that keeps
- * the x-d1-bookmark of its write may read the schemes back from a replica. Consistency: as
- * appStateReadSession; writes (and the uniqueness reads before them) on the primary.
- */
-export const schemeReadSession = d1Session("read", (db, svc) => ({ authnConfig: { ...svc.authnConfig, schemes: D1AuthSchemeStore(db) } }));
-export const schemeWriteSession = d1Session("write", (db, svc) => ({ authnConfig: { ...svc.authnConfig, schemes: D1AuthSchemeStore(db) } }));
-
 export const appStateReadSession = d1Session("read", (db) => ({ appStates: D1AppStateStore(db) }));
 export const appStateWriteSession = d1Session("write", (db) => ({ appStates: D1AppStateStore(db) }));
