@@ -60,7 +60,7 @@ function usable(user: User | null, scope: Scope): user is User {
 async function revokeGrantFamily(svc: Services, scope: Scope, grant: CodeGrant, reason: string): Promise<void> {
   const now = Date.now();
   const until = now + scope.settings.sessionMaxAgeSeconds * 1000;
-  await svc.authority.open(scope.tenant.id, grant.uid, grant.familyId, null, until, until);
+  await svc.authority.open(scope.tenant.id, grant.uid, grant.familyId, null, until, until, undefined, scope.locationHint);
   await svc.authority.revokeFamily(scope.tenant.id, grant.uid, grant.familyId, reason);
 }
 
@@ -147,7 +147,7 @@ async function openSession(svc: Services, scope: Scope, issuer: string, client: 
   }
   // authenticatedAt: the end of the second auth_time names, so a login in the same second as a
   // password change is not mistaken for one before it; an older one is born revoked.
-  pending.push(svc.authority.open(scope.tenant.id, user.uid, grant.familyId, refreshHash, refreshExpiresAt, absoluteExpiresAt, grant.authTime * 1000 + 999, held));
+  pending.push(svc.authority.open(scope.tenant.id, user.uid, grant.familyId, refreshHash, refreshExpiresAt, absoluteExpiresAt, grant.authTime * 1000 + 999, scope.locationHint, held));
   const ttl = accessTtl(scope);
   const accessToken = await signProviderAccessToken(svc, issuer, { sub: user.uid, clientId: client.clientId, scopes: grant.scopes, sid: grant.familyId, ttl, auth: { authTime: grant.authTime, amr: grant.amr, acr: grant.acr, ssoSessionId: grant.ssoSessionId } });
   const session = { authTime: grant.authTime, amr: grant.amr, acr: grant.acr, sid: grant.ssoSessionId, clientId: client.clientId, scopes: grant.scopes };

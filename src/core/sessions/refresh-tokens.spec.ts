@@ -3,6 +3,7 @@ import { createTestTenant, PASSWORD, services, type TestTenant } from "../../../
 import { claimsOf, loginTokens, post } from "../../api/userpool/testing";
 import { sha256Hex } from "../../crypto/hash";
 import { randomToken, uuid } from "../../crypto/random";
+import { forgetIsolateActiveCache } from "./authority";
 import { newHeldRefreshToken, newRefreshToken, parseRefreshToken, presentationFits, putSessionRecord, type HeldRecord, type SessionRecord } from "./refresh-tokens";
 
 let t: TestTenant;
@@ -223,5 +224,52 @@ describe("rotation keeps the session key; revocation needs a token the session i
     const sid = claimsOf(s.access_token).sid as string;
     expect(await services().authority.describe(t.tenant.id, t.alice.uid, sid)).toMatchObject({ reason: "revoked_by_client" });
     expect((await refresh(r1.body.refresh_token as string)).status).toBe(400);
+  });
+});
+
+describe("held tokens' 'active' answers in the caches (isolate, then the data center's)", () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+  async function openHeld() {
+    const authority = services().authority;
+    const tenantId = `held-${uuid()}`;
+    const sub = uuid();
+    const familyId = uuid();
+    const until = Date.now() + 3_600_000;
+    const held: HeldRecord = { kind: "session", record: { tenantId, sub, familyId, communityId: "c", username: "u", idToken: false, expiresAt: until, carry: {} } };
+    await authority.open(tenantId, sub, familyId, "hash-1", until, until, undefined, undefined, held);
+    return { authority, tenantId, sub, familyId, id: authority.authorityId(tenantId, sub), p: { tenantId, kind: "session" as const } };
+  }
+
+  it("shared like checkToken's and bounded the same way: a revocation elsewhere shows within 1 s", async () => {
+    const s = await openHeld();
+    expect(await s.authority.checkHeld(s.id, "hash-1", s.p)).toMatchObject({ status: "active" });
+    const answeredBy = Date.now();
+    const { env } = await import("cloudflare:test");
+    expect(await env.TOKEN_AUTHORITY.get(env.TOKEN_AUTHORITY.idFromString(s.id)).revokeFamily(s.familyId, "test", Date.now())).toBe(true);
+    forgetIsolateActiveCache();
+    expect(await s.authority.checkHeld(s.id, "hash-1", s.p)).toMatchObject({ status: "active" });
+    // Even a cached answer is the presenter's only: another tenant learns nothing from it.
+    expect(await s.authority.checkHeld(s.id, "hash-1", { tenantId: "other", kind: "session" })).toEqual({ status: "unknown" });
+    await sleep(answeredBy + 1000 - Date.now());
+    expect(await s.authority.checkHeld(s.id, "hash-1", s.p)).toMatchObject({ status: "revoked" });
+  });
+
+  it("a revocation or a rotation through SessionAuthority is seen at once, cached answers or not", async () => {
+    const a = await openHeld();
+    expect(await a.authority.checkHeld(a.id, "hash-1", a.p)).toMatchObject({ status: "active" });
+    expect(await a.authority.revokeHeld(a.id, "hash-1", a.p, "revoked_by_client")).toMatchObject({ record: { familyId: a.familyId } });
+    expect(await a.authority.checkHeld(a.id, "hash-1", a.p)).toMatchObject({ status: "revoked" });
+    forgetIsolateActiveCache();
+    expect(await a.authority.checkHeld(a.id, "hash-1", a.p)).toMatchObject({ status: "revoked" });
+
+    const b = await openHeld();
+    expect(await b.authority.checkHeld(b.id, "hash-1", b.p)).toMatchObject({ status: "active" });
+    const now = Date.now();
+    const r = await b.authority.rotateHeld(b.id, { presentation: b.p, presentedHash: "hash-1", successorHash: "hash-2", successorSealed: "x", successorExpiresAt: now + 60_000, now, graceMs: 0 });
+    expect(r).toMatchObject({ status: "rotated" });
+    expect(await b.authority.checkHeld(b.id, "hash-1", b.p)).toMatchObject({ status: "rotated" });
+    forgetIsolateActiveCache();
+    expect(await b.authority.checkHeld(b.id, "hash-1", b.p)).toMatchObject({ status: "rotated" });
+    expect(await b.authority.checkHeld(b.id, "hash-2", b.p)).toMatchObject({ status: "active" });
   });
 });

@@ -159,7 +159,7 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
   }
   // Opening the family (with its record) and signing are independent: run them at once.
   // Nothing is returned unless all of them succeed.
-  if (!opts.stateless) pending.push(svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt, held));
+  if (!opts.stateless) pending.push(svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt, scope.locationHint, held));
   const [accessToken, idToken] = await Promise.all([
     signAccess(svc, scope, s, sid, ttl, carry),
     opts.idToken ? signId(svc, scope, s, sid, authTime) : Promise.resolve(undefined),
