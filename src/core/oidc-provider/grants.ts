@@ -9,6 +9,7 @@ import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
 import { newHeldRefreshToken, newRefreshToken, parseRefreshToken, type ParsedRefreshToken, type Presentation } from "../sessions/refresh-tokens";
 import { statelessSessionId } from "../sessions/stateless";
+import { rotateHeldToken } from "../sessions/tokens";
 import { recentUserByUid } from "../users/recent-users";
 import { claimsForScopes } from "./claims";
 import type { OidcClient } from "./clients";
@@ -227,18 +228,7 @@ async function redeemHeld(svc: Services, scope: Scope, client: OidcClient, parse
     if (r.status !== "active" || r.held.kind !== "provider") throw invalidGrant("invalid refresh token");
     return { rec: r.held.record, userRead: readUser(svc, scope, r.held.record.sub) };
   }
-  const successor = newHeldRefreshToken(parsed.authorityId);
-  const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(parsed.raw, successor)]);
-  const r = await svc.authority.rotateHeld(parsed.authorityId, {
-    presentation,
-    presentedHash: digest,
-    successorHash,
-    successorSealed,
-    // The authority caps it at the family's absolute expiry (the record's expiresAt).
-    successorExpiresAt: now + scope.settings.refreshTokenTtlSeconds * 1000,
-    now,
-    graceMs: scope.settings.refreshGraceSeconds * 1000,
-  });
+  const { successor, r } = await rotateHeldToken(svc, scope, parsed, digest, presentation, now);
   if (r.status === "scope_exceeded") throw scopeExceeded();
   if (r.status === "unknown" || r.held.kind !== "provider") throw invalidGrant("invalid refresh token");
   const rec = r.held.record;

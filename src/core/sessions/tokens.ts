@@ -252,6 +252,26 @@ async function redeemHeld(svc: Services, scope: Scope, parsed: Extract<ParsedRef
     if (r.status !== "active" || r.held.kind !== "session") throw invalidRefresh();
     return { rec: r.held.record, userRead: readUser(svc, scope, r.held.record.sub) };
   }
+  const { successor, r } = await rotateHeldToken(svc, scope, parsed, digest, presentation, now);
+  if (r.status === "unknown" || r.status === "scope_exceeded" || r.held.kind !== "session") throw invalidRefresh();
+  const rec = r.held.record;
+  const refreshToken = await rotationOutcome(svc, scope, rec, parsed.raw, successor, r);
+  return { rec, refreshToken, userRead: readUser(svc, scope, rec.sub) };
+}
+
+/**
+ * Rotates a held refresh token at the authority it names: the successor (same authority, new
+ * secret), sealed under the presented token so that a retry within the grace window gets the
+ * same successor back. Shared by every surface's refresh and the OpenID Provider's.
+ */
+export async function rotateHeldToken(
+  svc: Services,
+  scope: Scope,
+  parsed: Extract<ParsedRefreshToken, { shape: "held" }>,
+  digest: string,
+  presentation: Presentation,
+  now: number,
+): Promise<{ successor: string; r: Awaited<ReturnType<Services["authority"]["rotateHeld"]>> }> {
   const successor = newHeldRefreshToken(parsed.authorityId);
   const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(parsed.raw, successor)]);
   const r = await svc.authority.rotateHeld(parsed.authorityId, {
@@ -264,10 +284,7 @@ async function redeemHeld(svc: Services, scope: Scope, parsed: Extract<ParsedRef
     now,
     graceMs: scope.settings.refreshGraceSeconds * 1000,
   });
-  if (r.status === "unknown" || r.status === "scope_exceeded" || r.held.kind !== "session") throw invalidRefresh();
-  const rec = r.held.record;
-  const refreshToken = await rotationOutcome(svc, scope, rec, parsed.raw, successor, r);
-  return { rec, refreshToken, userRead: readUser(svc, scope, rec.sub) };
+  return { successor, r };
 }
 
 /**
