@@ -24,10 +24,15 @@
 //
 // Durable Objects: under wrangler dev their code runs in the Worker's isolate and shows in the
 // same profile. A sample is counted as Durable Object work when any frame of its stack lies in
-// a src/durable/ module of the bundle (the bundle's `// src/...` module markers, read once over
-// the Debugger domain before measuring). Cloudflare bills a Durable Object's work to the object
-// (its own request, its own CPU limit), so the table shows the Worker's CPU without it, and the
-// Durable Object's beside it.
+// a src/durable/ module of the bundle (esbuild's `// <path>` module markers in the bundle file
+// wrangler dev writes under .wrangler/tmp, found once over the Debugger domain). After an
+// await inside a helper of another module, a Durable Object's continuation has no
+// src/durable/ frame and is counted as the Worker's: the split errs towards the Worker.
+// Cloudflare bills a Durable Object's work to the object (its own request, its own CPU limit),
+// so the table shows the Worker's CPU without it, and the Durable Object's beside it.
+//
+// Where the CPU goes: self samples per function and per source module (the same markers;
+// a native function such as crypto.subtle's is charged to the module calling it).
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -117,41 +122,60 @@ function sender(url, prepared) {
   };
 }
 
-/** Line ranges of the bundle's src/durable/ modules (esbuild marks each module with `// <path>`). */
-function durableRanges(source) {
-  const lines = String(source).split("\n");
-  const ranges = [];
-  let open = null;
-  lines.forEach((line, i) => {
-    const m = /^\/\/ (src\/\S+|node_modules\/\S+)$/.exec(line);
-    if (!m) return;
-    if (open !== null) ranges.push([open, i]);
-    open = m[1].startsWith("src/durable/") ? i : null;
-  });
-  if (open !== null) ranges.push([open, lines.length]);
-  return ranges;
+/**
+ * The bundle's modules: esbuild marks each with a `// <path>` line. Answers the sorted start
+ * lines with their paths, for looking a frame's line up (`moduleAt`).
+ */
+function moduleStarts(source) {
+  const starts = [];
+  String(source)
+    .split("\n")
+    .forEach((line, i) => {
+      const m = /^\/\/ ((?:src|node_modules)\/\S+)$/.exec(line);
+      if (m) starts.push([i, m[1]]);
+    });
+  return starts;
 }
+
+/** The module holding 0-based line `line` of the bundle, or null (the Worker entry's glue). */
+function moduleAt(starts, line) {
+  let lo = 0;
+  let hi = starts.length - 1;
+  let found = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid][0] <= line) {
+      found = starts[mid][1];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** A module path as the tables show it: the package for node_modules, the path for ours. */
+const shortModule = (path) => (path ? (path.startsWith("node_modules/") ? path.replace(/^node_modules\/((?:@[^/]+\/)?[^/]+).*$/, "$1") : path) : "(entry)");
 
 /**
  * One request's profile, reduced: non-idle samples, of which Durable Object ones; self samples
- * per function; and the gaps between consecutive samples (for the interval estimate).
+ * per function and per module; and the gaps between consecutive samples (for the interval).
+ * `moduleOf(callFrame)` names a frame's source module (null outside the bundle).
  */
-function reduce(profile, isDurableFrame) {
+function reduce(profile, moduleOf) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const inDo = new Map();
   const durable = (id) => {
     if (inDo.has(id)) return inDo.get(id);
-    const n = byId.get(id);
     const p = parent.get(id);
-    const v = isDurableFrame(n.callFrame) || (p !== undefined && durable(p));
+    const v = (moduleOf(byId.get(id).callFrame) ?? "").startsWith("src/durable/") || (p !== undefined && durable(p));
     inDo.set(id, v);
     return v;
   };
   let busy = 0;
   let doBusy = 0;
   const self = new Map();
+  const modules = new Map();
   const gaps = [];
   let prevBusy = false;
   profile.samples.forEach((id, i) => {
@@ -162,10 +186,15 @@ function reduce(profile, isDurableFrame) {
     if (idle) return;
     busy++;
     if (durable(id)) doBusy++;
-    const key = cf.url ? `${cf.functionName || "(anonymous)"} :${cf.lineNumber + 1}` : cf.functionName || "(native)";
+    // A native function (crypto.subtle's, Response) is charged to the module calling it.
+    let mod = moduleOf(cf);
+    for (let p = parent.get(id); !cf.url && mod === null && p !== undefined; p = parent.get(p)) mod = moduleOf(byId.get(p).callFrame);
+    const where = shortModule(mod);
+    const key = cf.url ? `${cf.functionName || "(anonymous)"} [${where}:${cf.lineNumber + 1}]` : `${cf.functionName || "(native)"} [${where}]`;
     self.set(key, (self.get(key) ?? 0) + 1);
+    modules.set(where, (modules.get(where) ?? 0) + 1);
   });
-  return { busy, doBusy, self, gaps };
+  return { busy, doBusy, self, modules, gaps };
 }
 
 const median = (xs) => {
@@ -231,18 +260,18 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
     await ins.send("Debugger.disable");
     const script = parsed.find((p) => /^file:.*\/\.wrangler\/tmp\/.*\.js$/.test(p.url));
-    let ranges = [];
+    let starts = [];
     let bundleId = null;
     if (script) {
       try {
-        ranges = durableRanges(await readFile(new URL(script.url)));
+        starts = moduleStarts(await readFile(new URL(script.url)));
         bundleId = script.scriptId;
       } catch (e) {
         console.log(`(the bundle could not be read: ${e instanceof Error ? e.message : e})`);
       }
     }
-    if (!ranges.length) console.log("(no src/durable/ modules found in the bundle: Durable Object work is not separated)");
-    const isDurableFrame = (cf) => cf.scriptId === bundleId && ranges.some(([a, b]) => cf.lineNumber >= a && cf.lineNumber < b);
+    if (!starts.some(([, p]) => p.startsWith("src/durable/"))) console.log("(no src/durable/ modules found in the bundle: Durable Object work is not separated)");
+    const moduleOf = (cf) => (cf.scriptId === bundleId ? moduleAt(starts, cf.lineNumber) : null);
 
     console.log(`Worker at ${w.url}; ${o.n} profiled requests per route after ${o.warmup} warm-up, sampling interval asked ${o.interval} µs; node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"})\n`);
     for (const { s, derivations } of routes) {
@@ -261,7 +290,7 @@ async function main() {
           if (o.settle) await new Promise((r) => setTimeout(r, o.settle));
           const { profile } = await ins.send("Profiler.stop");
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
-          per.push(reduce(profile, isDurableFrame));
+          per.push(reduce(profile, moduleOf));
         }
         const gaps = per.flatMap((p) => p.gaps);
         const intervalUs = median(gaps) ?? o.interval;
@@ -272,6 +301,13 @@ async function main() {
         const self = new Map();
         for (const p of per) for (const [k, v] of p.self) self.set(k, (self.get(k) ?? 0) + v);
         const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, o.top).map(([k, v]) => ({ fn: k, msPerRequest: ms(v) / o.n }));
+        const mods = new Map();
+        for (const p of per) for (const [k, v] of p.modules) mods.set(k, (mods.get(k) ?? 0) + v);
+        const topModules = [...mods].sort((a, b) => b[1] - a[1]).slice(0, o.top).map(([k, v]) => ({ module: k, msPerRequest: ms(v) / o.n }));
+        // The password derivations' own CPU, from the same profiles: crypto.subtle.deriveBits
+        // (PBKDF2 is the only deriveBits the service calls). Subtracting it per route is steadier
+        // than subtracting the pbkdf2 route's figure, measured minutes apart on a shared machine.
+        const derive = [...self].filter(([k]) => k.startsWith("deriveBits ")).reduce((n, [, v]) => n + v, 0);
         const r = {
           name: s.name,
           label: s.label,
@@ -279,10 +315,12 @@ async function main() {
           statuses: Object.fromEntries(statuses),
           intervalUs,
           derivations,
+          deriveBitsMs: ms(derive) / o.n,
           worker: { p50: median(worker), mean: mean(worker), p90: quantile(worker, 0.9), max: Math.max(...worker) },
           total: { p50: median(all), mean: mean(all) },
           durable: { mean: mean(durableMs) },
           top,
+          topModules,
         };
         results.push(r);
         const bad = [...statuses.keys()].filter((c) => c >= 400);
@@ -297,22 +335,26 @@ async function main() {
     await w.stop();
   }
 
-  const pbkdf2 = results.find((r) => r.name === "pbkdf2" && !r.skipped)?.worker.mean ?? null;
-  console.log(`\nCPU per request (ms; the Worker's isolate, Durable Object work apart; ${o.n} requests each)\n`);
+  console.log(`\nCPU per request (ms; the Worker's isolate, Durable Object work apart; ${o.n} requests each)`);
+  console.log(`"-PBKDF2": the mean less the route's own crypto.subtle.deriveBits time (same profiles)\n`);
   console.log(`  ${"route".padEnd(26)} ${"p50".padStart(6)} ${"mean".padStart(6)} ${"p90".padStart(6)} ${"-PBKDF2".padStart(8)} ${"DO".padStart(6)}  over 5 ms?`);
   for (const r of results) {
     if (r.skipped) {
       console.log(`  ${r.name.padEnd(26)} skipped: ${r.skipped}`);
       continue;
     }
-    const minus = r.derivations && pbkdf2 !== null && r.name !== "pbkdf2" ? r.worker.mean - r.derivations * pbkdf2 : null;
+    const minus = r.derivations ? r.worker.mean - r.deriveBitsMs : null;
     const judged = r.derivations ? (r.name === "pbkdf2" ? null : minus) : r.worker.mean;
     const over = judged === null ? "(the derivation)" : judged > 5 ? "YES" : "no";
     r.minusPbkdf2 = minus;
     console.log(`  ${r.name.padEnd(26)} ${fmt(r.worker.p50).padStart(6)} ${fmt(r.worker.mean).padStart(6)} ${fmt(r.worker.p90).padStart(6)} ${fmt(minus).padStart(8)} ${fmt(r.durable.mean).padStart(6)}  ${over}`);
   }
   console.log(`\nWhere the CPU goes (self time, ms per request, top ${o.top} per route):`);
-  for (const r of results.filter((x) => !x.skipped)) console.log(`  ${r.name}: ${r.top.map((t) => `${t.fn} ${fmt(t.msPerRequest)}`).join("; ")}`);
+  for (const r of results.filter((x) => !x.skipped)) {
+    console.log(`  ${r.name}`);
+    console.log(`    functions: ${r.top.map((t) => `${t.fn} ${fmt(t.msPerRequest)}`).join("; ")}`);
+    console.log(`    modules:   ${r.topModules.map((t) => `${t.module} ${fmt(t.msPerRequest)}`).join("; ")}`);
+  }
   if (o.json) {
     await writeFile(o.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, options: o, results }, null, 2));
     console.log(`\nwrote ${o.json}`);
