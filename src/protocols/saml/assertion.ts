@@ -109,7 +109,12 @@ export async function buildResponse(m: ResponseModel): Promise<string> {
   const sign = { key: m.signing.key, alg: m.signing.alg, ...(m.signing.certB64 ? { certB64: m.signing.certB64 } : {}) };
 
   let assertion = assertionXml(m, assertionId, now);
-  if (m.signAssertion) {
+  // An assertion to encrypt is signed on its own first (the ciphertext must hold the signed
+  // text). One that stays plain is signed in place inside the Response below: the same digest
+  // (exclusive c14n of the assertion, which declares its own namespaces, does not depend on
+  // its ancestors, Exc-C14N §3), without a parse and a serialization of its own.
+  const signInPlace = m.signAssertion && !m.encryptTo;
+  if (m.signAssertion && !signInPlace) {
     const adoc = parseXml(assertion);
     await signElement(adoc, adoc.documentElement, sign);
     assertion = serializeXml(adoc);
@@ -123,6 +128,7 @@ export async function buildResponse(m: ResponseModel): Promise<string> {
     assertion +
     `</samlp:Response>`;
   const doc = parseXml(xml);
+  if (signInPlace) await signElement(doc, only(doc.documentElement, NS.saml, "Assertion"), sign);
   // The Response's own Issuer (its direct child), not the assertion's.
   const issuer = doc.documentElement.getElementsByTagNameNS(NS.saml, "Issuer")[0]!;
   await signElement(doc, doc.documentElement, { ...sign, after: issuer });

@@ -97,16 +97,34 @@ export async function signElement(doc: Document, element: Element, opts: SignOpt
   if (!id) throw new Error("signElement: the element has no ID");
   const signer = new BoundSignedXml(undefined, element);
   signer.XmlSignature.SignedInfo.CanonicalizationMethod.Algorithm = EXC_C14N;
+  // No `x509` option: xmldsigjs would parse the certificate (asn1js, pkijs) on every signature
+  // only to write its base64 back out, about 0.8 ms of CPU each; KeyInfo is added below.
   const sig = await signer.Sign(webCryptoAlgorithm(opts.alg) as never, opts.key, element as never, {
     references: [{ uri: `#${id}`, hash: "SHA-256", transforms: ["enveloped", "exc-c14n"] }],
-    ...(opts.certB64 ? { x509: [opts.certB64] } : {}),
   });
   const sigXml = sig.GetXml();
   if (!sigXml) throw new Error("signElement: no signature produced");
-  const node = doc.importNode(sigXml as unknown as Node, true);
+  const node = doc.importNode(sigXml as unknown as Node, true) as unknown as Element;
+  if (opts.certB64) node.appendChild(keyInfoX509(doc, node, opts.certB64));
   const after = opts.after !== undefined ? opts.after : (childElements(element).find((c) => c.localName === "Issuer") ?? null);
   if (after) element.insertBefore(node, after.nextSibling);
   else element.insertBefore(node, element.firstChild);
+}
+
+/**
+ * `<ds:KeyInfo><ds:X509Data><ds:X509Certificate>` (XML-DSig §4.5, §4.5.4), after
+ * SignatureValue, with the Signature's own prefix: what xmldsigjs writes for its `x509` option.
+ * KeyInfo is outside SignedInfo, so adding it after signing changes nothing signed.
+ */
+function keyInfoX509(doc: Document, signature: Element, certB64: string): Element {
+  const p = signature.prefix ? `${signature.prefix}:` : "";
+  const keyInfo = doc.createElementNS(NS.ds, `${p}KeyInfo`);
+  const data = doc.createElementNS(NS.ds, `${p}X509Data`);
+  const cert = doc.createElementNS(NS.ds, `${p}X509Certificate`);
+  cert.appendChild(doc.createTextNode(certB64.replace(/\s+/g, "")));
+  data.appendChild(cert);
+  keyInfo.appendChild(data);
+  return keyInfo;
 }
 
 function attr(el: Element | null | undefined, name: string): string | null {
