@@ -289,6 +289,9 @@ async function main() {
           const status = await send(o.warmup + i);
           if (o.settle) await new Promise((r) => setTimeout(r, o.settle));
           const { profile } = await ins.send("Profiler.stop");
+          // wrangler dev rebuilds and restarts the Worker when a source file changes: the
+          // profiler session is gone then, and so is the run (do not edit src/ during one).
+          if (!profile) throw new Error("the profiler answered no profile (did the Worker reload?)");
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
           per.push(reduce(profile, moduleOf));
         }
