@@ -63,47 +63,65 @@ const REGIONS = [
 ];
 
 /**
- * The baseline places every store in Virginia/ENAM (the brief's scenario). Each LEVER is one
- * change a planner could make; the model prices each alone on top of the baseline, then all
- * together, and ranks them by what they save. `cost(hop, region)` returns the hop's new price,
- * or undefined to keep the baseline's. `keeps` is the consistency the change would keep.
+ * The baseline places every store in Virginia/ENAM (the brief's scenario: the code as it was
+ * before any lever was made, with every object where a Virginia caller would have created it).
+ * Each LEVER is one change a planner could make; the model prices each alone on top of the
+ * baseline, then all together, and ranks them by what they save. `cost(hop, region)` returns
+ * the hop's new price, or undefined to keep the baseline's. `keeps` is the consistency the
+ * change keeps. `made` names where the code makes it (null: not made); the "as built" table
+ * prices the levers made, and is what a client sees from the code as it stands.
  */
 const local = (ms) => SAME_REGION_MS + ms;
+/** Hop labels of the D1 reads the code sends to a replica (storage/d1/replica.ts; docs/architecture.md). */
+const REPLICA_READS_MADE = new Set(["tenant hostnames", "sso connection by domain", "identity_providers.list (5 s cache miss)", "app state", "schemes"]);
 const LEVERS = [
   {
     id: "limiter-near-caller",
     title: "RateLimiter and per-caller ReplayGuard objects near the caller (default placement or a location hint from request.cf)",
     keeps: "unchanged: each key still has exactly one object deciding it; only where it runs moves [S5]",
+    made: "core/limits/limiter.ts and core/limits/once.ts: `get(id, { locationHint })` from request.cf (core/placement/location-hint.ts, Scope.locationHint)",
     cost: (h) => (h.kind === "DO" && h.obj.name !== "TokenAuthority" && h.obj.perCaller ? local(DO_CALL_MS) : undefined),
   },
   {
     id: "authority-near-subject",
     title: "TokenAuthority created in its subject's home region (location hint at first login)",
     keeps: "unchanged: one authority per subject, exactly-once rotation and revocation; a user far from home pays the ocean as today [S5]",
+    made: "core/sessions/authority.ts `open`: the first login's location hint creates the authority",
     cost: (h) => (h.kind === "DO" && h.obj.name === "TokenAuthority" ? local(DO_CALL_MS) : undefined),
   },
   {
     id: "revocation-mirror",
     title: "regional read-only mirror of session state, pushed by the TokenAuthority, for isActive/checkToken/activeUntil",
     keeps: "the 1 s revocation bound only if a mirror that has not heard from the authority within 1 s fails closed (asks the authority); rotation and revocation still decided once",
+    made: null,
     cost: (h) => (h.kind === "DO" && h.obj.name === "TokenAuthority" && /isActive|checkToken|activeUntil/.test(h.label) ? local(DO_CALL_MS) : undefined),
   },
   {
     id: "d1-replicas",
-    title: "D1 read replication through withSession for reads that tolerate it (bookmarks where a read must see the caller's own write)",
-    keeps: "sequential consistency per session [S3]; credential, uniqueness and read-before-write reads stay on the primary",
-    cost: (h) => (h.kind === "D1 read" && h.replica ? local(D1_QUERY_MS) : undefined),
+    title: "D1 read replication through withSession for the reads moved to a replica: tenant hostnames, SSO connection by domain, OIDC scope definitions, the policy's journey snapshot; app state and Authn schemes with the opt-in x-d1-bookmark (priced for a client that sends it back; without it they read the primary)",
+    keeps: "a replica at least as new as this isolate's own writes (bookmark floor), or as the client's bookmark; another isolate's change within the read's cache time plus replica lag, which D1 does not bound [S3]; credential, user, uniqueness and read-before-write reads stay on the primary",
+    made: "storage/d1/replica.ts, http/d1-bookmark.ts",
+    cost: (h) => (h.kind === "D1 read" && h.replica && REPLICA_READS_MADE.has(h.label) ? local(D1_QUERY_MS) : undefined),
+  },
+  {
+    id: "d1-replicas-config",
+    title: "the remaining configuration fetch/list reads (service providers, IdPs, external IdPs, catalogs, licenses, journeys fetch) from a replica, with the schemes' opt-in bookmark",
+    keeps: "as d1-replicas: read-your-writes only for a client that sends its bookmark back; without one, a management client could read its own write as missing for the replica's lag",
+    made: null,
+    cost: (h) => (h.kind === "D1 read" && h.replica && !REPLICA_READS_MADE.has(h.label) ? local(D1_QUERY_MS) : undefined),
   },
   {
     id: "authn-settle-after-answer",
     title: "Authn authenticate: settle the limiter in waitUntil, as passwordLogin already does (core/authn/authenticate.ts)",
     keeps: "unchanged: the attempt was reserved before the check; an unsettled reservation expires after the RateLimiter's timeout",
+    made: "core/authn/authenticate.ts and the Authn factor logins: the limiter settled through svc.defer",
     cost: (h) => (h.settle ? 0 : undefined),
   },
   {
     id: "session-record-in-authority",
-    title: "session record held by the TokenAuthority (the refresh token names its subject) instead of a KV record",
+    title: "session record held by the TokenAuthority (the refresh token names its authority) instead of a KV record",
     keeps: "stronger: KV's up-to-60 s propagation no longer applies to a new session; the call to the authority is already made",
+    made: "core/sessions/refresh-tokens.ts (`<authority id>.<secret>` tokens), durable/token-authority.ts (records table, checkHeld/rotateHeld/revokeHeld)",
     cost: (h) => (h.session ? 0 : undefined),
   },
 ];
@@ -136,6 +154,11 @@ const fetchOut = (label) => ({ kind: "fetch", label });
 const cpu = (label, ms) => ({ kind: "CPU", label, ms });
 const par = (...hops) => ({ kind: "par", hops });
 const deferred = (...hops) => ({ kind: "deferred", hops });
+/**
+ * A step a lever changed in shape, not only in price: `before` is the code before the lever,
+ * `after` the code with it (priced and counted as such wherever the lever is applied).
+ */
+const changed = (lever, before, after) => ({ kind: "alt", lever, before, after });
 /** A limiter settlement awaited before the answer where core/auth/login.ts defers the same one. */
 const settle = (hop) => ({ ...hop, settle: true });
 
@@ -169,7 +192,7 @@ const setUserPassword = () => [
   deferred(d1w("audit batch")),
 ];
 /** core/sessions/tokens.ts reissueAccessToken (Sentinel refresh, CloudCheckr PATCH). */
-const reissue = () => [dobj(TA, "activeUntil"), d1r("users.byUid (1 s cache miss)", "any"), cpu("sign access", CPU.sign)];
+const reissue = () => [dobj(TA, "activeUntil"), d1r("users.byUid (1 s cache miss)"), cpu("sign access", CPU.sign)];
 /** http/authn-guard.ts: ECDH, license and scope cached; the request id is claimed once. */
 const authnGuard = () => [cpu("envelope open+seal, signature_token", CPU.envelope), dobj(RGC, "claim request id")];
 /** core/oidc-provider/client-auth.ts: the lockout check and the client's row at once, then the secret's hash. */
@@ -206,9 +229,9 @@ const ROUTES = [
 
   // userpool (seed 002), src/api/userpool/index.ts
   R("userpool", "POST", "/v1/login", [...passwordLogin(), issueSession({ refresh: true, idToken: true })]),
-  R("userpool", "POST", "/v1/token-refresh", [kvCold("session record (rare per user: cold)", true), par(dobj(TA, "checkToken"), d1r("users.byUid (1 s cache miss)", "any")), cpu("sign access+id", 2 * CPU.sign)], "default: no rotation"),
-  R("userpool", "POST", "/v1/token-refresh (rotation on)", [kvCold("session record", true), par(dobj(TA, "rotate"), d1r("users.byUid (1 s cache miss)", "any")), cpu("sign access+id", 2 * CPU.sign)], "tenant refreshRotation.userpool"),
-  R("userpool", "POST", "/v1/token-revoke", [kvCold("session record", true), dobj(TA, "revokeByToken"), deferred(d1w("audit batch"))]),
+  R("userpool", "POST", "/v1/token-refresh", [changed("session-record-in-authority", [kvCold("session record (rare per user: cold)", true), par(dobj(TA, "checkToken"), d1r("users.byUid (1 s cache miss)"))], [dobj(TA, "checkHeld (answers with the record)"), d1r("users.byUid (1 s cache miss)")]), cpu("sign access+id", 2 * CPU.sign)], "default: no rotation"),
+  R("userpool", "POST", "/v1/token-refresh (rotation on)", [changed("session-record-in-authority", [kvCold("session record", true), par(dobj(TA, "rotate"), d1r("users.byUid (1 s cache miss)"))], [dobj(TA, "rotateHeld (answers with the record)"), d1r("users.byUid (1 s cache miss)")]), cpu("sign access+id", 2 * CPU.sign)], "tenant refreshRotation.userpool"),
+  R("userpool", "POST", "/v1/token-revoke", [changed("session-record-in-authority", [kvCold("session record", true), dobj(TA, "revokeByToken")], [dobj(TA, "revokeHeld")]), deferred(d1w("audit batch"))]),
   R("userpool", "POST", "/v1/forgot-password", [dobj(RLW, "hit"), queue("reset_code job")]),
   R("userpool", "POST", "/v1/forgot-password-confirm", [
     par(...attempt()), d1r("users.byUsername"), par(kvCold("code record"), kvCold("latest code")), dobj(RGT, "claim code"), ...setUserPassword(), deferred(kvw("delete code")),
@@ -224,8 +247,8 @@ const ROUTES = [
   R("sentinel", "POST", "/v1.0/auth/token", [...passwordLogin(), issueSession()]),
   R("sentinel", "GET", "/v1.0/auth/refreshToken", [...bearer(), ...reissue()]),
   R("sentinel", "POST", "/v1.0/auth/loginAs", [...bearer(), d1r("users.byUid (actor)"), d1r("users.byUsername (target)"), issueSession(), deferred(d1w("audit batch"))]),
-  R("sentinel", "POST", "/v1.0/auth/clientToken", [guard(), cpu("SHA-256 + compare", 0.01), d1r("API user (1 s cache miss)", "any"), issueSession({ stateless: true })], "client row cached 10 s"),
-  R("sentinel", "POST", "/v1.0/auth/enrichToken", [par(dobj(RLH, "check"), dobj(RLI, "check")), d1r("users lookup", "any")]),
+  R("sentinel", "POST", "/v1.0/auth/clientToken", [guard(), cpu("SHA-256 + compare", 0.01), d1r("API user (1 s cache miss)"), issueSession({ stateless: true })], "client row cached 10 s"),
+  R("sentinel", "POST", "/v1.0/auth/enrichToken", [par(dobj(RLH, "check"), dobj(RLI, "check")), d1r("users lookup")]),
   R("sentinel", "GET", "/v1.0/auth/password", inspectResetToken()),
   R("sentinel", "POST", "/v1.0/auth/password", [...inspectResetToken(), dobj(RGT, "claim link"), ...setUserPassword()]),
   R("sentinel", "POST", "/v1.0/auth/passwordReset", [dobj(RLW, "hit (user)"), dobj(RLW, "hit (IP)"), queue("reset_link job")]),
@@ -242,8 +265,8 @@ const ROUTES = [
     deferred(kvw("delete samlreq record"), d1w("audit batch")),
   ], "the AuthnRequest record may not have propagated yet at another location: the user starts again"),
   R("sentinel", "POST", "/v1.0/auth/sso/connections", [...bearer(), d1r("domains taken"), d1w("insert"), d1r("domains taken (recheck)")]),
-  R("sentinel", "GET", "/v1.0/auth/sso/connections", [...bearer(), d1r("list", "any")]),
-  R("sentinel", "GET", "/v1.0/auth/sso/connections/{id}", [...bearer(), d1r("byId", "any")]),
+  R("sentinel", "GET", "/v1.0/auth/sso/connections", [...bearer(), d1r("list", "bookmark")]),
+  R("sentinel", "GET", "/v1.0/auth/sso/connections/{id}", [...bearer(), d1r("byId", "bookmark")]),
   R("sentinel", "PATCH", "/v1.0/auth/sso/connections/{id}", [...bearer(), d1r("byId"), d1r("domains taken"), d1w("update"), d1r("domains taken (recheck)")]),
   R("sentinel", "DELETE", "/v1.0/auth/sso/connections/{id}", [...bearer(), d1r("byId"), d1w("delete")]),
   R("sentinel", "POST", "/v1.0/auth/termsAndConditions", [...bearer(), d1r("users.byUid"), d1w("terms log"), d1w("users.update"), ...reissue()]),
@@ -274,7 +297,7 @@ const ROUTES = [
   ]),
 
   // croit (seed 003), src/api/croit/index.ts
-  R("croit", "POST", "/api/auth/login", [guard(), cpu("SHA-256 + compare", 0.01), d1r("API user (1 s cache miss)", "any"), issueSession({ stateless: true })], "client_credentials; client row cached 10 s"),
+  R("croit", "POST", "/api/auth/login", [guard(), cpu("SHA-256 + compare", 0.01), d1r("API user (1 s cache miss)"), issueSession({ stateless: true })], "client_credentials; client row cached 10 s"),
   R("croit", "POST", "/api/auth/login-form", [...passwordLogin(), issueSession()]),
   R("croit", "POST", "/api/auth/logout", [...bearer(), dobj(TA, "revokeFamily"), deferred(d1w("audit batch"))]),
   R("croit", "GET", "/api/auth/token-info", bearer()),
@@ -299,8 +322,8 @@ const ROUTES = [
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/authenticate_with_ktoken", [
     ...authnGuard(), guard(), kvCold("ktoken record"), dobj(RGT, "claim ktoken"), d1r("users.byUid"), par(dobj(TA, "openFamily"), cpu("sign proof", CPU.sign)),
   ]),
-  R("authn", "POST", "/authn/tenant/{t}/community/{c}/ktoken", [...authnGuard(), ...bearer(), d1r("users.byUid", "any"), kvw("ktoken record")]),
-  R("authn", "POST", "/authn/tenant/{t}/community/{c}/totp/enroll", [...authnGuard(), ...bearer(), d1r("users.byUid", "any"), kvw("pending enrolment")]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/ktoken", [...authnGuard(), ...bearer(), d1r("users.byUid"), kvw("ktoken record")]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/totp/enroll", [...authnGuard(), ...bearer(), d1r("users.byUid"), kvw("pending enrolment")]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/totp/confirm", [
     ...authnGuard(), ...bearer(), d1r("users.byUid"), kvHot("pending enrolment"), par(...attempt()), dobj({ ...RGT, key: "per user TOTP step" }, "claim step"), par(dobj(RLU, "release"), dobj(RLI, "release")), d1w("users.update"), kvw("delete pending"),
   ]),
@@ -405,7 +428,7 @@ const ROUTES = [
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/fetch", [...authnGuard(), d1r("consents")]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/fetch_by_scope", [...authnGuard(), d1r("consents"), d1r("service providers of the receipts (at once)")]),
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/user_consent/withdraw", [...authnGuard(), d1r("service provider"), d1r("consents"), d1w("withdraw receipts"), deferred(d1w("audit batch"))], "extension"),
-  R("authn", "POST", "/authn/tenant/{t}/community/{c}/scheme/fetch", [...authnGuard(), d1r("schemes", "any")]),
+  R("authn", "POST", "/authn/tenant/{t}/community/{c}/scheme/fetch", [...authnGuard(), d1r("schemes", "bookmark")]),
   R("authn", "PUT", "/authn/tenant/{t}/community/{c}/scheme", [...authnGuard(), d1w("scheme")]),
   R("authn", "PATCH", "/authn/tenant/{t}/community/{c}/scheme/{id}", [...authnGuard(), d1r("scheme"), d1w("scheme")]),
   R("authn", "DELETE", "/authn/tenant/{t}/community/{c}/scheme/{id}", [...authnGuard(), d1w("scheme")]),
@@ -443,7 +466,7 @@ const ROUTES = [
   R("authn", "POST", "/authn/tenant/{t}/community/{c}/auth_policy/evaluate", [...authnGuard(), cpu("decide (compiled policy cached 10 s)", 0.005)], "idp_redirect allowed adds a D1 read of the external IdPs"),
   R("authn", "POST", "/authn/v2/tenant/{t}/community/{c}/auth_policy/evaluate", [...authnGuard(), cpu("decide (compiled policy cached 10 s)", 0.005)], "without jwt; idp_redirect allowed adds a D1 read of the external IdPs"),
   R("authn", "POST", "/authn/v2/tenant/{t}/community/{c}/auth_policy/evaluate (jwt, granted)", [
-    ...authnGuard(), cpu("JWT verify", CPU.verify), dobj(TA, "isActive"), d1r("users.byUid", "any"), cpu("decide (compiled policy cached 10 s)", 0.005), par(dobj(TA, "openFamily"), cpu("sign proof", CPU.sign)),
+    ...authnGuard(), cpu("JWT verify", CPU.verify), dobj(TA, "isActive"), d1r("users.byUid"), cpu("decide (compiled policy cached 10 s)", 0.005), par(dobj(TA, "openFamily"), cpu("sign proof", CPU.sign)),
   ], "a valid jwt and grant_access: a fresh proof"),
   R("authn", "POST", "/authn/v2/tenant/{t}/community/{c}/auth_policy/auth_schemes", [...authnGuard(), cpu("schemes (compiled policy cached 10 s)", 0.005)]),
   R("authn", "PUT", "/authn/manage/tenant", [...authnGuard(), d1w("tenant + community (batch)")], "management extension; management rows approximate"),
@@ -469,11 +492,13 @@ const ROUTES = [
     par(kvw("session record", true), dobj(TA, "openFamily"), cpu("sign access", CPU.sign)), cpu("sign id", CPU.sign), deferred(d1w("audit batch")),
   ], "authorization_code"),
   R("oidc", "POST", "/oidc/{communityId}/token (refresh_token)", [
-    ...oidcClientAuth(), kvCold("session record", true), par(dobj(TA, "checkToken"), d1r("users.byUid (1 s cache miss)", "any"), d1r("identity_providers.list (5 s cache miss)", "any")), cpu("sign access+id", 2 * CPU.sign),
+    ...oidcClientAuth(),
+    changed("session-record-in-authority", [kvCold("session record", true), par(dobj(TA, "checkToken"), d1r("users.byUid (1 s cache miss)"), d1r("identity_providers.list (5 s cache miss)", "any"))], [dobj(TA, "checkHeld (answers with the record)"), par(d1r("users.byUid (1 s cache miss)"), d1r("identity_providers.list (5 s cache miss)", "any"))]),
+    cpu("sign access+id", 2 * CPU.sign),
   ], "client without rotation"),
   R("oidc", "POST", "/oidc/{communityId}/token (client_credentials)", [...oidcClientAuth(), cpu("sign access", CPU.sign), deferred(d1w("audit batch"))], "stateless"),
-  R("oidc", "GET", "/oidc/{communityId}/userinfo", [...bearer(), par(d1r("users.byUid (1 s cache miss)", "any"), d1r("identity_providers.list (5 s cache miss)", "any"))]),
-  R("oidc", "POST", "/oidc/{communityId}/userinfo", [...bearer(), par(d1r("users.byUid (1 s cache miss)", "any"), d1r("identity_providers.list (5 s cache miss)", "any"))]),
+  R("oidc", "GET", "/oidc/{communityId}/userinfo", [...bearer(), par(d1r("users.byUid (1 s cache miss)"), d1r("identity_providers.list (5 s cache miss)", "any"))]),
+  R("oidc", "POST", "/oidc/{communityId}/userinfo", [...bearer(), par(d1r("users.byUid (1 s cache miss)"), d1r("identity_providers.list (5 s cache miss)", "any"))]),
   R("oidc", "POST", "/oidc/{communityId}/revoke", [...oidcClientAuth(), cpu("JWT verify", CPU.verify), dobj(TA, "revokeFamily"), deferred(d1w("audit batch"))], "an access token"),
   R("oidc", "POST", "/oidc/{communityId}/introspect", [...oidcClientAuth(), ...bearer()], "an access token"),
   // Hosted login passkeys (issue 11, src/web/passkeys.tsx): the front channel's own routes. The
@@ -497,6 +522,7 @@ const ROUTES = [
 // ---- pricing ---------------------------------------------------------------------------------
 function price(hop, region, levers) {
   if (hop.kind === "deferred") return 0;
+  if (hop.kind === "alt") return branch(hop, levers).reduce((t, h) => t + price(h, region, levers), 0);
   for (const l of levers) {
     const c = l.cost(hop, region);
     if (c !== undefined) return c;
@@ -524,17 +550,32 @@ function price(hop, region, levers) {
   }
 }
 
+/** The hops of a changed step that apply under `levers`. */
+function branch(hop, levers) {
+  return levers.some((l) => l.id === hop.lever) ? hop.after : hop.before;
+}
+
+/** A route's hops with every changed step resolved under `levers`. */
+function expand(hops, levers) {
+  return hops.flatMap((h) => (h.kind === "alt" ? expand(branch(h, levers), levers) : [h]));
+}
+
 function routeLatency(route, region, levers = []) {
   return CLIENT_TO_EDGE_MS + route.hops.reduce((t, h) => t + price(h, region, levers), 0);
 }
 
-/** Counts of sequential steps that leave the edge (a `par` of remote hops counts once). */
-function remoteSteps(hops) {
+/**
+ * Counts of sequential steps that leave the isolate (a `par` of remote hops counts once); a hop
+ * that one of `levers` removes (prices at 0: a settlement after the answer, a KV session record
+ * no longer written) is not a step.
+ */
+function remoteSteps(hops, levers = []) {
+  const gone = (h) => levers.some((l) => l.cost(h, REGIONS[0]) === 0);
+  const remote = (h) => !["CPU", "KV read (cached)", "deferred"].includes(h.kind) && !gone(h);
   let n = 0;
   for (const h of hops) {
-    if (h.kind === "CPU" || h.kind === "deferred" || h.kind === "KV read (cached)") continue;
-    if (h.kind === "par") n += h.hops.some((x) => !["CPU", "KV read (cached)"].includes(x.kind)) ? 1 : 0;
-    else n += 1;
+    if (h.kind === "par") n += !gone(h) && h.hops.some(remote) ? 1 : 0;
+    else if (remote(h)) n += 1;
   }
   return n;
 }
@@ -544,6 +585,7 @@ function describe(hops) {
     .map((h) => {
       if (h.kind === "par") return `[${h.hops.map((x) => describe([x])).join(" | ")}]`;
       if (h.kind === "deferred") return `(after answer: ${h.hops.map((x) => describe([x])).join(", ")})`;
+      if (h.kind === "alt") return `{before ${h.lever}: ${describe(h.before)}; with it: ${describe(h.after)}}`;
       if (h.kind === "CPU") return `CPU ${h.label} ${h.ms} ms`;
       if (h.kind === "DO") return `DO ${h.label}`;
       return `${h.kind} ${h.label}`;
@@ -581,6 +623,7 @@ function rankLevers(far) {
       id: best.l.id,
       title: best.l.title,
       keeps: best.l.keeps,
+      made: best.l.made,
       routesImproved: best.alone,
       hotSavedMs: Math.round(best.hotSaved),
       meanSavedMs: Math.round(best.allSaved),
@@ -588,6 +631,9 @@ function rankLevers(far) {
   }
   return ranked;
 }
+
+/** The levers the code makes today: the "as built" table prices them. */
+const MADE = LEVERS.filter((l) => l.made);
 
 export function model() {
   const far = REGIONS[REGIONS.length - 1];
@@ -601,9 +647,12 @@ export function model() {
       method: r.method,
       path: r.path,
       note: r.note,
-      remoteSteps: remoteSteps(r.hops),
+      remoteSteps: remoteSteps(expand(r.hops, [])),
+      remoteStepsAsBuilt: remoteSteps(expand(r.hops, MADE), MADE),
+      remoteStepsAll: remoteSteps(expand(r.hops, LEVERS), LEVERS),
       hops: describe(r.hops) || "(none: answered from the isolate)",
       baselineMs: perRegion(r, []),
+      asBuiltMs: perRegion(r, MADE),
       allLeversMs: perRegion(r, LEVERS),
     })),
     levers,
@@ -612,21 +661,23 @@ export function model() {
 
 function printTables(m) {
   const names = REGIONS.map((g) => g.name);
-  const table = (key) => {
+  const table = (key, steps) => {
     console.log(`| route | remote steps | ${names.join(" | ")} |`);
     console.log(`| --- | ---: | ${names.map(() => "---:").join(" | ")} |`);
-    for (const r of m.routes) console.log(`| ${r.method} ${r.path} | ${r.remoteSteps} | ${names.map((n) => r[key][n]).join(" | ")} |`);
+    for (const r of m.routes) console.log(`| ${r.method} ${r.path} | ${r[steps]} | ${names.map((n) => r[key][n]).join(" | ")} |`);
   };
   console.log("SIMULATION (not a measurement): modelled client-observed latency in ms, warm isolate.");
   console.log(`Client to nearest edge ${CLIENT_TO_EDGE_MS} ms (assumption); edge-to-Virginia round trips from the AWS inter-region table; sources in bench/latency-model.mjs.`);
   console.log("\n## Baseline: D1 primary, KV central store, queue and every Durable Object in Virginia (ENAM)\n");
-  table("baselineMs");
+  table("baselineMs", "remoteSteps");
   console.log(`\n## Levers, ranked (${m.rankedBy})\n`);
-  console.log("| rank | lever | hot routes saved (ms) | mean route saved (ms) | routes it improves alone | consistency kept |");
-  console.log("| ---: | --- | ---: | ---: | ---: | --- |");
-  m.levers.forEach((l, i) => console.log(`| ${i + 1} | ${l.id}: ${l.title} | ${l.hotSavedMs} | ${l.meanSavedMs} | ${l.routesImproved} | ${l.keeps} |`));
+  console.log("| rank | lever | hot routes saved (ms) | mean route saved (ms) | routes it improves alone | consistency kept | made in |");
+  console.log("| ---: | --- | ---: | ---: | ---: | --- | --- |");
+  m.levers.forEach((l, i) => console.log(`| ${i + 1} | ${l.id}: ${l.title} | ${l.hotSavedMs} | ${l.meanSavedMs} | ${l.routesImproved} | ${l.keeps} | ${l.made ?? "not made"} |`));
+  console.log(`\n## As built: the levers made (${m.levers.filter((l) => l.made).map((l) => l.id).join(", ")})\n`);
+  table("asBuiltMs", "remoteStepsAsBuilt");
   console.log("\n## All levers together\n");
-  table("allLeversMs");
+  table("allLeversMs", "remoteStepsAll");
   console.log("\n## Hops per route (in order; [ a | b ] run at once; (after answer: ...) runs in waitUntil)\n");
   console.log("| route | hops |");
   console.log("| --- | --- |");

@@ -25,6 +25,19 @@ import type { TenantSettings } from "./tenants/settings";
 export interface Services {
   config: Config;
   tenants: TenantStore;
+  /**
+   * Reads that may be served by a D1 read replica (storage/d1/replica.ts), for the callers
+   * behind isolate caches listed in docs/architecture.md "Which reads may use a D1 replica"
+   * only: never for a read followed by a write that depends on it, a uniqueness check or a
+   * credential.
+   */
+  replicaReads: {
+    tenants: Pick<TenantStore, "getTenant" | "getCommunity" | "listCommunities" | "domain" | "hostnames">;
+    /** SSO initiation's connection by email domain (the callback re-reads it from the primary). */
+    ssoConnections: Pick<SsoConnectionStore, "byDomain">;
+    /** The OIDC scope definitions behind core/idps/scopes.ts's isolate cache. */
+    idps: Pick<IdentityProviderStore, "list">;
+  };
   /** Hostnames bound through Cloudflare for SaaS, pending or mapped (core/tenants/custom-hostnames.ts). */
   customHostnames: CustomHostnameStore;
   users: UserStore;
@@ -81,4 +94,10 @@ export interface Scope {
   userAgent: string | null;
   /** The API surface addressed (core/sessions/application.ts): user tokens' `client_id`. */
   application?: string;
+  /**
+   * Where Durable Objects this request creates should live (core/placement/location-hint.ts),
+   * from Cloudflare's `request.cf` of the connecting client; absent when unknown (local dev,
+   * tests, the queue consumer), which leaves the default placement.
+   */
+  locationHint?: DurableObjectLocationHint;
 }

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { RotateInput } from "./token-authority";
+import type { HeldRecord, Presentation } from "../core/sessions/refresh-tokens";
+import type { HeldRotateInput, HeldRotateResult, RotateInput } from "./token-authority";
 
 /**
  * The Durable Objects on their own, called over RPC like the core calls them: every decision
@@ -118,6 +119,89 @@ describe("TokenAuthority", () => {
     expect(await a.revokeFamily("b", "logout", now)).toBe(true);
     expect(await a.revokeFamily("b", "logout", now)).toBe(false);
     expect(await a.revokeAll("disabled", now)).toBe(0);
+  });
+});
+
+describe("TokenAuthority: families holding their session record (held refresh tokens)", () => {
+  const record = (tenantId: string, familyId: string, expiresAt: number): HeldRecord => ({
+    kind: "session",
+    record: { tenantId, sub: "u1", familyId, communityId: "c1", username: "Alice", idToken: false, expiresAt, carry: { amr: ["pwd"] } },
+  });
+  const mine: Presentation = { tenantId: "t1", kind: "session" };
+  function heldRotation(presentedHash: string, now: number, presentation = mine, graceMs = 10_000): HeldRotateInput {
+    const successorHash = `succ-${uniq()}`;
+    return { presentation, presentedHash, successorHash, successorSealed: `sealed:${successorHash}`, successorExpiresAt: now + HOUR, now, graceMs };
+  }
+
+  it("answers the record with each decision; rotation, retry and reuse as rotate()'s", async () => {
+    const a = authority();
+    const now = Date.now();
+    const held = record("t1", "fam", now + 2 * HOUR);
+    await a.openFamily("fam", "h0", now + HOUR, now + 2 * HOUR, now, undefined, held);
+    expect(await a.checkHeld("h0", mine, now)).toEqual({ status: "active", held });
+    const first = heldRotation("h0", now);
+    expect(await a.rotateHeld(first)).toEqual({ status: "rotated", held });
+    expect(await a.checkHeld("h0", mine, now)).toEqual({ status: "rotated", held });
+    expect(await a.rotateHeld(heldRotation("h0", now + 5_000))).toEqual({ status: "retry", successorSealed: first.successorSealed, held });
+    expect(await a.rotateHeld(heldRotation("h0", now + 10_001))).toEqual({ status: "reuse", held });
+    expect(await a.rotateHeld(heldRotation(first.successorHash, now + 10_002))).toEqual({ status: "revoked", held });
+    expect(await a.checkHeld(first.successorHash, mine, now + 10_002)).toEqual({ status: "revoked", held });
+    expect(await a.describe("fam")).toMatchObject({ reason: "refresh_token_reuse", tokens: 2 });
+  });
+
+  it("racing rotations of one held token: exactly one rotates, the rest get its successor", async () => {
+    const a = authority();
+    const now = Date.now();
+    await a.openFamily("fam", "h0", now + HOUR, now + 2 * HOUR, now, undefined, record("t1", "fam", now + 2 * HOUR));
+    const tries = Array.from({ length: 20 }, () => heldRotation("h0", now));
+    const results = (await Promise.all(tries.map((r) => a.rotateHeld(r)))) as HeldRotateResult[];
+    const won = results.flatMap((r, i) => (r.status === "rotated" ? [tries[i]!] : []));
+    expect(won).toHaveLength(1);
+    for (const r of results) if (r.status !== "rotated") expect(r).toMatchObject({ status: "retry", successorSealed: won[0]!.successorSealed });
+    expect(await a.describe("fam")).toMatchObject({ revokedAt: null, tokens: 2 });
+  });
+
+  it("another tenant, surface or username: unknown, and nothing changes (no rotation, no reuse, no revocation)", async () => {
+    const a = authority();
+    const now = Date.now();
+    await a.openFamily("fam", "h0", now + HOUR, now + 2 * HOUR, now, undefined, record("t1", "fam", now + 2 * HOUR));
+    for (const p of [{ tenantId: "t2", kind: "session" as const }, { tenantId: "t1", kind: "provider" as const }, { ...mine, username: "bob" }]) {
+      expect(await a.rotateHeld(heldRotation("h0", now, p))).toEqual({ status: "unknown" });
+      expect(await a.checkHeld("h0", p, now)).toEqual({ status: "unknown" });
+      expect(await a.revokeHeld("h0", p, "revoked_by_client", now)).toBeNull();
+    }
+    expect(await a.describe("fam")).toMatchObject({ revokedAt: null, tokens: 1 });
+    expect(await a.checkHeld("h0", { ...mine, username: "ALICE" }, now)).toMatchObject({ status: "active" });
+  });
+
+  it("a provider record: a wider scope is scope_exceeded before any write", async () => {
+    const a = authority();
+    const now = Date.now();
+    const held: HeldRecord = { kind: "provider", record: { tenantId: "t1", communityId: "c1", clientId: "app", sub: "u1", familyId: "fam", scopes: ["openid"], authTime: 1, amr: [], acr: "", ssoSessionId: "s", expiresAt: now + HOUR } };
+    await a.openFamily("fam", "h0", now + HOUR, now + HOUR, now, undefined, held);
+    const p = { tenantId: "t1", kind: "provider" as const, communityId: "c1", clientId: "app" };
+    expect(await a.rotateHeld(heldRotation("h0", now, { ...p, scopes: ["openid", "email"] }))).toEqual({ status: "scope_exceeded" });
+    expect(await a.checkHeld("h0", { ...p, scopes: ["email"] }, now)).toEqual({ status: "scope_exceeded" });
+    expect(await a.describe("fam")).toMatchObject({ revokedAt: null, tokens: 1 });
+    expect(await a.rotateHeld(heldRotation("h0", now, { ...p, scopes: ["openid"] }))).toMatchObject({ status: "rotated" });
+  });
+
+  it("unknown tokens, families opened without a record, expiry, and revocation by token", async () => {
+    const a = authority();
+    const now = Date.now();
+    await a.openFamily("old", "hk", now + HOUR, now + HOUR, now);
+    await a.openFamily("fam", "h0", now + HOUR, now + 2 * HOUR, now, undefined, record("t1", "fam", now + 2 * HOUR));
+    // An old-shape family has no record: the held methods do not know its tokens.
+    expect(await a.checkHeld("hk", mine, now)).toEqual({ status: "unknown" });
+    expect(await a.rotateHeld(heldRotation("hk", now))).toEqual({ status: "unknown" });
+    expect(await a.checkHeld("nope", mine, now)).toEqual({ status: "unknown" });
+    expect(await a.checkHeld("h0", mine, now + HOUR)).toMatchObject({ status: "expired" });
+    expect(await a.rotateHeld(heldRotation("h0", now + 2 * HOUR))).toMatchObject({ status: "expired" });
+    expect(await a.revokeHeld("h0", mine, "revoked_by_client", now)).toMatchObject({ kind: "session", record: { familyId: "fam" } });
+    expect(await a.revokeHeld("h0", mine, "revoked_by_client", now)).toBeNull();
+    expect(await a.isActive("fam", now)).toBe(false);
+    expect(await a.checkHeld("h0", mine, now)).toMatchObject({ status: "revoked" });
+    expect(await a.isActive("old", now)).toBe(true);
   });
 });
 

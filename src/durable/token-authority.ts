@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { statelessBasis } from "../core/sessions/stateless";
+import { presentationFits, type HeldRecord, type Presentation } from "../core/sessions/refresh-tokens";
 
 /**
  * TokenAuthority: the single authority for refresh-token rotation, reuse detection and session
@@ -11,6 +12,11 @@ import { statelessBasis } from "../core/sessions/stateless";
  * Every method is synchronous over the object's SQLite storage between its entry and its
  * return: no `await` splits a check from its set, so concurrent requests cannot interleave
  * inside one (DESIGN.md, "Known traps").
+ *
+ * A family opened with its session record (core/sessions/refresh-tokens.ts, the "held" token
+ * shape) keeps the record here until the family is pruned; the *Held methods find the family
+ * by the presented token's digest, check the presenter against the record (presentationFits)
+ * before anything else, and answer with the record, so a refresh needs no other storage.
  */
 export type RotateResult =
   | { status: "rotated" }
@@ -22,6 +28,32 @@ export type RotateResult =
 
 /** What a non-rotating refresh learns of a presented token (TokenAuthority.checkToken). */
 export type TokenStatus = "active" | "rotated" | "revoked" | "expired" | "unknown";
+
+/** rotateHeld's answer: RotateResult, with the record once the presenter is known to be its own. */
+export type HeldRotateResult =
+  | { status: "unknown" }
+  | { status: "scope_exceeded" }
+  | ({ held: HeldRecord } & Exclude<RotateResult, { status: "unknown" }>);
+
+/** checkHeld's answer: TokenStatus, with the record once the presenter is known to be its own. */
+export type HeldCheck = { status: "unknown" } | { status: "scope_exceeded" } | { status: Exclude<TokenStatus, "unknown">; held: HeldRecord };
+
+/** A held token's rotation: the family is the presented token's, the record decides who may. */
+export interface HeldRotateInput extends Omit<RotateInput, "familyId"> {
+  presentation: Presentation;
+}
+
+/** The family and token columns every rotation decides on (the token's are null when it is not found). */
+type RotationRow = {
+  absolute_expires_at: number;
+  revoked_at: number | null;
+  family_id: string | null;
+  status: string | null;
+  expires_at: number | null;
+  rotated_at: number | null;
+  successor_hash: string | null;
+  successor_sealed: string | null;
+};
 
 export interface RotateInput {
   familyId: string;
@@ -55,6 +87,8 @@ export class TokenAuthority extends DurableObject<Env> {
     // When every session of the subject last ended (revokeAll): a family whose credential was
     // checked before then is born revoked (see openFamily).
     this.sql.exec("CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY CHECK (id = 1), not_before INTEGER NOT NULL)");
+    // The session record of a held-shape family (JSON HeldRecord), immutable, pruned with the family.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS records (family_id TEXT PRIMARY KEY, held TEXT NOT NULL)");
     this.sql.exec("CREATE TABLE IF NOT EXISTS revoked_ids (sid TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL, reason TEXT, expires_at INTEGER NOT NULL)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS families_expiry ON families (absolute_expires_at)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS revoked_ids_expiry ON revoked_ids (expires_at)");
@@ -69,9 +103,11 @@ export class TokenAuthority extends DurableObject<Env> {
    * Opens a session family, with its first refresh token if the grant issues one.
    * `authenticatedAt`, when given, is when the credential was checked: a login that checked
    * the old password just before a reset or change ended every session must not open a live
-   * session after it, so such a family is opened already revoked.
+   * session after it, so such a family is opened already revoked. `held`, when given, is the
+   * session's record, kept with the family (the held token shape); written in the same
+   * synchronous section as the family, so the first refresh, from anywhere, finds both.
    */
-  openFamily(familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, now: number, authenticatedAt?: number): void {
+  openFamily(familyId: string, firstHash: string | null, tokenExpiresAt: number, absoluteExpiresAt: number, now: number, authenticatedAt?: number, held?: HeldRecord): void {
     this.prune(now);
     const stale = authenticatedAt !== undefined && authenticatedAt < this.notBefore();
     this.sql.exec(
@@ -90,6 +126,7 @@ export class TokenAuthority extends DurableObject<Env> {
         Math.min(tokenExpiresAt, absoluteExpiresAt),
       );
     }
+    if (held) this.sql.exec("INSERT OR IGNORE INTO records (family_id, held) VALUES (?, ?)", familyId, JSON.stringify(held));
   }
 
   /**
@@ -100,16 +137,7 @@ export class TokenAuthority extends DurableObject<Env> {
   rotate(input: RotateInput): RotateResult {
     // One read for the family and the presented token (this is the hot path of every refresh).
     const row = this.sql
-      .exec<{
-        absolute_expires_at: number;
-        revoked_at: number | null;
-        family_id: string | null;
-        status: string | null;
-        expires_at: number | null;
-        rotated_at: number | null;
-        successor_hash: string | null;
-        successor_sealed: string | null;
-      }>(
+      .exec<RotationRow>(
         `SELECT f.absolute_expires_at, f.revoked_at, t.family_id, t.status, t.expires_at, t.rotated_at, t.successor_hash, t.successor_sealed
          FROM families f LEFT JOIN tokens t ON t.hash = ? WHERE f.id = ?`,
         input.presentedHash,
@@ -117,6 +145,33 @@ export class TokenAuthority extends DurableObject<Env> {
       )
       .toArray()[0];
     if (!row) return { status: "unknown" };
+    return this.decideRotation(row, input);
+  }
+
+  /**
+   * rotate() for a held token: the family is the one the presented token (by its digest) was
+   * issued to, and a presenter the record does not fit changes nothing and learns nothing
+   * ("unknown", as for a token never issued). Then exactly rotate()'s decision.
+   */
+  rotateHeld(input: HeldRotateInput): HeldRotateResult {
+    const row = this.sql
+      .exec<RotationRow & { held: string }>(
+        `SELECT f.absolute_expires_at, f.revoked_at, t.family_id, t.status, t.expires_at, t.rotated_at, t.successor_hash, t.successor_sealed, r.held
+         FROM tokens t JOIN families f ON f.id = t.family_id JOIN records r ON r.family_id = t.family_id WHERE t.hash = ?`,
+        input.presentedHash,
+      )
+      .toArray()[0];
+    if (!row || row.family_id === null) return { status: "unknown" };
+    const held = JSON.parse(row.held) as HeldRecord;
+    const fits = presentationFits(held, input.presentation);
+    if (fits === "unknown") return { status: "unknown" };
+    if (fits === "scope") return { status: "scope_exceeded" };
+    const r = this.decideRotation(row, { ...input, familyId: row.family_id });
+    return r.status === "unknown" ? r : { ...r, held };
+  }
+
+  /** The rotation decision on a family's and a token's row; check and writes in one synchronous section. */
+  private decideRotation(row: RotationRow, input: RotateInput): RotateResult {
     const fam = row;
     if (fam.revoked_at !== null) return { status: "revoked" };
     if (fam.absolute_expires_at <= input.now) return { status: "expired" };
@@ -158,17 +213,47 @@ export class TokenAuthority extends DurableObject<Env> {
    */
   checkToken(familyId: string, tokenHash: string, now: number): TokenStatus {
     const row = this.sql
-      .exec<{ absolute_expires_at: number; revoked_at: number | null; family_id: string | null; status: string | null; expires_at: number | null }>(
+      .exec<TokenRow>(
         `SELECT f.absolute_expires_at, f.revoked_at, t.family_id, t.status, t.expires_at
          FROM families f LEFT JOIN tokens t ON t.hash = ? WHERE f.id = ?`,
         tokenHash,
         familyId,
       )
       .toArray()[0];
-    if (!row || row.family_id !== familyId || row.status === null || row.expires_at === null) return "unknown";
-    if (row.revoked_at !== null) return "revoked";
-    if (row.absolute_expires_at <= now || row.expires_at <= now) return "expired";
-    return row.status === "active" ? "active" : "rotated";
+    return tokenStatus(row, familyId, now);
+  }
+
+  /** checkToken() for a held token (read only): the record fits the presenter, or "unknown". */
+  checkHeld(tokenHash: string, presentation: Presentation, now: number): HeldCheck {
+    const found = this.findHeld(tokenHash);
+    if (!found) return { status: "unknown" };
+    const fits = presentationFits(found.held, presentation);
+    if (fits === "unknown") return { status: "unknown" };
+    if (fits === "scope") return { status: "scope_exceeded" };
+    const status = tokenStatus(found.row, found.row.family_id, now);
+    return status === "unknown" ? { status } : { status, held: found.held };
+  }
+
+  /**
+   * revokeByToken() for a held token (RFC 7009): the record of the family it revoked now, or
+   * null (unknown token, a presenter the record does not fit, or already revoked).
+   */
+  revokeHeld(tokenHash: string, presentation: Presentation, reason: string, now: number): HeldRecord | null {
+    const found = this.findHeld(tokenHash);
+    if (!found || presentationFits(found.held, presentation) !== "ok") return null;
+    return this.revokeFamily(found.row.family_id, reason, now) ? found.held : null;
+  }
+
+  /** A held token's family, token state and record, by the token's digest. */
+  private findHeld(tokenHash: string): { row: TokenRow & { family_id: string }; held: HeldRecord } | null {
+    const row = this.sql
+      .exec<TokenRow & { family_id: string; held: string }>(
+        `SELECT f.absolute_expires_at, f.revoked_at, t.family_id, t.status, t.expires_at, r.held
+         FROM tokens t JOIN families f ON f.id = t.family_id JOIN records r ON r.family_id = t.family_id WHERE t.hash = ?`,
+        tokenHash,
+      )
+      .toArray()[0];
+    return row ? { row, held: JSON.parse(row.held) as HeldRecord } : null;
   }
 
   /**
@@ -274,7 +359,25 @@ export class TokenAuthority extends DurableObject<Env> {
     this.lastPrune = now;
     const cutoff = now - 86_400_000;
     this.sql.exec("DELETE FROM tokens WHERE family_id IN (SELECT id FROM families WHERE absolute_expires_at < ?)", cutoff);
+    this.sql.exec("DELETE FROM records WHERE family_id IN (SELECT id FROM families WHERE absolute_expires_at < ?)", cutoff);
     this.sql.exec("DELETE FROM families WHERE absolute_expires_at < ?", cutoff);
     this.sql.exec("DELETE FROM revoked_ids WHERE expires_at < ?", now);
   }
+}
+
+/** The family and token columns a read-only check decides on (the token's are null when it is not found). */
+type TokenRow = {
+  absolute_expires_at: number;
+  revoked_at: number | null;
+  family_id: string | null;
+  status: string | null;
+  expires_at: number | null;
+};
+
+/** checkToken's decision (see there), shared by the held shape. */
+function tokenStatus(row: TokenRow | undefined, familyId: string, now: number): TokenStatus {
+  if (!row || row.family_id !== familyId || row.status === null || row.expires_at === null) return "unknown";
+  if (row.revoked_at !== null) return "revoked";
+  if (row.absolute_expires_at <= now || row.expires_at <= now) return "expired";
+  return row.status === "active" ? "active" : "rotated";
 }

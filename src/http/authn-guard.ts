@@ -7,6 +7,7 @@ import type { License, LicenseLevel } from "../storage/ports-licenses";
 import { clientIp } from "./client-ip";
 import { describeZodError } from "./errors";
 import { scopeFor } from "./tenant";
+import { locationHintFor } from "../core/placement/location-hint";
 import type { AppEnv } from "./types";
 
 /**
@@ -226,7 +227,9 @@ export function authnGuard(opts: AuthnGuardOptions): MiddlewareHandler<AppEnv> {
     // Claimed last, so a refused request (credentials, license, body, unknown tenant) does not
     // burn its uuid; one synchronous check-and-insert in the Durable Object decides among
     // racing requests.
-    const fresh = await svc.once.claim(`authn-request:${publicKey.trim()}`, rid.uuid, rid.ts * 1000 + 2 * REQUEST_WINDOW_SECONDS * 1000);
+    // One ReplayGuard per caller key: created near that caller (request.cf), as its limiter is.
+    const near = scope?.locationHint ?? locationHintFor(c.req.raw.cf);
+    const fresh = await svc.once.claim(`authn-request:${publicKey.trim()}`, rid.uuid, rid.ts * 1000 + 2 * REQUEST_WINDOW_SECONDS * 1000, near);
     if (!fresh) throw unauthorized("requestid.uuid has already been used");
 
     c.set("authn", { license, callerPublicKey: publicKey.trim(), answer, payload, appid: rid.appid, requestUuid: rid.uuid, clientIp: ip, sharedKey });

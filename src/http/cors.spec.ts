@@ -98,7 +98,7 @@ describe("CORS on actual requests", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBe(APP);
     expect(res.headers.get("vary")).toContain("Origin");
-    expect(res.headers.get("access-control-expose-headers")).toBe("Retry-After, WWW-Authenticate");
+    expect(res.headers.get("access-control-expose-headers")).toBe("Retry-After, WWW-Authenticate, x-d1-bookmark");
     expect(res.headers.get("access-control-allow-credentials")).toBeNull();
     expect(res.headers.get("cache-control")).toContain("no-store");
   });

@@ -21,8 +21,9 @@ import type { AppEnv } from "./types";
  */
 const ALLOW_METHODS = "GET, POST, PUT, PATCH";
 /** Request headers a browser may send cross-origin: what these surfaces read, and no more. */
-const SAFE_HEADERS = new Set(["authorization", "content-type", "accept", "accept-language", "content-language", "x-requested-with"]);
-const EXPOSE_HEADERS = "Retry-After, WWW-Authenticate";
+// x-d1-bookmark: the opt-in read-your-writes bookmark (http/d1-bookmark.ts).
+const SAFE_HEADERS = new Set(["authorization", "content-type", "accept", "accept-language", "content-language", "x-requested-with", "x-d1-bookmark"]);
+const EXPOSE_HEADERS = "Retry-After, WWW-Authenticate, x-d1-bookmark";
 
 /** The tenant's CORS settings when `origin` is one of its allowed origins (exact string match). */
 function allowed(settings: CorsSettings | undefined, origin: string): CorsSettings | null {

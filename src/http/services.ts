@@ -31,6 +31,8 @@ import { D1RecoveryCodeStore } from "../storage/d1/recovery-code-store";
 import { D1TypingProfileStore, D1UwlAuthenticatorStore } from "../storage/d1/uwl-typing-stores";
 import { EnvelopeKeyring } from "../crypto/envelope-keys";
 import { LicenseResolver } from "../core/licenses/licenses";
+import { replication } from "../storage/d1/replica";
+import { d1Session } from "./d1-bookmark";
 import type { AppEnv } from "./types";
 
 /**
@@ -64,6 +66,10 @@ export function buildShared(env: Env): Shared {
   let s = shared.get(env);
   if (s) return s;
   const config = loadConfig(env);
+  // D1 read replication (docs/architecture.md "Which reads may use a D1 replica"): the stores
+  // whose reads a replica serves write through `primary`, which records the bookmark of each
+  // write so this isolate's replica reads start from it; every other store keeps env.DB.
+  const d1 = replication(env.DB);
   const mailStore = D1MailStore(env.DB);
   const licenses = D1LicenseStore(env.DB);
   let mailer: Mailer;
@@ -74,7 +80,8 @@ export function buildShared(env: Env): Shared {
   mailer = { send: (m) => (mailerOverride ?? configured).send(m) };
   s = {
     config,
-    tenants: D1TenantStore(env.DB),
+    tenants: D1TenantStore(d1.primary),
+    replicaReads: { tenants: D1TenantStore(d1.replica), ssoConnections: D1SsoConnectionStore(d1.replica), idps: D1IdentityProviderStore(d1.replica) },
     customHostnames: D1CustomHostnameStore(env.DB),
     users: withRecentUserEviction(D1UserStore(env.DB)),
     clients: D1ClientStore(env.DB),
@@ -87,12 +94,12 @@ export function buildShared(env: Env): Shared {
     authority: new SessionAuthority(env.TOKEN_AUTHORITY),
     limiter: new Limiter(env.RATE_LIMITER),
     once: new OnceGuard(env.REPLAY_GUARD),
-    ssoConnections: D1SsoConnectionStore(env.DB),
+    ssoConnections: D1SsoConnectionStore(d1.primary),
     termsLog: D1TermsLogStore(env.DB),
     appStates: D1AppStateStore(env.DB),
     authnConfig: { schemes: D1AuthSchemeStore(env.DB), spCatalog: D1SpCatalogStore(env.DB), idpConfigs: D1IdpConfigStore(env.DB) },
-    identity: { serviceProviders: D1ServiceProviderStore(env.DB), idps: D1IdentityProviderStore(env.DB), consents: D1ConsentStore(env.DB), externalIdps: D1ExternalIdpStore(env.DB) },
-    journeys: D1JourneyStore(env.DB),
+    identity: { serviceProviders: D1ServiceProviderStore(env.DB), idps: D1IdentityProviderStore(d1.primary), consents: D1ConsentStore(env.DB), externalIdps: D1ExternalIdpStore(env.DB) },
+    journeys: D1JourneyStore(d1.primary, d1.replica),
     webauthn: D1WebAuthnCredentialStore(env.DB),
     recoveryCodes: D1RecoveryCodeStore(env.DB),
     uwlAuthenticators: D1UwlAuthenticatorStore(env.DB),
@@ -129,3 +136,20 @@ export const provideServices: MiddlewareHandler<AppEnv> = async (c, next) => {
   );
   await next();
 };
+
+/**
+ * Authn schemes (seed 004: fetch, PUT, PATCH, DELETE), as the app state below: a management client that keeps
+ * the x-d1-bookmark of its write may read the schemes back from a replica. Consistency: as
+ * the app state's below; writes (and the uniqueness reads before them) on the primary.
+ */
+export const schemeReadSession = d1Session("read", (db, svc) => ({ authnConfig: { ...svc.authnConfig, schemes: D1AuthSchemeStore(db) } }));
+export const schemeWriteSession = d1Session("write", (db, svc) => ({ authnConfig: { ...svc.authnConfig, schemes: D1AuthSchemeStore(db) } }));
+
+/**
+ * GET and PUT /v1/auth/state (CloudCheckr app state) in one D1 session per request, with the
+ * opt-in `x-d1-bookmark` (http/d1-bookmark.ts). Consistency: without a bookmark the state is
+ * read from the primary, as before; with one, from a replica that has every write the client
+ * made before it received that bookmark.
+ */
+export const appStateReadSession = d1Session("read", (db) => ({ appStates: D1AppStateStore(db) }));
+export const appStateWriteSession = d1Session("write", (db) => ({ appStates: D1AppStateStore(db) }));

@@ -7,6 +7,7 @@ import { applicationOf } from "../core/sessions/application";
 import type { Scope } from "../core/context";
 import type { AppEnv } from "./types";
 import { clientIp } from "./client-ip";
+import { locationHintFor } from "../core/placement/location-hint";
 
 /**
  * Tenant resolution from the Host header: a bound domain selects its tenant and community;
@@ -66,12 +67,14 @@ async function loadTenantAndCommunity(c: Context<AppEnv>, tenantId: string, comm
   const key = `${tenantId}|${communityId ?? ""}`;
   const hit = cached(tenantCache, key);
   if (hit) return hit;
-  const svc = c.get("services");
+  // Consistency: a D1 replica at least as new as this isolate's own tenant writes; another
+  // isolate's change arrives within CACHE_MS plus the replica's lag (docs/architecture.md).
+  const tenants = c.get("services").replicaReads.tenants;
   return refreshed(tenantCache, key, async () => {
-    const tenant = await svc.tenants.getTenant(tenantId);
+    const tenant = await tenants.getTenant(tenantId);
     let community: Community | null = null;
     if (tenant) {
-      community = communityId ? await svc.tenants.getCommunity(communityId) : ((await svc.tenants.listCommunities(tenantId))[0] ?? null);
+      community = communityId ? await tenants.getCommunity(communityId) : ((await tenants.listCommunities(tenantId))[0] ?? null);
       if (community && community.tenantId !== tenant.id) community = null;
     }
     return { tenant, community };
@@ -82,6 +85,8 @@ async function loadTenantAndCommunity(c: Context<AppEnv>, tenantId: string, comm
 export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId: string | null): Promise<Scope> {
   const { tenant, community } = await loadTenantAndCommunity(c, tenantId, communityId);
   if (!tenant || !community) throw new AuthError("tenant_not_found", "unknown tenant or community");
+  // From Cloudflare's own request.cf (the connecting client's geography), never a header.
+  const locationHint = locationHintFor(c.req.raw.cf);
   return {
     tenant,
     settings: parseTenantSettings(tenant.settings, tenant.id),
@@ -89,6 +94,7 @@ export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId
     ip: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
     ...applicationOf(c.req.path),
+    ...(locationHint ? { locationHint } : {}),
   };
 }
 
@@ -97,8 +103,9 @@ export async function hostBinding(c: Context<AppEnv>): Promise<DomainBinding | n
   const host = hostname(c);
   const hit = cached(domainCache, host)?.value;
   if (hit !== undefined) return hit;
-  const svc = c.get("services");
-  return (await refreshed(domainCache, host, async () => ({ value: await svc.tenants.domain(host) }))).value;
+  // Consistency: as loadTenantAndCommunity (a replica, cached CACHE_MS).
+  const tenants = c.get("services").replicaReads.tenants;
+  return (await refreshed(domainCache, host, async () => ({ value: await tenants.domain(host) }))).value;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/worker.mjs";
@@ -19,12 +19,13 @@ interface ModelRoute {
   hops: string;
   remoteSteps: number;
   baselineMs: Record<string, number>;
+  asBuiltMs: Record<string, number>;
   allLeversMs: Record<string, number>;
 }
 interface Model {
   simulation: boolean;
   routes: ModelRoute[];
-  levers: { id: string; keeps: string; hotSavedMs: number }[];
+  levers: { id: string; keeps: string; hotSavedMs: number; made: string | null }[];
 }
 
 const run = (args: string[] = []) => execFileSync(process.execPath, [SCRIPT, ...args], { encoding: "utf8", timeout: 5000 });
@@ -67,19 +68,23 @@ describe("bench/latency-model.mjs", () => {
     expect(text.startsWith("SIMULATION (not a measurement)")).toBe(true);
   });
 
-  it("prints a latency row in both tables and a hop row for every route it lists", () => {
+  it("prints a latency row in each of the three tables and a hop row for every route it lists", () => {
     expect(model.routes.length).toBeGreaterThan(60);
     for (const r of model.routes) {
       const lines = text.split("\n");
       const id = `| ${r.method} ${r.path}`;
-      // One row in the baseline table, one in the all-levers table, one in the hop table (with its note).
-      expect(lines.filter((l) => l.startsWith(`${id} | `)).length, id).toBe(r.note ? 2 : 3);
+      // One row in the baseline, as-built and all-levers tables, one in the hop table (with its note).
+      expect(lines.filter((l) => l.startsWith(`${id} | `)).length, id).toBe(r.note ? 3 : 4);
       if (r.note) expect(lines.filter((l) => l.startsWith(`${id} (${r.note}) | `)).length, id).toBe(1);
-      for (const table of [r.baselineMs, r.allLeversMs]) {
+      for (const table of [r.baselineMs, r.asBuiltMs, r.allLeversMs]) {
         for (const g of REGIONS) expect(Number.isFinite(table[g]) && table[g]! >= 10, `${r.path} ${g}`).toBe(true);
       }
       // No lever makes a route slower, and a route that leaves the edge costs more far away.
-      for (const g of REGIONS) expect(r.allLeversMs[g]!).toBeLessThanOrEqual(r.baselineMs[g]!);
+      // As built lies between the two: the levers made only ever remove cost.
+      for (const g of REGIONS) {
+        expect(r.allLeversMs[g]!).toBeLessThanOrEqual(r.asBuiltMs[g]!);
+        expect(r.asBuiltMs[g]!).toBeLessThanOrEqual(r.baselineMs[g]!);
+      }
       if (r.remoteSteps > 0) expect(r.baselineMs.Sydney!).toBeGreaterThan(r.baselineMs.Virginia!);
       expect(r.hops.length).toBeGreaterThan(0);
     }
@@ -104,5 +109,13 @@ describe("bench/latency-model.mjs", () => {
     // Ranked greedily (each on top of those above it), so only the first is compared with nothing.
     expect(new Set(model.levers.map((l) => l.id)).size).toBe(model.levers.length);
     expect(model.levers[0]!.hotSavedMs).toBeGreaterThan(0);
+    // The levers made name where the code makes them (the "as built" table prices exactly those).
+    expect(model.levers.filter((l) => l.made).length).toBeGreaterThanOrEqual(3);
+    for (const l of model.levers) {
+      if (!l.made) continue;
+      const files = [...l.made.matchAll(/[\w/-]+\.ts/g)].map((m) => m[0]);
+      expect(files.length, l.id).toBeGreaterThan(0);
+      for (const f of files) expect(existsSync(join(ROOT, "src", f)), `${l.id}: src/${f}`).toBe(true);
+    }
   });
 });

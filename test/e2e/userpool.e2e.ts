@@ -37,8 +37,9 @@ describe("userpool over HTTP", () => {
     const id = await verifyWithJwks(w, r.body.id_token);
     expect(id.payload).toMatchObject({ sub: w.demo.user.uid, token_use: "id", sid: access.payload.sid });
     expect(typeof r.body.refresh_token).toBe("string");
-    // Opaque, not a JWT: a session key and a secret, 256 bits each (docs/security.md).
-    expect(r.body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+    // Opaque, not a JWT: the id of the subject's TokenAuthority (which holds the session) and a
+    // 256-bit secret (core/sessions/refresh-tokens.ts, docs/security.md).
+    expect(r.body.refresh_token).toMatch(/^[0-9a-f]{64}\.[A-Za-z0-9_-]{43}$/);
 
     // The verifier is real: one changed payload byte fails it.
     const [h, , s] = (r.body.access_token as string).split(".");

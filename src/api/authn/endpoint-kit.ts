@@ -45,6 +45,8 @@ interface RouteSpec<P extends z.ZodType | undefined, R extends z.ZodType | undef
   answer?: R;
   status?: 200 | 201 | 204;
   signed?: boolean;
+  /** The route's D1 session with the opt-in x-d1-bookmark (http/d1-bookmark.ts), after the guard. */
+  d1Session?: MiddlewareHandler<AppEnv>;
 }
 
 export function authnRoute<P extends z.ZodType | undefined, R extends z.ZodType | undefined>(spec: RouteSpec<P, R>) {
@@ -52,6 +54,7 @@ export function authnRoute<P extends z.ZodType | undefined, R extends z.ZodType 
   const form = spec.form ?? "envelope";
   const middleware: MiddlewareHandler<AppEnv>[] = [
     authnGuard({ levels: spec.levels, community: spec.community, form, ...(spec.payload ? { payload: spec.payload } : {}) }),
+    ...(spec.d1Session ? [spec.d1Session] : []),
   ];
   const levels = spec.levels === "any" ? "any valid license" : `license level ${spec.levels.join(", ")}`;
   const bodyForm =

@@ -42,6 +42,25 @@ describe("schemes", () => {
     expect((await authnCall(svcCaller, "DELETE", `${base}/scheme/${created.data._id}`, undefined)).status).toBe(404);
   });
 
+  it("every scheme route answers a signed x-d1-bookmark; a fetch that sends it back sees the write; a bad one is ignored", async () => {
+    const created = await authnCall<Scheme>(svcCaller, "PUT", `${base}/scheme`, scheme("bookmarked"));
+    expect(created.status).toBe(201);
+    const mark = created.headers.get("x-d1-bookmark");
+    expect(mark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}\.[0-9a-z]+\.[A-Za-z0-9_-]{43}$/);
+    const list = await authnCall<Scheme[]>(svcCaller, "POST", `${base}/scheme/fetch`, {}, { headers: { "x-d1-bookmark": mark! } });
+    expect(list.status).toBe(200);
+    expect(list.data.map((s) => s.tag)).toContain("bookmarked");
+    expect(list.headers.get("x-d1-bookmark")).not.toBeNull();
+    for (const junk of ["junk", mark!.split(".")[0]!, `${mark}x`, "x".repeat(5000)]) {
+      const r = await authnCall<Scheme[]>(svcCaller, "POST", `${base}/scheme/fetch`, {}, { headers: { "x-d1-bookmark": junk } });
+      expect(r.status).toBe(200);
+      expect(r.data.map((s) => s.tag)).toContain("bookmarked");
+    }
+    const del = await authnCall(svcCaller, "DELETE", `${base}/scheme/${created.data._id}`, undefined, { headers: { "x-d1-bookmark": mark! } });
+    expect(del.status).toBe(204);
+    expect(del.headers.get("x-d1-bookmark")).not.toBeNull();
+  });
+
   it("rule 1: a second scheme with the same tag in the community is 400 (create and rename)", async () => {
     const a = await authnCall<Scheme>(svcCaller, "PUT", `${base}/scheme`, scheme("dup"));
     expect(a.status).toBe(201);

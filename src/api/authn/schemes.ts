@@ -1,6 +1,7 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { createScheme, deleteScheme, fetchSchemes, replaceScheme } from "../../core/authn/schemes";
 import { authnPayload, authnRespond } from "../../http/authn-guard";
+import { schemeReadSession, schemeWriteSession } from "../../http/services";
 import type { AppEnv } from "../../http/types";
 import type { AuthSchemeInput } from "../../storage/ports-authn";
 import { authnRoute, SYSTEM_SERVICE, TenantCommunityParams } from "./endpoint-kit";
@@ -53,9 +54,12 @@ const IdParams = TenantCommunityParams.extend({ id: z.string().max(64).openapi({
 
 // The document shows plain JSON bodies and answers for every scheme route.
 const common = { tag: "Schemes", levels: SYSTEM_SERVICE, community: true, form: "plain" } as const;
+// Each answers an x-d1-bookmark; fetch reads from a replica only when sent one back (docs/architecture.md).
+const reads = { ...common, d1Session: schemeReadSession };
+const writes = { ...common, d1Session: schemeWriteSession };
 
 export const fetchSchemesRoute = authnRoute({
-  ...common,
+  ...reads,
   operationId: "getAuthSchemesList",
   method: "post",
   path: "/tenant/{tenantId}/community/{communityId}/scheme/fetch",
@@ -66,7 +70,7 @@ export const fetchSchemesRoute = authnRoute({
   answer: z.array(Scheme),
 });
 export const createSchemeRoute = authnRoute({
-  ...common,
+  ...writes,
   operationId: "createAuthScheme",
   method: "put",
   path: "/tenant/{tenantId}/community/{communityId}/scheme",
@@ -78,7 +82,7 @@ export const createSchemeRoute = authnRoute({
   status: 201,
 });
 export const updateSchemeRoute = authnRoute({
-  ...common,
+  ...writes,
   operationId: "updateAuthScheme",
   method: "patch",
   path: "/tenant/{tenantId}/community/{communityId}/scheme/{id}",
@@ -89,7 +93,7 @@ export const updateSchemeRoute = authnRoute({
   answer: Scheme,
 });
 export const deleteSchemeRoute = authnRoute({
-  ...common,
+  ...writes,
   operationId: "deleteAuthScheme",
   method: "delete",
   path: "/tenant/{tenantId}/community/{communityId}/scheme/{id}",

@@ -243,7 +243,7 @@ export function registerWebAuthnRoutes(app: OpenAPIHono<AppEnv>): void {
     const scope = c.get("scope");
     const rp = await relyingParty(svc, scope, requestAddress(c));
     // Each call stores a challenge: bounded per connecting IP before anything else is done.
-    await svc.limiter.limit(`${scope.tenant.id}:webauthn-options:${scope.ip}`, 120, 60);
+    await svc.limiter.limit(`${scope.tenant.id}:webauthn-options:${scope.ip}`, 120, 60, scope);
     if (p.jwt) await verifyStepUp(svc, scope, p.jwt);
     return authnRespond(c, await authenticationOptions(svc, scope, rp, { ...(p.username !== undefined ? { username: p.username } : {}), stepUp: p.jwt !== undefined })) as never;
   });

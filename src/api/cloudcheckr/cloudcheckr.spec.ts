@@ -124,6 +124,31 @@ describe("app state (extension: GET/PUT /v1/auth/state?app=)", () => {
     expect(get.body).toMatchObject({ state: null });
   });
 
+  it("answers a signed x-d1-bookmark, and a read that sends it back sees the write (read-your-writes, opt-in)", async () => {
+    const token = (await login()).body.access_token;
+    const put = await callJson("PUT", "/v1/auth/state?app=lens", { state: { step: 1 } }, { host: t.host, headers: bearer(token) });
+    expect(put.status).toBe(200);
+    const mark = put.headers.get("x-d1-bookmark");
+    expect(mark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}\.[0-9a-z]+\.[A-Za-z0-9_-]{43}$/);
+    const get = await callJson("GET", "/v1/auth/state?app=lens", undefined, { host: t.host, headers: { ...bearer(token), "x-d1-bookmark": mark! } });
+    expect(get.status).toBe(200);
+    expect(get.body).toMatchObject({ state: { step: 1 } });
+    // The read's own bookmark is at least as new as the write's.
+    const next = get.headers.get("x-d1-bookmark")!;
+    expect(next.split(".")[0]! >= mark!.split(".")[0]!).toBe(true);
+  });
+
+  it("ignores a malformed, unsigned or forged x-d1-bookmark (the read goes to the primary), never a 5xx", async () => {
+    const token = (await login()).body.access_token;
+    await callJson("PUT", "/v1/auth/state?app=glass", { state: { mark: "ignored" } }, { host: t.host, headers: bearer(token) });
+    const raw = "ffffffff-ffffffff-ffffffff-ffffffffffffffffffffffffffffffff";
+    for (const mark of ["junk", raw, `${raw}.1.${"A".repeat(43)}`, "x".repeat(4000), "'; DROP TABLE app_states; --"]) {
+      const r = await callJson("GET", "/v1/auth/state?app=glass", undefined, { host: t.host, headers: { ...bearer(token), "x-d1-bookmark": mark } });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ state: { mark: "ignored" } });
+    }
+  });
+
   it("needs a valid bearer token and a known app", async () => {
     const none = await callJson("GET", "/v1/auth/state?app=glass", undefined, { host: t.host });
     expect(none.status).toBe(401);

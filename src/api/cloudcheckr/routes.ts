@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { resolveTenantByHost } from "../../http/tenant";
+import { appStateReadSession, appStateWriteSession } from "../../http/services";
 import * as g from "./guards";
 import { ErrorResponse, LoginForm, MessageResponse, ResetPerformBody, ResetRequestBody, StateBody, StateQuery, StateResponse, TokenQuery, TokenResponse } from "./schemas";
 
@@ -55,7 +56,8 @@ export const getStateRoute = createRoute({
   path: "/state",
   operationId: "getAppState",
   summary: "Extension: read the user's saved state of an app",
-  middleware: [tenant, g.userBearer] as const,
+  // One D1 session per request; the opt-in x-d1-bookmark header (http/d1-bookmark.ts).
+  middleware: [tenant, g.userBearer, appStateReadSession] as const,
   security: bearer,
   request: { query: StateQuery },
   responses: { 200: okJson(StateResponse, "The saved state (null when none)"), ...common, 401: err("Invalid token"), 403: err("Not a user's token") },
@@ -66,7 +68,8 @@ export const putStateRoute = createRoute({
   path: "/state",
   operationId: "putAppState",
   summary: "Extension: save (replace) the user's state of an app",
-  middleware: [tenant, g.userBearer] as const,
+  // One D1 session per request; the opt-in x-d1-bookmark header (http/d1-bookmark.ts).
+  middleware: [tenant, g.userBearer, appStateWriteSession] as const,
   security: bearer,
   request: { query: StateQuery, body: { content: { "application/json": { schema: StateBody } }, required: true } },
   responses: {

@@ -211,6 +211,53 @@ describe("refresh token attacks", () => {
   });
 });
 
+describe("refresh tokens held by the authority (core/sessions/refresh-tokens.ts, held shape)", () => {
+  const form = async (client: TestClient, f: Record<string, string>) => withAuth(client, f);
+  it("name the subject's authority; a refusal (another client, a wider scope) spends nothing, even with rotation", async () => {
+    const owner = await createOidcClient(t, { rotation: true });
+    const thief = await createOidcClient(t, { rotation: true });
+    const { body } = await codeTokens(t, owner);
+    const rt = String(body.refresh_token);
+    expect(rt).toMatch(/^[0-9a-f]{64}\.[A-Za-z0-9_-]{43}$/);
+    expect(rt.slice(0, 64)).toBe(services().authority.authorityId(t.tenant.id, t.alice.uid));
+    expect((await token(t, thief, { grant_type: "refresh_token", refresh_token: rt })).body.error).toBe("invalid_grant");
+    const wide = await token(t, owner, { grant_type: "refresh_token", refresh_token: rt, scope: "openid phone" });
+    expect(wide.body.error).toBe("invalid_scope");
+    // Another client's revocation and introspection neither end nor reveal it (RFC 7009 §2.1, RFC 7662 §2.2).
+    const rev = await form(thief, { token: rt, token_type_hint: "refresh_token" });
+    expect((await postForm(t, "/revoke", rev.body, rev.headers)).status).toBe(200);
+    const peek = await form(thief, { token: rt, token_type_hint: "refresh_token" });
+    expect((await postForm(t, "/introspect", peek.body, peek.headers)).body).toEqual({ active: false });
+    // The owner's token was not rotated, reused or revoked by any of that.
+    const own = await form(owner, { token: rt, token_type_hint: "refresh_token" });
+    expect((await postForm(t, "/introspect", own.body, own.headers)).body).toMatchObject({ active: true, token_type: "refresh_token", client_id: owner.clientId, sub: t.alice.uid });
+    const ok = await token(t, owner, { grant_type: "refresh_token", refresh_token: rt, scope: "openid" });
+    expect(ok.status).toBe(200);
+    expect(String(ok.body.refresh_token).slice(0, 65)).toBe(rt.slice(0, 65));
+    // The owner's revocation ends it.
+    const next = String(ok.body.refresh_token);
+    const end = await form(owner, { token: next });
+    expect((await postForm(t, "/revoke", end.body, end.headers)).status).toBe(200);
+    expect((await token(t, owner, { grant_type: "refresh_token", refresh_token: next })).body.error).toBe("invalid_grant");
+  });
+
+  it("another tenant's community cannot redeem it; a forged authority id is invalid_grant, never a 5xx", async () => {
+    const owner = await createOidcClient(t);
+    const foreign = await createOidcClient(other);
+    const { body } = await codeTokens(t, owner);
+    const rt = String(body.refresh_token);
+    const r = await token(other, foreign, { grant_type: "refresh_token", refresh_token: rt });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe("invalid_grant");
+    for (const forged of [`${"0".repeat(64)}${rt.slice(64)}`, `${"ab".repeat(32)}${rt.slice(64)}`]) {
+      const f = await token(t, owner, { grant_type: "refresh_token", refresh_token: forged });
+      expect(f.status).toBe(400);
+      expect(f.body.error).toBe("invalid_grant");
+    }
+    expect((await token(t, owner, { grant_type: "refresh_token", refresh_token: rt })).status).toBe(200);
+  });
+});
+
 describe("wire format (RFC 6749 §3.2)", () => {
   it("JSON instead of a form, a repeated parameter, no grant_type, an unknown grant: 400 in the OAuth shape", async () => {
     const client = await createOidcClient(t, { grantTypes: ["client_credentials"] });

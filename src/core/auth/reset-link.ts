@@ -56,8 +56,8 @@ export function resetLinkFor(scope: Scope, defaultPage: string | null, token: st
  */
 export async function requestResetLink(svc: Services, scope: Scope, input: { username: string; corpId?: string | undefined; linkOrigin: string | null }): Promise<void> {
   const name = String(input.username ?? "").trim().toLowerCase();
-  await svc.limiter.limit(`${scope.tenant.id}:reset-link:${name}`, scope.settings.mailPerHour, 3600);
-  await svc.limiter.limit(`${scope.tenant.id}:reset-link-ip:${scope.ip}`, scope.settings.mailPerHour * 20, 3600);
+  await svc.limiter.limit(`${scope.tenant.id}:reset-link:${name}`, scope.settings.mailPerHour, 3600, scope);
+  await svc.limiter.limit(`${scope.tenant.id}:reset-link-ip:${scope.ip}`, scope.settings.mailPerHour * 20, 3600, scope);
   await enqueueJob(svc, scope, { kind: "reset_link", username: name.slice(0, 512), corpId: input.corpId ? input.corpId.slice(0, 256) : null, linkOrigin: input.linkOrigin });
 }
 

@@ -98,8 +98,8 @@ export async function findResetRecipients(svc: Services, scope: Scope, email: st
 export async function requestPasswordResetByEmail(svc: Services, scope: Scope, emailAddress: string): Promise<void> {
   const email = String(emailAddress ?? "").trim().toLowerCase();
   if (!EMAIL_SHAPE.test(email)) throw new FieldError("invalid_request", "email_address", "email_address must be an email address");
-  await svc.limiter.limit(`${scope.tenant.id}:reset-mail-email:${email}`, scope.settings.mailPerHour, 3600);
-  await svc.limiter.limit(`${scope.tenant.id}:reset-mail-ip:${scope.ip}`, scope.settings.mailPerHour * 10, 3600);
+  await svc.limiter.limit(`${scope.tenant.id}:reset-mail-email:${email}`, scope.settings.mailPerHour, 3600, scope);
+  await svc.limiter.limit(`${scope.tenant.id}:reset-mail-ip:${scope.ip}`, scope.settings.mailPerHour * 10, 3600, scope);
   await enqueueJob(svc, scope, { kind: "reset_token", email });
 }
 

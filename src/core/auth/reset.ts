@@ -47,7 +47,7 @@ async function findUser(svc: Services, scope: Scope, username: string): Promise<
  */
 export async function requestResetCode(svc: Services, scope: Scope, username: string): Promise<void> {
   const name = String(username ?? "").toLowerCase();
-  await svc.limiter.limit(`${scope.tenant.id}:reset-mail:${name}`, scope.settings.mailPerHour, 3600);
+  await svc.limiter.limit(`${scope.tenant.id}:reset-mail:${name}`, scope.settings.mailPerHour, 3600, scope);
   await enqueueJob(svc, scope, { kind: "reset_code", username: name.slice(0, 512) });
 }
 

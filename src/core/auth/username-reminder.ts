@@ -14,8 +14,8 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 export async function requestUsernameReminder(svc: Services, scope: Scope, input: { email: string; corpId?: string | undefined }): Promise<void> {
   const email = String(input.email ?? "").trim().toLowerCase();
-  await svc.limiter.limit(`${scope.tenant.id}:username-mail:${email}`, scope.settings.mailPerHour, 3600);
-  await svc.limiter.limit(`${scope.tenant.id}:username-mail-ip:${scope.ip}`, scope.settings.mailPerHour * 20, 3600);
+  await svc.limiter.limit(`${scope.tenant.id}:username-mail:${email}`, scope.settings.mailPerHour, 3600, scope);
+  await svc.limiter.limit(`${scope.tenant.id}:username-mail-ip:${scope.ip}`, scope.settings.mailPerHour * 20, 3600, scope);
   await enqueueJob(svc, scope, { kind: "username_reminder", email: email.slice(0, 512), corpId: input.corpId ? input.corpId.slice(0, 256) : null });
 }
 

@@ -74,6 +74,11 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
   const name = creds.username.toLowerCase();
   // `attempt` reserves this check on the user's counter, so parallel guesses cannot slip past
   // the threshold between the check and the failure being counted; every path settles it.
+  // A failure is counted before the answer (the answer is the guesser's cue to try again, and
+  // the lock and its Retry-After must already hold then); a success or a refusal that is not a
+  // wrong credential settles after the answer (svc.defer, waitUntil), as passwordLogin does:
+  // the reservation already counted, an unsettled one expires after the RateLimiter's
+  // reservation timeout, and the answer no longer waits for a round trip to the counters.
   // The user is looked up while the attempt is reserved (one round trip instead of two).
   const authenticatedAt = Date.now();
   const lookup = svc.users.byUsername(scope.community.id, name);
@@ -116,11 +121,11 @@ export async function authenticateWithFactors(svc: Services, scope: Scope, creds
       throw new AuthError("user_disabled", "user is disabled");
     }
     settled = true;
-    await svc.limiter.attemptSucceeded(scope, "login", name);
+    svc.defer(svc.limiter.attemptSucceeded(scope, "login", name));
     const amr = accumulateAmr(prior?.amr ?? [], methods);
     recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods, amr, stepUp: prior !== null } });
     return { user, amr, methods, ...scheme, authenticatedAt, prior };
   } finally {
-    if (!settled) await svc.limiter.release(scope, "login", name);
+    if (!settled) svc.defer(svc.limiter.release(scope, "login", name));
   }
 }

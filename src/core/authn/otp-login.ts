@@ -72,13 +72,13 @@ export async function loginWithRecoveryCode(svc: Services, scope: Scope, q: { us
       throw new AuthError("user_disabled", "user is disabled");
     }
     settled = true;
-    await svc.limiter.attemptSucceeded(scope, "login", name);
+    svc.defer(svc.limiter.attemptSucceeded(scope, "login", name));
     const methods = [...RECOVERY_AMR];
     const amr = accumulateAmr(prior?.amr ?? [], methods);
     recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods, amr, stepUp: prior !== null } });
     return { user, amr, methods, authenticatedAt, prior };
   } finally {
-    if (!settled) await svc.limiter.release(scope, "login", name);
+    if (!settled) svc.defer(svc.limiter.release(scope, "login", name));
   }
 }
 

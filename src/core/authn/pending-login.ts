@@ -45,7 +45,7 @@ export async function issuePendingLogin(svc: Services, scope: Scope, user: User,
   const expiresAt = Date.now() + PENDING_LOGIN_TTL_SECONDS * 1000;
   const claims = { sid, amr: [...new Set(opts.amr)], ip: opts.ip, tenant: scope.tenant.id, community: user.communityId, username: user.username };
   const signing = { kind: "pending" as const, issuer: tenantIssuer(scope.tenant.id, scope.settings), audience: tenantAudience(scope.tenant.id), subject: user.uid, ttlSeconds: PENDING_LOGIN_TTL_SECONDS };
-  const [, token] = await Promise.all([svc.authority.open(scope.tenant.id, user.uid, sid, null, expiresAt, expiresAt, opts.authenticatedAt), signJwt(svc.keyring, claims, signing)]);
+  const [, token] = await Promise.all([svc.authority.open(scope.tenant.id, user.uid, sid, null, expiresAt, expiresAt, opts.authenticatedAt, scope.locationHint), signJwt(svc.keyring, claims, signing)]);
   return token;
 }
 

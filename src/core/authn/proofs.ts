@@ -105,7 +105,7 @@ export async function issueProof(svc: Services, scope: Scope, user: User, opts: 
     ttlSeconds: ttl,
   };
   // The family is opened while the token is signed; a failure to open it discards the token.
-  const [, token] = await Promise.all([svc.authority.open(scope.tenant.id, user.uid, sid, null, expiresAt, expiresAt, opts.authenticatedAt), signJwt(svc.keyring, claims, signing)]);
+  const [, token] = await Promise.all([svc.authority.open(scope.tenant.id, user.uid, sid, null, expiresAt, expiresAt, opts.authenticatedAt, scope.locationHint), signJwt(svc.keyring, claims, signing)]);
   return token;
 }
 

@@ -39,14 +39,16 @@ export interface SsoInitiateInput {
 export async function connectionForEmail(svc: Services, scope: Scope, email: string): Promise<SsoConnection> {
   const m = EMAIL.exec(String(email ?? "").trim().toLowerCase());
   if (!m) throw new AuthError("invalid_request", "email: not a valid email address");
-  const c = await svc.ssoConnections.byDomain(scope.tenant.id, m[1]!);
+  // Consistency: a D1 replica at least as new as this isolate's own connection writes; a
+  // connection disabled meanwhile is refused at the callback, which re-reads it from the primary.
+  const c = await svc.replicaReads.ssoConnections.byDomain(scope.tenant.id, m[1]!);
   if (!c || !c.enabled) throw new AuthError("not_found", "no SSO connection is configured for this email domain");
   return c;
 }
 
 export async function initiateSso(svc: Services, scope: Scope, input: SsoInitiateInput): Promise<{ authorizationUrl: string; connectionId: string }> {
   // Each initiation stores a transaction: bound them per client IP so KV cannot be flooded.
-  await svc.limiter.limit(`${scope.tenant.id}:sso-initiate-ip:${scope.ip}`, INITIATE_PER_MINUTE, 60);
+  await svc.limiter.limit(`${scope.tenant.id}:sso-initiate-ip:${scope.ip}`, INITIATE_PER_MINUTE, 60, scope);
   const c = await connectionForEmail(svc, scope, input.email);
   const protocol = PROTOCOLS[c.type];
   if (!protocol) throw new AuthError("not_configured", `${c.type} connections are not supported yet`);

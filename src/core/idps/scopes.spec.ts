@@ -16,9 +16,10 @@ async function setup() {
 /** Services whose IdP store counts list() calls (each is one D1 read). */
 function counting(svc: Services): { svc: Services; reads: () => number } {
   let n = 0;
-  const inner = svc.identity.idps;
-  const idps: IdentityProviderStore = { ...inner, list: (a, b) => { n++; return inner.list(a, b); } };
-  return { svc: { ...svc, identity: { ...svc.identity, idps } }, reads: () => n };
+  // The scopes are read through the replica handle (docs/architecture.md "Which reads may use a D1 replica").
+  const inner = svc.replicaReads.idps;
+  const idps: Pick<IdentityProviderStore, "list"> = { list: (a, b) => { n++; return inner.list(a, b); } };
+  return { svc: { ...svc, replicaReads: { ...svc.replicaReads, idps } }, reads: () => n };
 }
 
 describe("communityScopes", () => {
@@ -81,8 +82,9 @@ describe("communityScopes", () => {
     const { scope } = await setup();
     const svc = services();
     let fail = true;
-    const inner = svc.identity.idps;
-    const flaky: Services = { ...svc, identity: { ...svc.identity, idps: { ...inner, list: (a, b) => (fail ? Promise.reject(new Error("d1 down")) : inner.list(a, b)) } } };
+    // The scopes are read through the replica handle (docs/architecture.md "Which reads may use a D1 replica").
+    const inner = svc.replicaReads.idps;
+    const flaky: Services = { ...svc, replicaReads: { ...svc.replicaReads, idps: { list: (a, b) => (fail ? Promise.reject(new Error("d1 down")) : inner.list(a, b)) } } };
     await expect(communityScopes(flaky, scope)).rejects.toThrow("d1 down");
     fail = false;
     expect(await communityScopes(flaky, scope)).toEqual([]);

@@ -31,7 +31,9 @@ export function forgetCommunityScopes(tenantId: string, communityId: string): vo
 }
 
 async function load(svc: Services, tenantId: string, communityId: string): Promise<OidcScopeDefinition[]> {
-  const rows = await svc.identity.idps.list(tenantId, communityId);
+  // Consistency: a D1 replica at least as new as this isolate's own IdP writes (so the saver's
+  // forgetCommunityScopes reload sees its change); others' within SCOPES_CACHE_MS plus the lag.
+  const rows = await svc.replicaReads.idps.list(tenantId, communityId);
   const out: OidcScopeDefinition[] = [];
   const seen = new Set<string>();
   for (const r of rows) {

@@ -39,8 +39,15 @@ const CLEAN: LimitDecision = { allowed: true, retryAfter: 0, failures: 0 };
 export class Limiter {
   constructor(private readonly ns: DurableObjectNamespace<RateLimiter>) {}
 
-  private stub(key: string) {
-    return this.ns.get(this.ns.idFromName(key));
+  /**
+   * The counter's object. `near` is the caller's location hint (Scope.locationHint): it only
+   * matters when this call creates the object, which then lives near the requests it counts
+   * instead of wherever it happened to be created (core/placement/location-hint.ts). Each key
+   * still has exactly one object deciding it; only where that object runs changes.
+   */
+  private stub(key: string, near?: DurableObjectLocationHint) {
+    const id = this.ns.idFromName(key);
+    return near ? this.ns.get(id, { locationHint: near }) : this.ns.get(id);
   }
 
   static policy(scope: Scope, kind: "user" | "ip"): LockoutPolicy {
@@ -70,8 +77,8 @@ export class Limiter {
     const k = Limiter.keys(scope, kind, subject);
     const now = Date.now();
     const [u, i] = await Promise.all([
-      isClean(k.user, now) ? CLEAN : this.stub(k.user).check(userPolicy ?? Limiter.policy(scope, "user"), now),
-      isClean(k.ip, now) ? CLEAN : this.stub(k.ip).check(Limiter.policy(scope, "ip"), now),
+      isClean(k.user, now) ? CLEAN : this.stub(k.user, scope.locationHint).check(userPolicy ?? Limiter.policy(scope, "user"), now),
+      isClean(k.ip, now) ? CLEAN : this.stub(k.ip, scope.locationHint).check(Limiter.policy(scope, "ip"), now),
     ]);
     markClean(k.user, u, now);
     markClean(k.ip, i, now);
@@ -91,12 +98,12 @@ export class Limiter {
     const k = Limiter.keys(scope, kind, subject);
     const now = Date.now();
     const [u, i] = await Promise.all([
-      this.stub(k.user).begin(userPolicy ?? Limiter.policy(scope, "user"), now),
-      this.stub(k.ip).begin(Limiter.policy(scope, "ip"), now),
+      this.stub(k.user, scope.locationHint).begin(userPolicy ?? Limiter.policy(scope, "user"), now),
+      this.stub(k.ip, scope.locationHint).begin(Limiter.policy(scope, "ip"), now),
     ]);
     if (!u.allowed || !i.allowed) {
       // Whichever side did reserve gives its reservation back.
-      await Promise.all([u.allowed ? this.stub(k.user).release() : null, i.allowed ? this.stub(k.ip).release() : null]);
+      await Promise.all([u.allowed ? this.stub(k.user, scope.locationHint).release() : null, i.allowed ? this.stub(k.ip, scope.locationHint).release() : null]);
       throw new AuthError("rate_limited", "too many failed attempts; try again later", { retryAfter: Math.max(u.retryAfter, i.retryAfter) });
     }
   }
@@ -108,8 +115,8 @@ export class Limiter {
     cleanUntil.delete(k.ip);
     const now = Date.now();
     const [u] = await Promise.all([
-      this.stub(k.user).fail(userPolicy ?? Limiter.policy(scope, "user"), now, true),
-      this.stub(k.ip).fail(Limiter.policy(scope, "ip"), now, true),
+      this.stub(k.user, scope.locationHint).fail(userPolicy ?? Limiter.policy(scope, "user"), now, true),
+      this.stub(k.ip, scope.locationHint).fail(Limiter.policy(scope, "ip"), now, true),
     ]);
     return u;
   }
@@ -117,7 +124,7 @@ export class Limiter {
   /** Settles a check begun with `attempt` that neither failed nor succeeded. */
   async release(scope: Scope, kind: string, subject: string): Promise<void> {
     const k = Limiter.keys(scope, kind, subject);
-    await Promise.all([this.stub(k.user).release(), this.stub(k.ip).release()]);
+    await Promise.all([this.stub(k.user, scope.locationHint).release(), this.stub(k.ip, scope.locationHint).release()]);
   }
 
   /**
@@ -127,7 +134,7 @@ export class Limiter {
    */
   async attemptSucceeded(scope: Scope, kind: string, subject: string): Promise<void> {
     const k = Limiter.keys(scope, kind, subject);
-    await Promise.all([this.stub(k.user).reset(), this.stub(k.ip).release()]);
+    await Promise.all([this.stub(k.user, scope.locationHint).reset(), this.stub(k.ip, scope.locationHint).release()]);
   }
 
   /** Records a failed check against both counters (for checks begun with `guard`). */
@@ -137,25 +144,28 @@ export class Limiter {
     cleanUntil.delete(k.ip);
     const now = Date.now();
     const [u] = await Promise.all([
-      this.stub(k.user).fail(userPolicy ?? Limiter.policy(scope, "user"), now),
-      this.stub(k.ip).fail(Limiter.policy(scope, "ip"), now),
+      this.stub(k.user, scope.locationHint).fail(userPolicy ?? Limiter.policy(scope, "user"), now),
+      this.stub(k.ip, scope.locationHint).fail(Limiter.policy(scope, "ip"), now),
     ]);
     return u;
   }
 
   /** A success releases the subject's lock (the IP counter keeps counting other users). */
   async success(scope: Scope, kind: string, subject: string): Promise<void> {
-    await this.stub(Limiter.keys(scope, kind, subject).user).reset();
+    await this.stub(Limiter.keys(scope, kind, subject).user, scope.locationHint).reset();
   }
 
   /** Failures recorded for a subject (tests, diagnostics). */
   async failures(scope: Scope, kind: string, subject: string): Promise<number> {
-    return this.stub(Limiter.keys(scope, kind, subject).user).failures(scope.settings.lockout.windowSeconds * 1000, Date.now());
+    return this.stub(Limiter.keys(scope, kind, subject).user, scope.locationHint).failures(scope.settings.lockout.windowSeconds * 1000, Date.now());
   }
 
-  /** A plain request limit (e.g. mails per address per hour); throws rate_limited past it. */
-  async limit(key: string, limit: number, windowSeconds: number): Promise<void> {
-    const d = await this.stub(`window:${key}`).hit(limit, windowSeconds * 1000, Date.now());
+  /**
+   * A plain request limit (e.g. mails per address per hour); throws rate_limited past it.
+   * `near`: the request's scope, so a new window's object is created near its caller.
+   */
+  async limit(key: string, limit: number, windowSeconds: number, near?: Pick<Scope, "locationHint">): Promise<void> {
+    const d = await this.stub(`window:${key}`, near?.locationHint).hit(limit, windowSeconds * 1000, Date.now());
     if (!d.allowed) throw new AuthError("rate_limited", "too many requests; try again later", { retryAfter: d.retryAfter });
   }
 }

@@ -60,8 +60,8 @@ export async function requestDeliveredOtp(svc: Services, scope: Scope, username:
   const name = username.trim().toLowerCase().slice(0, 256);
   if (!name) throw new AuthError("invalid_request", "username is required");
   const perHour = scope.settings.mailPerHour;
-  await svc.limiter.limit(`${scope.tenant.id}:otp-send:${name}`, perHour, 3600);
-  await svc.limiter.limit(`${scope.tenant.id}:otp-send-ip:${scope.ip}`, perHour * 10, 3600);
+  await svc.limiter.limit(`${scope.tenant.id}:otp-send:${name}`, perHour, 3600, scope);
+  await svc.limiter.limit(`${scope.tenant.id}:otp-send-ip:${scope.ip}`, perHour * 10, 3600, scope);
   const requestId = toBase64Url(randomBytes(16));
   await enqueueJob(svc, scope, { kind: "otp_code", username: name, channel, requestId, requestedAt: Date.now() });
   return { requestId, expiresIn: scope.settings.otpDelivery.ttlSeconds };

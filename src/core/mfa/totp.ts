@@ -60,7 +60,7 @@ async function matchingStep(secretB32: string, code: string, now: number): Promi
 /** Claims (user, step) once; false when the code was already used. */
 async function claimStep(svc: Services, scope: Scope, user: User, step: number): Promise<boolean> {
   const expiresAt = (step + DRIFT_STEPS + 2) * TOTP_PERIOD * 1000;
-  return svc.once.claim(`totp:${scope.tenant.id}:${user.uid}`, String(step), expiresAt);
+  return svc.once.claim(`totp:${scope.tenant.id}:${user.uid}`, String(step), expiresAt, scope.locationHint);
 }
 
 /**

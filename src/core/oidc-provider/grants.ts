@@ -7,7 +7,7 @@ import type { OidcScopeDefinition } from "../../storage/ports-idp";
 import type { Scope, Services } from "../context";
 import { AuthError } from "../errors";
 import { recordAudit } from "../audit/audit";
-import { newRefreshToken, parseRefreshToken } from "../sessions/refresh-tokens";
+import { newHeldRefreshToken, newRefreshToken, parseRefreshToken, type ParsedRefreshToken, type Presentation } from "../sessions/refresh-tokens";
 import { statelessSessionId } from "../sessions/stateless";
 import { recentUserByUid } from "../users/recent-users";
 import { claimsForScopes } from "./claims";
@@ -15,6 +15,7 @@ import type { OidcClient } from "./clients";
 import { redeemAuthorizationCode, type CodeGrant } from "./codes";
 import { ProviderError } from "./errors";
 import { scopeDefinitions, supportedScopeNames } from "./scopes";
+import type { RotateResult } from "../../durable/token-authority";
 import { accessTtl, SESSION_RECORD_PREFIX, signProviderAccessToken, signProviderIdToken, type ProviderSessionRecord } from "./tokens";
 
 /**
@@ -59,7 +60,7 @@ function usable(user: User | null, scope: Scope): user is User {
 async function revokeGrantFamily(svc: Services, scope: Scope, grant: CodeGrant, reason: string): Promise<void> {
   const now = Date.now();
   const until = now + scope.settings.sessionMaxAgeSeconds * 1000;
-  await svc.authority.open(scope.tenant.id, grant.uid, grant.familyId, null, until, until);
+  await svc.authority.open(scope.tenant.id, grant.uid, grant.familyId, null, until, until, undefined, scope.locationHint);
   await svc.authority.revokeFamily(scope.tenant.id, grant.uid, grant.familyId, reason);
 }
 
@@ -123,10 +124,12 @@ async function openSession(svc: Services, scope: Scope, issuer: string, client: 
   const pending: Promise<unknown>[] = [];
   let refreshToken: string | undefined;
   let refreshHash: string | null = null;
+  let held: { kind: "provider"; record: ProviderSessionRecord } | undefined;
   if (client.grantTypes.includes("refresh_token")) {
-    const fresh = newRefreshToken();
-    refreshToken = fresh.token;
-    refreshHash = await sha256Hex(fresh.token);
+    // The held shape (core/sessions/refresh-tokens.ts): the subject's authority keeps the
+    // record with the family, as a provider record only this endpoint redeems: no KV write.
+    refreshToken = newHeldRefreshToken(svc.authority.authorityId(scope.tenant.id, user.uid));
+    refreshHash = await sha256Hex(refreshToken);
     const rec: ProviderSessionRecord = {
       tenantId: scope.tenant.id,
       communityId: scope.community.id,
@@ -140,11 +143,11 @@ async function openSession(svc: Services, scope: Scope, issuer: string, client: 
       ssoSessionId: grant.ssoSessionId,
       expiresAt: absoluteExpiresAt,
     };
-    pending.push(svc.secrets.put(SESSION_RECORD_PREFIX, await sha256Hex(fresh.sessionKey), rec, (absoluteExpiresAt - now) / 1000));
+    held = { kind: "provider", record: rec };
   }
   // authenticatedAt: the end of the second auth_time names, so a login in the same second as a
   // password change is not mistaken for one before it; an older one is born revoked.
-  pending.push(svc.authority.open(scope.tenant.id, user.uid, grant.familyId, refreshHash, refreshExpiresAt, absoluteExpiresAt, grant.authTime * 1000 + 999));
+  pending.push(svc.authority.open(scope.tenant.id, user.uid, grant.familyId, refreshHash, refreshExpiresAt, absoluteExpiresAt, grant.authTime * 1000 + 999, scope.locationHint, held));
   const ttl = accessTtl(scope);
   const accessToken = await signProviderAccessToken(svc, issuer, { sub: user.uid, clientId: client.clientId, scopes: grant.scopes, sid: grant.familyId, ttl, auth: { authTime: grant.authTime, amr: grant.amr, acr: grant.acr, ssoSessionId: grant.ssoSessionId } });
   const session = { authTime: grant.authTime, amr: grant.amr, acr: grant.acr, sid: grant.ssoSessionId, clientId: client.clientId, scopes: grant.scopes };
@@ -171,30 +174,16 @@ export async function refreshTokens(svc: Services, scope: Scope, issuer: string,
   if (!p.refreshToken) throw new AuthError("invalid_request", "refresh_token is required");
   const parsed = parseRefreshToken(p.refreshToken);
   if (!parsed) throw invalidGrant("invalid refresh token");
-  const rec = await svc.secrets.get<ProviderSessionRecord>(SESSION_RECORD_PREFIX, await sha256Hex(parsed.sessionKey));
-  const now = Date.now();
-  // §6: the refresh token must have been issued to the authenticated client.
-  if (!rec || rec.tenantId !== scope.tenant.id || rec.communityId !== scope.community.id || rec.clientId !== client.clientId) throw invalidGrant("invalid refresh token");
-  if (rec.expiresAt <= now) throw invalidGrant("refresh token expired");
   const asked = requestedScopes(p.scope);
-  // §6: a narrower scope may be asked for, never a wider one.
-  if (asked && asked.some((s) => !rec.scopes.includes(s))) throw new ProviderError("invalid_scope", "scope exceeds the original grant");
-  const scopes = asked ?? rec.scopes;
+  const now = Date.now();
   const digest = await sha256Hex(parsed.raw);
-  // The user's row and the scope definitions are read beside the authority's answer.
-  const userRead = recentUserByUid(svc.users, scope.tenant.id, rec.sub);
+  // The scope definitions are read beside the authority's answer (and the user's row, when the
+  // token's subject is known before it: the old path).
   const defsRead = scopeDefinitions(svc, scope);
   // Marked handled: when the authority refuses first, a failed read must not surface unhandled.
-  userRead.catch(() => undefined);
   defsRead.catch(() => undefined);
-  let successor: string | undefined;
-  if (client.refreshRotation) {
-    successor = await rotate(svc, scope, rec, parsed.sessionKey, parsed.raw, digest, now);
-  } else {
-    const status = await svc.authority.checkToken(scope.tenant.id, rec.sub, rec.familyId, digest);
-    if (status === "expired") throw invalidGrant("refresh token expired");
-    if (status !== "active") throw invalidGrant("invalid refresh token");
-  }
+  const { rec, successor, userRead } = parsed.shape === "held" ? await redeemHeld(svc, scope, client, parsed, asked, digest, now) : await redeemKv(svc, scope, client, parsed, asked, digest, now);
+  const scopes = asked ?? rec.scopes;
   const [{ user }, defs] = await Promise.all([userRead, defsRead]);
   if (!usable(user, scope)) throw invalidGrant("invalid refresh token");
   const ttl = accessTtl(scope);
@@ -207,7 +196,76 @@ export async function refreshTokens(svc: Services, scope: Scope, issuer: string,
   return { access_token: accessToken, token_type: "Bearer", expires_in: ttl, scope: scopes.join(" "), ...(idToken ? { id_token: idToken } : {}), ...(successor ? { refresh_token: successor } : {}) };
 }
 
-/** As core/sessions rotateRefreshToken: the authority decides; a retry in the grace window gets the same successor. */
+/** What a refresh signs from: the session's record, the successor if it rotated, the user's row. */
+interface Redeemed {
+  rec: ProviderSessionRecord;
+  successor?: string;
+  userRead: ReturnType<typeof recentUserByUid>;
+}
+
+function readUser(svc: Services, scope: Scope, uid: string): Redeemed["userRead"] {
+  const read = recentUserByUid(svc.users, scope.tenant.id, uid);
+  read.catch(() => undefined);
+  return read;
+}
+
+/** §6's refusal of a wider scope than the grant's. */
+const scopeExceeded = () => new ProviderError("invalid_scope", "scope exceeds the original grant");
+
+/**
+ * A held token: one call to the authority the token names. It compares the presenter with the
+ * record first (this tenant, community and client, §6 "issued to the authenticated client";
+ * a scope within the grant's) and changes nothing when they differ, as the old path refused
+ * before rotating.
+ */
+async function redeemHeld(svc: Services, scope: Scope, client: OidcClient, parsed: Extract<ParsedRefreshToken, { shape: "held" }>, asked: string[] | null, digest: string, now: number): Promise<Redeemed> {
+  const presentation: Presentation = { tenantId: scope.tenant.id, kind: "provider", communityId: scope.community.id, clientId: client.clientId, ...(asked ? { scopes: asked } : {}) };
+  if (!client.refreshRotation) {
+    const r = await svc.authority.checkHeld(parsed.authorityId, digest, presentation);
+    if (r.status === "scope_exceeded") throw scopeExceeded();
+    if (r.status === "expired") throw invalidGrant("refresh token expired");
+    if (r.status !== "active" || r.held.kind !== "provider") throw invalidGrant("invalid refresh token");
+    return { rec: r.held.record, userRead: readUser(svc, scope, r.held.record.sub) };
+  }
+  const successor = newHeldRefreshToken(parsed.authorityId);
+  const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(parsed.raw, successor)]);
+  const r = await svc.authority.rotateHeld(parsed.authorityId, {
+    presentation,
+    presentedHash: digest,
+    successorHash,
+    successorSealed,
+    // The authority caps it at the family's absolute expiry (the record's expiresAt).
+    successorExpiresAt: now + scope.settings.refreshTokenTtlSeconds * 1000,
+    now,
+    graceMs: scope.settings.refreshGraceSeconds * 1000,
+  });
+  if (r.status === "scope_exceeded") throw scopeExceeded();
+  if (r.status === "unknown" || r.held.kind !== "provider") throw invalidGrant("invalid refresh token");
+  const rec = r.held.record;
+  return { rec, successor: await rotationOutcome(svc, scope, rec, parsed.raw, successor, r), userRead: readUser(svc, scope, rec.sub) };
+}
+
+/**
+ * OLD PATH (kv-shape tokens of sessions opened before the record moved into the authority;
+ * core/sessions/refresh-tokens.ts says when it can go): the KV record, then the authority.
+ */
+async function redeemKv(svc: Services, scope: Scope, client: OidcClient, parsed: Extract<ParsedRefreshToken, { shape: "kv" }>, asked: string[] | null, digest: string, now: number): Promise<Redeemed> {
+  const rec = await svc.secrets.get<ProviderSessionRecord>(SESSION_RECORD_PREFIX, await sha256Hex(parsed.sessionKey));
+  // §6: the refresh token must have been issued to the authenticated client.
+  if (!rec || rec.tenantId !== scope.tenant.id || rec.communityId !== scope.community.id || rec.clientId !== client.clientId) throw invalidGrant("invalid refresh token");
+  if (rec.expiresAt <= now) throw invalidGrant("refresh token expired");
+  // §6: a narrower scope may be asked for, never a wider one.
+  if (asked && asked.some((s) => !rec.scopes.includes(s))) throw scopeExceeded();
+  // The user's row is read beside the authority's answer.
+  const userRead = readUser(svc, scope, rec.sub);
+  if (client.refreshRotation) return { rec, userRead, successor: await rotate(svc, scope, rec, parsed.sessionKey, parsed.raw, digest, now) };
+  const status = await svc.authority.checkToken(scope.tenant.id, rec.sub, rec.familyId, digest);
+  if (status === "expired") throw invalidGrant("refresh token expired");
+  if (status !== "active") throw invalidGrant("invalid refresh token");
+  return { rec, userRead };
+}
+
+/** OLD PATH's rotation, as core/sessions': the authority decides; a retry in the grace window gets the same successor. */
 async function rotate(svc: Services, scope: Scope, rec: ProviderSessionRecord, sessionKey: string, raw: string, digest: string, now: number): Promise<string> {
   const successor = newRefreshToken(sessionKey).token;
   const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(raw, successor)]);
@@ -220,6 +278,11 @@ async function rotate(svc: Services, scope: Scope, rec: ProviderSessionRecord, s
     now,
     graceMs: scope.settings.refreshGraceSeconds * 1000,
   });
+  return rotationOutcome(svc, scope, rec, raw, successor, r);
+}
+
+/** The authority's rotation answer as the successor, or the grant error (RFC 6749 §5.2). */
+async function rotationOutcome(svc: Services, scope: Scope, rec: ProviderSessionRecord, raw: string, successor: string, r: RotateResult): Promise<string> {
   switch (r.status) {
     case "rotated":
       return successor;

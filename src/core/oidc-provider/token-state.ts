@@ -1,7 +1,7 @@
 import { sha256Hex } from "../../crypto/hash";
 import type { Scope, Services } from "../context";
 import { recordAudit } from "../audit/audit";
-import { parseRefreshToken } from "../sessions/refresh-tokens";
+import { parseRefreshToken, type Presentation } from "../sessions/refresh-tokens";
 import { recentUserByUid } from "../users/recent-users";
 import { claimsForScopes } from "./claims";
 import type { OidcClient } from "./clients";
@@ -17,12 +17,20 @@ import { authoritySubject, decodeProviderAccessToken, isClientToken, SESSION_REC
  */
 type Found =
   | { kind: "refresh"; rec: ProviderSessionRecord; digest: string }
+  // A held-shape token (core/sessions/refresh-tokens.ts): whether it is this client's is the
+  // authority's to say, in the same call that revokes or checks it (presentation).
+  | { kind: "held"; authorityId: string; digest: string; presentation: Presentation }
   | { kind: "access"; claims: ProviderAccessClaims }
   | null;
 
 async function findRefresh(svc: Services, scope: Scope, client: OidcClient, token: string): Promise<Found> {
   const parsed = parseRefreshToken(token);
   if (!parsed) return null;
+  if (parsed.shape === "held") {
+    const presentation: Presentation = { tenantId: scope.tenant.id, kind: "provider", communityId: scope.community.id, clientId: client.clientId };
+    return { kind: "held", authorityId: parsed.authorityId, digest: await sha256Hex(parsed.raw), presentation };
+  }
+  // OLD PATH (kv shape).
   const rec = await svc.secrets.get<ProviderSessionRecord>(SESSION_RECORD_PREFIX, await sha256Hex(parsed.sessionKey));
   if (!rec || rec.tenantId !== scope.tenant.id || rec.communityId !== scope.community.id || rec.clientId !== client.clientId) return null;
   return { kind: "refresh", rec, digest: await sha256Hex(parsed.raw) };
@@ -54,6 +62,11 @@ async function find(svc: Services, scope: Scope, issuer: string, client: OidcCli
 export async function revokeToken(svc: Services, scope: Scope, issuer: string, client: OidcClient, token: string, hint: string | null): Promise<void> {
   const found = await find(svc, scope, issuer, client, token, hint);
   if (!found) return;
+  if (found.kind === "held") {
+    const held = await svc.authority.revokeHeld(found.authorityId, found.digest, found.presentation, "revoked_by_client");
+    if (held) recordAudit(svc, scope, "session_revoked", { userId: held.record.sub, detail: { sid: held.record.familyId, clientId: client.clientId } });
+    return;
+  }
   if (found.kind === "refresh") {
     const done = await svc.authority.revokeByToken(scope.tenant.id, found.rec.sub, found.rec.familyId, found.digest, "revoked_by_client");
     if (done) recordAudit(svc, scope, "session_revoked", { userId: found.rec.sub, detail: { sid: found.rec.familyId, clientId: client.clientId } });
@@ -72,6 +85,12 @@ export async function introspectToken(svc: Services, scope: Scope, issuer: strin
   const inactive = { active: false };
   const found = await find(svc, scope, issuer, client, token, hint);
   if (!found) return inactive;
+  if (found.kind === "held") {
+    const r = await svc.authority.checkHeld(found.authorityId, found.digest, found.presentation);
+    if (r.status !== "active" || r.held.kind !== "provider") return inactive;
+    const rec = r.held.record;
+    return { active: true, token_type: "refresh_token", client_id: rec.clientId, sub: rec.sub, scope: rec.scopes.join(" "), iss: issuer, sid: rec.familyId, auth_time: rec.authTime };
+  }
   if (found.kind === "refresh") {
     const rec = found.rec;
     if (rec.expiresAt <= Date.now()) return inactive;

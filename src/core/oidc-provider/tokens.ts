@@ -15,8 +15,9 @@ import { statelessBasis } from "../sessions/stateless";
  *   token's revocation, a replayed code, a password change) stops the token at once;
  * - ID token (`typ: JWT`): aud = client_id, azp, auth_time, amr, acr, sid = the SSO session,
  *   nonce, at_hash, and the claims of the granted scopes (claims.ts);
- * - refresh token: opaque (core/sessions/refresh-tokens.ts shape), its session record in KV
- *   under OWN_PREFIX, not core/sessions' prefix, so no other surface can redeem it.
+ * - refresh token: opaque (core/sessions/refresh-tokens.ts shapes), its session record held by
+ *   the subject's TokenAuthority as a "provider" record (older sessions: in KV under
+ *   SESSION_RECORD_PREFIX, not core/sessions' prefix), so no other surface can redeem it.
  *
  * The issuer differs per community, so a token of one community never verifies at another.
  */

@@ -10,15 +10,17 @@ import { recordAudit } from "../audit/audit";
 import { recordImpersonatedUse } from "./impersonation";
 import { statelessSessionId } from "./stateless";
 import { UNNAMED_APPLICATION } from "./application";
-import { getSessionRecord, newRefreshToken, parseRefreshToken, putSessionRecord, type ParsedRefreshToken, type SessionRecord } from "./refresh-tokens";
+import { getSessionRecord, newHeldRefreshToken, newRefreshToken, parseRefreshToken, type ParsedRefreshToken, type Presentation, type SessionRecord } from "./refresh-tokens";
 import { recentUserByUid } from "../users/recent-users";
+import type { RotateResult } from "../../durable/token-authority";
 
 /**
  * Sessions and tokens (DESIGN.md "Tokens"): a session is a family of refresh tokens with an
  * id (`sid`); access tokens are ES256 JWTs that name their family, so revoking the family
  * stops them at once. Refresh tokens are opaque; whether a refresh rotates them is the
- * tenant's setting per surface (settings.ts refreshRotation). The session's record is in KV
- * and the TokenAuthority decides which token is current (refresh-tokens.ts).
+ * tenant's setting per surface (settings.ts refreshRotation). The TokenAuthority holds the
+ * session's record and decides which token is current, so a refresh is one call to it
+ * (refresh-tokens.ts; sessions opened before that keep their KV record until they end).
  */
 export interface SessionSubject {
   /** A user's uid, or `client:<client_id>` for a client's own session. */
@@ -135,9 +137,11 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
   let refreshHash: string | null = null;
   const pending: Promise<unknown>[] = [];
   const refreshExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, absoluteExpiresAt);
+  let held: { kind: "session"; record: SessionRecord } | undefined;
   if (opts.refresh) {
-    const fresh = newRefreshToken();
-    refreshToken = fresh.token;
+    // The held shape: the token names the subject's authority, which keeps the record with
+    // the family it opens below (refresh-tokens.ts): no KV write.
+    refreshToken = newHeldRefreshToken(svc.authority.authorityId(scope.tenant.id, s.sub));
     refreshHash = await sha256Hex(refreshToken);
     const rec: SessionRecord = {
       tenantId: scope.tenant.id,
@@ -151,11 +155,11 @@ export async function issueSession(svc: Services, scope: Scope, s: SessionSubjec
       carry,
       authTime,
     };
-    pending.push(putSessionRecord(svc, fresh.sessionKey, rec, now));
+    held = { kind: "session", record: rec };
   }
-  // Storing the session record, opening the family and signing are independent: run them at
-  // once. Nothing is returned unless all of them succeed.
-  if (!opts.stateless) pending.push(svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt));
+  // Opening the family (with its record) and signing are independent: run them at once.
+  // Nothing is returned unless all of them succeed.
+  if (!opts.stateless) pending.push(svc.authority.open(scope.tenant.id, s.sub, sid, refreshHash, refreshExpiresAt, absoluteExpiresAt, opts.authenticatedAt, scope.locationHint, held));
   const [accessToken, idToken] = await Promise.all([
     signAccess(svc, scope, s, sid, ttl, carry),
     opts.idToken ? signId(svc, scope, s, sid, authTime) : Promise.resolve(undefined),
@@ -187,33 +191,13 @@ export interface RefreshOptions {
  * it and the successor is returned; without, the authority is only read (checkToken).
  */
 export async function refreshSession(svc: Services, scope: Scope, raw: string, opts: RefreshOptions): Promise<RefreshedSession> {
-  const invalid = () => new AuthError("invalid_grant", "invalid refresh token");
   const parsed = parseRefreshToken(raw);
-  if (!parsed) throw invalid();
-  const rec = await getSessionRecord(svc, parsed.sessionKey);
+  if (!parsed) throw invalidRefresh();
   const now = Date.now();
-  if (!rec || rec.tenantId !== scope.tenant.id) throw invalid();
-  // Checked before anything about the token itself, and refused exactly like an unknown token:
-  // a wrong username must not tell whether the token was valid, expired or revoked.
-  if (opts.username !== undefined && opts.username.toLowerCase() !== rec.username.toLowerCase()) throw invalid();
-  if (rec.expiresAt <= now) throw new AuthError("invalid_grant", "refresh token expired");
   const digest = await sha256Hex(raw);
-  // The subject's row (at most a second old: the authority, not the row, decides whether the
-  // session lives; recent-users.ts) is read beside the authority's answer.
-  const userRead = recentUserByUid(svc.users, scope.tenant.id, rec.sub);
-  // Marked handled here: when the authority refuses first, a failed read must not surface as
-  // an unhandled rejection (awaiting it below still sees its error).
-  userRead.catch(() => undefined);
-  let refreshToken: string | undefined;
-  if (opts.rotate) {
-    refreshToken = await rotateRefreshToken(svc, scope, rec, parsed, digest, now);
-  } else {
-    const status = await svc.authority.checkToken(scope.tenant.id, rec.sub, rec.familyId, digest);
-    if (status === "expired") throw new AuthError("invalid_grant", "refresh token expired");
-    if (status !== "active") throw invalid();
-  }
+  const { rec, refreshToken, userRead } = parsed.shape === "held" ? await redeemHeld(svc, scope, parsed, digest, opts, now) : await redeemKv(svc, scope, parsed, digest, opts, now);
   const { user } = await userRead;
-  if (!user) throw invalid();
+  if (!user) throw invalidRefresh();
   if (user.disabled) throw new AuthError("user_disabled", "user is disabled");
   const subject: SessionSubject = {
     sub: rec.sub,
@@ -231,12 +215,87 @@ export async function refreshSession(svc: Services, scope: Scope, raw: string, o
   return { accessToken, ...(idToken ? { idToken } : {}), ...(refreshToken ? { refreshToken } : {}), expiresIn: ttl, sessionId: rec.familyId, user };
 }
 
+const invalidRefresh = () => new AuthError("invalid_grant", "invalid refresh token");
+const expiredRefresh = () => new AuthError("invalid_grant", "refresh token expired");
+
+/** What the authority's answer (or the old path's KV record) gives a refresh to sign from. */
+interface Redeemed {
+  rec: SessionRecord;
+  /** The successor, when the refresh rotated. */
+  refreshToken?: string;
+  /** The subject's row, read beside or right after the authority (marked handled). */
+  userRead: ReturnType<typeof recentUserByUid>;
+}
+
+/** The subject's row (at most a second old: the authority, not the row, decides whether the session lives; recent-users.ts). */
+function readUser(svc: Services, scope: Scope, sub: string): Redeemed["userRead"] {
+  const read = recentUserByUid(svc.users, scope.tenant.id, sub);
+  // Marked handled here: when the authority refuses first, a failed read must not surface as
+  // an unhandled rejection (awaiting it later still sees its error).
+  read.catch(() => undefined);
+  return read;
+}
+
 /**
- * Rotation (the TokenAuthority decides): the successor, or the same successor again for a
- * retry within the grace window; reuse after it revokes the family. Nothing is written to KV:
- * the session's record is the same for every token of it (refresh-tokens.ts).
+ * A held token: ONE call to the authority the token names, which checks the presenter
+ * (tenant, surface, username) against the record before anything else and answers with the
+ * record. The subject's row is read after it (the token does not name the user); a refresh
+ * answered from the isolate's one-second cache makes no call at all.
  */
-async function rotateRefreshToken(svc: Services, scope: Scope, rec: SessionRecord, parsed: ParsedRefreshToken, digest: string, now: number): Promise<string> {
+async function redeemHeld(svc: Services, scope: Scope, parsed: Extract<ParsedRefreshToken, { shape: "held" }>, digest: string, opts: RefreshOptions, now: number): Promise<Redeemed> {
+  // A wrong username is refused exactly like an unknown token: it must not tell whether the
+  // token was valid, expired or revoked (the authority compares it before the token's state).
+  const presentation: Presentation = { tenantId: scope.tenant.id, kind: "session", ...(opts.username !== undefined ? { username: opts.username } : {}) };
+  if (!opts.rotate) {
+    const r = await svc.authority.checkHeld(parsed.authorityId, digest, presentation);
+    if (r.status === "expired") throw expiredRefresh();
+    if (r.status !== "active" || r.held.kind !== "session") throw invalidRefresh();
+    return { rec: r.held.record, userRead: readUser(svc, scope, r.held.record.sub) };
+  }
+  const successor = newHeldRefreshToken(parsed.authorityId);
+  const [successorHash, successorSealed] = await Promise.all([sha256Hex(successor), sealWithSecret(parsed.raw, successor)]);
+  const r = await svc.authority.rotateHeld(parsed.authorityId, {
+    presentation,
+    presentedHash: digest,
+    successorHash,
+    successorSealed,
+    // The authority caps it at the family's absolute expiry (the record's expiresAt).
+    successorExpiresAt: now + scope.settings.refreshTokenTtlSeconds * 1000,
+    now,
+    graceMs: scope.settings.refreshGraceSeconds * 1000,
+  });
+  if (r.status === "unknown" || r.status === "scope_exceeded" || r.held.kind !== "session") throw invalidRefresh();
+  const rec = r.held.record;
+  const refreshToken = await rotationOutcome(svc, scope, rec, parsed.raw, successor, r);
+  return { rec, refreshToken, userRead: readUser(svc, scope, rec.sub) };
+}
+
+/**
+ * OLD PATH (kv-shape tokens of sessions opened before the record moved into the authority;
+ * refresh-tokens.ts says when it can go): the KV record first, then the authority by family.
+ */
+async function redeemKv(svc: Services, scope: Scope, parsed: Extract<ParsedRefreshToken, { shape: "kv" }>, digest: string, opts: RefreshOptions, now: number): Promise<Redeemed> {
+  const rec = await getSessionRecord(svc, parsed.sessionKey);
+  if (!rec || rec.tenantId !== scope.tenant.id) throw invalidRefresh();
+  // Checked before anything about the token itself, and refused exactly like an unknown token:
+  // a wrong username must not tell whether the token was valid, expired or revoked.
+  if (opts.username !== undefined && opts.username.toLowerCase() !== rec.username.toLowerCase()) throw invalidRefresh();
+  if (rec.expiresAt <= now) throw expiredRefresh();
+  // The subject's row is read beside the authority's answer.
+  const userRead = readUser(svc, scope, rec.sub);
+  if (opts.rotate) return { rec, userRead, refreshToken: await rotateRefreshToken(svc, scope, rec, parsed, digest, now) };
+  const status = await svc.authority.checkToken(scope.tenant.id, rec.sub, rec.familyId, digest);
+  if (status === "expired") throw expiredRefresh();
+  if (status !== "active") throw invalidRefresh();
+  return { rec, userRead };
+}
+
+/**
+ * OLD PATH's rotation (the TokenAuthority decides): the successor, or the same successor again
+ * for a retry within the grace window; reuse after it revokes the family. Nothing is written to
+ * KV: the session's record is the same for every token of it (refresh-tokens.ts).
+ */
+async function rotateRefreshToken(svc: Services, scope: Scope, rec: SessionRecord, parsed: Extract<ParsedRefreshToken, { shape: "kv" }>, digest: string, now: number): Promise<string> {
   const raw = parsed.raw;
   const successor = newRefreshToken(parsed.sessionKey).token;
   const successorExpiresAt = Math.min(now + scope.settings.refreshTokenTtlSeconds * 1000, rec.expiresAt);
@@ -250,6 +309,11 @@ async function rotateRefreshToken(svc: Services, scope: Scope, rec: SessionRecor
     now,
     graceMs: scope.settings.refreshGraceSeconds * 1000,
   });
+  return rotationOutcome(svc, scope, rec, raw, successor, result);
+}
+
+/** The authority's rotation answer as the refresh's successor, or the error the surface maps. */
+async function rotationOutcome(svc: Services, scope: Scope, rec: SessionRecord, raw: string, successor: string, result: RotateResult): Promise<string> {
   switch (result.status) {
     case "rotated":
       return successor;
@@ -259,9 +323,9 @@ async function rotateRefreshToken(svc: Services, scope: Scope, rec: SessionRecor
       recordAudit(svc, scope, "refresh_token_reuse", { userId: rec.sub, detail: { sid: rec.familyId } });
       throw new AuthError("invalid_grant", "refresh token was already used; the session has been revoked");
     case "expired":
-      throw new AuthError("invalid_grant", "refresh token expired");
+      throw expiredRefresh();
     default:
-      throw new AuthError("invalid_grant", "invalid refresh token");
+      throw invalidRefresh();
   }
 }
 
@@ -272,6 +336,14 @@ async function rotateRefreshToken(svc: Services, scope: Scope, rec: SessionRecor
 export async function revokeRefreshToken(svc: Services, scope: Scope, raw: string): Promise<boolean> {
   const parsed = parseRefreshToken(raw);
   if (!parsed) return false;
+  if (parsed.shape === "held") {
+    // The authority checks the token is this tenant's session before it revokes anything.
+    const held = await svc.authority.revokeHeld(parsed.authorityId, await sha256Hex(parsed.raw), { tenantId: scope.tenant.id, kind: "session" }, "revoked_by_client");
+    if (!held) return false;
+    recordAudit(svc, scope, "session_revoked", { userId: held.record.sub, detail: { sid: held.record.familyId } });
+    return true;
+  }
+  // OLD PATH (kv shape).
   const rec = await getSessionRecord(svc, parsed.sessionKey);
   if (!rec || rec.tenantId !== scope.tenant.id) return false;
   const revoked = await svc.authority.revokeByToken(scope.tenant.id, rec.sub, rec.familyId, await sha256Hex(parsed.raw), "revoked_by_client");

@@ -38,7 +38,8 @@ function remember<V extends { at: number }>(map: Map<string, V>, key: string, v:
 async function tenantHostnames(svc: Services, tenantId: string): Promise<string[]> {
   const hit = hostnameCache.get(tenantId);
   if (hit && Date.now() - hit.at < CACHE_MS) return hit.hostnames;
-  const hostnames = await svc.tenants.hostnames(tenantId);
+  // Consistency: a D1 replica (as tenant resolution, http/tenant.ts), cached 10 s.
+  const hostnames = await svc.replicaReads.tenants.hostnames(tenantId);
   remember(hostnameCache, tenantId, { at: Date.now(), hostnames });
   return hostnames;
 }

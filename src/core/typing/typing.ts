@@ -96,7 +96,7 @@ export async function authenticateWithTyping(svc: Services, scope: Scope, q: { u
     const digest = await digestOf(scope.tenant.id, user.uid, vector);
     const matches = body !== null && accepts(body.model, vector);
     const repeat = body !== null && body.seen.includes(digest);
-    const won = matches && !repeat && (await svc.once.claim(`typing:${scope.tenant.id}:${user.uid}`, digest, Date.now() + ONCE_TTL_MS));
+    const won = matches && !repeat && (await svc.once.claim(`typing:${scope.tenant.id}:${user.uid}`, digest, Date.now() + ONCE_TTL_MS, scope.locationHint));
     if (!won || !row || !body) {
       settled = true;
       await svc.limiter.attemptFailed(scope, AMR, name);
@@ -108,7 +108,7 @@ export async function authenticateWithTyping(svc: Services, scope: Scope, q: { u
       throw new AuthError("user_disabled", "user is disabled");
     }
     settled = true;
-    await svc.limiter.attemptSucceeded(scope, AMR, name);
+    svc.defer(svc.limiter.attemptSucceeded(scope, AMR, name));
     // Remember the accepted pattern (a lost revision race is harmless: the OnceGuard has it).
     const next: ProfileBody = { model: body.model, seen: [...body.seen, digest].slice(-REPLAY_MEMORY) };
     svc.defer(svc.typingProfiles.update(scope.tenant.id, user.uid, row.revision, JSON.stringify(next), Date.now()));
@@ -116,6 +116,6 @@ export async function authenticateWithTyping(svc: Services, scope: Scope, q: { u
     recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods: [AMR], amr, stepUp: true } });
     return { user, amr, authenticatedAt, prior };
   } finally {
-    if (!settled) await svc.limiter.release(scope, AMR, name);
+    if (!settled) svc.defer(svc.limiter.release(scope, AMR, name));
   }
 }

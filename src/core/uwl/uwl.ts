@@ -104,7 +104,7 @@ export async function issueUwlNonce(svc: Services, scope: Scope, input: { userna
   if (username.length === 0 || username.length > 256) throw new AuthError("invalid_request", "username is required");
   const key = parseAuthenticatorKey(input.publicKey, input.curve);
   if (!key) throw new AuthError("invalid_request", "authenticator_publickey is not a P-256 or secp256k1 public key in a supported encoding");
-  await svc.limiter.limit(`uwl-nonce:${scope.tenant.id}:${scope.ip}`, UWL_NONCES_PER_MINUTE, 60);
+  await svc.limiter.limit(`uwl-nonce:${scope.tenant.id}:${scope.ip}`, UWL_NONCES_PER_MINUTE, 60, scope);
   const nonce = randomToken();
   const rec: NonceRecord = { tenantId: scope.tenant.id, communityId: scope.community.id, username, ...key, expiresAt: Date.now() + UWL_NONCE_TTL_SECONDS * 1000 };
   await svc.secrets.put(UWL_NONCE_PREFIX, await sha256Hex(nonce), rec, UWL_NONCE_TTL_SECONDS);
@@ -167,12 +167,12 @@ export async function authenticateWithUwl(svc: Services, scope: Scope, q: UwlLog
       throw new AuthError("user_disabled", "user is disabled");
     }
     settled = true;
-    await svc.limiter.attemptSucceeded(scope, "uwl", name);
+    svc.defer(svc.limiter.attemptSucceeded(scope, "uwl", name));
     svc.defer(svc.uwlAuthenticators.touch(scope.tenant.id, registered.id, Date.now()));
     const amr = accumulateAmr(prior?.amr ?? [], [AMR]);
     recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods: [AMR], amr, stepUp: prior !== null, authenticator: registered.id, did: q.authenticatorDid.slice(0, 256) } });
     return { user, amr, authenticatedAt, prior };
   } finally {
-    if (!settled) await svc.limiter.release(scope, "uwl", name);
+    if (!settled) svc.defer(svc.limiter.release(scope, "uwl", name));
   }
 }

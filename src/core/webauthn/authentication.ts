@@ -155,13 +155,13 @@ export async function verifyAssertion(svc: Services, scope: Scope, rp: RelyingPa
       throw new AuthError("user_disabled", "user is disabled");
     }
     settled = true;
-    await svc.limiter.attemptSucceeded(scope, "login", subject);
+    svc.defer(svc.limiter.attemptSucceeded(scope, "login", subject));
     const methods = info.userVerified ? ["fido", "mfa"] : ["fido"];
     const amr = accumulateAmr(q.prior?.amr ?? [], methods);
     recordAudit(svc, scope, "login", { userId: user.uid, detail: { methods, amr, stepUp: q.prior !== null, credential: stored.id } });
     return { user, credential: stored, amr, userVerified: info.userVerified, authenticatedAt };
   } finally {
-    if (!settled) await svc.limiter.release(scope, "login", subject);
+    if (!settled) svc.defer(svc.limiter.release(scope, "login", subject));
   }
 }
 

@@ -33,9 +33,15 @@ const toRecord = (r: Row): JourneyRecord => {
 
 const bodyOf = (r: JourneyRecord): string => JSON.stringify({ rules: r.rules, decision: r.decision, priority: r.priority } satisfies Body);
 
-/** Authentication journeys of both API versions (issue 10). */
-export function D1JourneyStore(d1: D1Database): JourneyStore {
+/**
+ * Authentication journeys of both API versions (issue 10). `reads` serves `snapshot` only (the
+ * policy compile cache's load, core/journeys/policy.ts): give it a replica handle
+ * (storage/d1/replica.ts) and `d1` that replication's `primary`, so that a write in this isolate
+ * raises the bookmark the replica reads start from.
+ */
+export function D1JourneyStore(d1: D1Database, reads: D1Database = d1): JourneyStore {
   const db = database(d1);
+  const replicaDb = database(reads);
   const t = authJourneys;
   const inCommunity = (tenantId: string, communityId: string) => and(eq(t.tenantId, tenantId), eq(t.communityId, communityId));
   const ofVersion = (tenantId: string, communityId: string, version: JourneyVersion) => and(inCommunity(tenantId, communityId), eq(t.version, version));
@@ -49,7 +55,10 @@ export function D1JourneyStore(d1: D1Database): JourneyStore {
       return rows.map(toRecord);
     },
     async snapshot(tenantId, communityId) {
-      const rows = await db.select().from(t).where(inCommunity(tenantId, communityId)).orderBy(t.createdAt, t.id).all();
+      // Consistency: a replica at least as new as this isolate's own journey writes (so the
+      // writer's next evaluation sees its change, as cache.ts promises); another isolate's
+      // write arrives after the cache's 10 s plus the replica's lag, which D1 does not bound.
+      const rows = await replicaDb.select().from(t).where(inCommunity(tenantId, communityId)).orderBy(t.createdAt, t.id).all();
       return rows.map(toRecord);
     },
     async count(tenantId, communityId, version) {
