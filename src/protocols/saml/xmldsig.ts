@@ -76,6 +76,31 @@ class BoundSignedXml extends xmldsig.SignedXml {
     return this.XmlSignature;
   }
 
+  /**
+   * xmldsigjs's Verify for keys already imported for the SignatureMethod (keyFits), without
+   * its deep clone of the whole document: the Reference's digest works on its own clone of the
+   * referenced element (DigestReference) and nothing writes to the document. The references
+   * are digested once, then the SignedInfo signature checked key by key (Verify(key) per key
+   * digested again for every key). Any error is a failed check.
+   */
+  async verifyWithKeys(keys: CryptoKey[]): Promise<boolean> {
+    const root = this.document?.documentElement;
+    if (!root) return false;
+    try {
+      if (!(await this.ValidateReferences(root as never))) return false;
+    } catch {
+      return false;
+    }
+    for (const key of keys) {
+      try {
+        if (await this.ValidateSignatureValue([key])) return true;
+      } catch {
+        // this key does not verify; try the next (a certificate rollover pins two)
+      }
+    }
+    return false;
+  }
+
   protected override async DigestReference(source: xmldsig.DigestReferenceSource, reference: xmldsig.Reference, checkHmac: boolean): Promise<Uint8Array> {
     const id = this.target.getAttribute("AssertionID");
     if (!id || reference.Uri !== `#${id}` || this.target.hasAttribute("ID") || this.target.hasAttribute("Id") || this.target.hasAttribute("id")) {
@@ -219,21 +244,12 @@ export async function verifyElement(doc: Document, element: Element, keys: Crypt
     // Last first: an anchor may be a later KeyInfo, back in place by then.
     for (let i = keyInfos.length - 1; i >= 0; i--) sig.insertBefore(keyInfos[i]!, anchors[i] ?? null);
   }
-  // xmldsigjs re-imports a public key with the SignatureMethod's algorithm, which for ECDSA
-  // lacks the curve and fails; our keys are imported for the right algorithm already (keyFits).
-  (verifier as unknown as { reimportKey: (k: CryptoKey) => Promise<CryptoKey> }).reimportKey = async (k) => k;
-  for (const key of keys) {
-    if (!keyFits(key, alg)) continue;
-    let ok = false;
-    try {
-      // The whole document, not a detached clone of the element: exclusive c14n with an
-      // InclusiveNamespaces PrefixList needs the ancestors' declarations.
-      ok = await verifier.Verify(key);
-    } catch {
-      ok = false;
-    }
-    if (ok) return;
-  }
+  // Not xmldsigjs's Verify: it re-imports a public key with the SignatureMethod's algorithm,
+  // which for ECDSA lacks the curve and fails (our keys are imported for the right algorithm
+  // already, keyFits), and deep-clones the whole document first. The whole document, not a
+  // detached clone of the element: exclusive c14n with an InclusiveNamespaces PrefixList needs
+  // the ancestors' declarations.
+  if (await verifier.verifyWithKeys(keys.filter((k) => keyFits(k, alg)))) return;
   throw new SignatureRejected("the signature does not verify with the configured key");
 }
 
