@@ -28,6 +28,8 @@
 // wrangler dev writes under .wrangler/tmp, found once over the Debugger domain). After an
 // await inside a helper of another module, a Durable Object's continuation has no
 // src/durable/ frame and is counted as the Worker's: the split errs towards the Worker.
+// Also counted as the object's: frames of miniflare's Durable Object wrapper, and self time in
+// OnceGuard's stub calls (a new ReplayGuard is created on the calling frame; see doStubCall).
 // Cloudflare bills a Durable Object's work to the object (its own request, its own CPU limit),
 // so the table shows the Worker's CPU without it, and the Durable Object's beside it.
 //
@@ -155,6 +157,18 @@ function moduleAt(starts, line) {
 /** A module path as the tables show it: the package for node_modules, the path for ours. */
 const shortModule = (path) => (path ? (path.startsWith("node_modules/") ? path.replace(/^node_modules\/((?:@[^/]+\/)?[^/]+).*$/, "$1") : path) : "(entry)");
 
+/** miniflare's Durable Object wrapper (its entry and worker scripts): the object's own frames. */
+const DO_RUNTIME = /do-wrapper|__mf_do_wrapper/;
+
+/**
+ * Self time in OnceGuard's stub calls (src/core/limits/once.ts `claim`, `isClaimed`). Under
+ * wrangler dev the first call to a ReplayGuard that does not exist yet (a new caller key's
+ * request-id scope) creates the object on the calling frame: about 1.5 ms that on Cloudflare
+ * is the object's start, billed to it (found by the "ecdh" helper). The call itself costs
+ * microseconds, so the whole self time is counted as Durable Object work.
+ */
+const doStubCall = (cf, mod) => mod === "src/core/limits/once.ts" && (cf.functionName === "claim" || cf.functionName === "isClaimed");
+
 /**
  * One request's profile, reduced: non-idle samples, of which Durable Object ones; self samples
  * per function and per module; and the gaps between consecutive samples (for the interval).
@@ -168,7 +182,8 @@ function reduce(profile, moduleOf) {
   const durable = (id) => {
     if (inDo.has(id)) return inDo.get(id);
     const p = parent.get(id);
-    const v = (moduleOf(byId.get(id).callFrame) ?? "").startsWith("src/durable/") || (p !== undefined && durable(p));
+    const cf = byId.get(id).callFrame;
+    const v = (moduleOf(cf) ?? "").startsWith("src/durable/") || DO_RUNTIME.test(cf.url) || (p !== undefined && durable(p));
     inDo.set(id, v);
     return v;
   };
@@ -185,7 +200,7 @@ function reduce(profile, moduleOf) {
     prevBusy = !idle;
     if (idle) return;
     busy++;
-    if (durable(id)) doBusy++;
+    if (durable(id) || doStubCall(cf, moduleOf(cf))) doBusy++;
     // A native function (crypto.subtle's, Response) is charged to the module calling it.
     let mod = moduleOf(cf);
     for (let p = parent.get(id); !cf.url && mod === null && p !== undefined; p = parent.get(p)) mod = moduleOf(byId.get(p).callFrame);
