@@ -2,6 +2,7 @@ import { XMLSerializer, DOMParser } from "@xmldom/xmldom";
 import { setNodeDependencies } from "xml-core";
 import * as xmldsig from "xmldsigjs";
 import { describe, expect, it } from "vitest";
+import { buildSaml11Assertion, SAML11_AM_PASSWORD } from "../wsfed/saml11-assertion";
 import { AC_PASSWORD_PROTECTED_TRANSPORT, buildResponse, type ResponseModel } from "./assertion";
 import { a, canonical, serialize, x, type XElement } from "./c14n-signer";
 import { NS, parseXml, textOf, XmlRejected, type Element } from "./xml";
@@ -82,6 +83,25 @@ describe("c14n-signer (Exc-C14N 1.0 by construction)", () => {
         expect(assertion.childNodes[1]!.localName).toBe("Signature");
         expect(one(assertion, NS.ds, "X509Certificate").textContent).toBe("MIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3");
       }
+    }
+  });
+
+  it("signs a SAML 1.1 assertion (AssertionID, Signature last) that xmldsig.ts verifies, for hostile values", async () => {
+    const kp = await rsa();
+    for (const v of HOSTILE) {
+      const { id, xml } = await buildSaml11Assertion(
+        { issuer: `idp${v}`, audience: `urn:rp:${v}`, nameId: { value: `u${v}`, format: `f${v}` }, attributes: [{ name: `http://schemas.example/claims/${v}`, values: [v] }], issuedAt: 1_767_000_000_000, notBefore: 1_767_000_000_000, notOnOrAfter: 1_767_000_300_000, authnInstant: 1_767_000_000_000, authnMethod: SAML11_AM_PASSWORD },
+        { key: kp.privateKey, alg: "RSA-SHA256", certB64: "MIIB" },
+      );
+      const doc = parseXml(xml);
+      const el = doc.documentElement;
+      expect(el.getAttribute("AssertionID")).toBe(id);
+      expect(el.lastChild!.localName).toBe("Signature");
+      await verifyElement(doc, el, [kp.publicKey]);
+      expect(el.getAttribute("Issuer")).toBe(`idp${v}`);
+      expect(textOf(one(el, NS.saml1, "NameIdentifier"))).toBe(`u${v}`);
+      const tampered = parseXml(xml.replace(`urn:rp:`, `urn:xx:`));
+      await expect(verifyElement(tampered, tampered.documentElement, [kp.publicKey])).rejects.toThrow(/does not verify/);
     }
   });
 
