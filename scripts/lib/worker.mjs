@@ -337,7 +337,8 @@ export async function startLocalWorker(opts = {}) {
         await new Promise((r) => setTimeout(r, 500));
       }
     };
-    return { url, persistTo, demo: credentialsDocument(url, seed, creds), seed, stop, restart, output: () => output };
+    // inspectorPort: wrangler's DevTools proxy for the Worker (bench/cpu-profile.mjs profiles through it).
+    return { url, persistTo, demo: credentialsDocument(url, seed, creds), seed, stop, restart, output: () => output, inspectorPort: () => inspectorPort };
   } catch (e) {
     await stop();
     throw new Error(`${e instanceof Error ? e.message : e}\n--- wrangler output ---\n${output.slice(-4000)}`);

@@ -54,6 +54,19 @@ describe("envelope known-answer vectors (reference client library)", () => {
   }
 });
 
+describe("toBase64 across its 4 KiB chunks", () => {
+  it("agrees with atob round trips for every length around the chunk boundaries", () => {
+    for (const n of [0, 1, 2, 3, 4095, 4096, 4097, 8191, 8192, 8193, 40_000]) {
+      const b = crypto.getRandomValues(new Uint8Array(n));
+      const s = toBase64(b);
+      expect(s.length).toBe(Math.ceil(n / 3) * 4);
+      expect(fromBase64(s)).toEqual(b);
+    }
+    // Bytes 0x80-0xff are Latin-1 code points, not UTF-8: base64 of the raw bytes.
+    expect(toBase64(new Uint8Array([0xff, 0x80, 0x00]))).toBe("/4AA");
+  });
+});
+
 describe("envelope hostile input", () => {
   const curve: EnvelopeCurve = "secp256k1";
   const a = generateKeyPair(curve);

@@ -7,6 +7,7 @@
 import "./saml/assertion.spec";
 import "./saml/authn-request-build.spec";
 import "./saml/authn-request.spec";
+import "./saml/c14n-signer.spec";
 import "./saml/idp-metadata.spec";
 import "./saml/logout.spec";
 import "./saml/response-reader.spec";

@@ -50,6 +50,30 @@ describe("xmldsig", () => {
     await expect(verifyElement(moved, assertionOf(moved), [kp.publicKey])).rejects.toThrow(/does not point/);
   });
 
+  it("writes KeyInfo/X509Data/X509Certificate after SignatureValue itself, and verifying leaves the document as it was", async () => {
+    const kp = await rsa();
+    // Any base64 will do: KeyInfo carries it, nothing parses it (the key is pinned, never read from KeyInfo).
+    const certB64 = "MIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBnRlc3Rl";
+    const doc = parseXml(RESPONSE);
+    const a = assertionOf(doc);
+    await signElement(doc, a, { key: kp.privateKey, alg: "RSA-SHA256", certB64 });
+    const xml = serializeXml(doc);
+    const sig = a.getElementsByTagNameNS(NS.ds, "Signature")[0]!;
+    const kids = Array.from(sig.childNodes).map((n) => (n as { localName?: string }).localName);
+    expect(kids).toEqual(["SignedInfo", "SignatureValue", "KeyInfo"]);
+    const cert = sig.getElementsByTagNameNS(NS.ds, "X509Certificate")[0]!;
+    expect(cert.textContent).toBe(certB64);
+    expect(cert.parentNode!.localName).toBe("X509Data");
+    expect(cert.prefix).toBe(sig.prefix);
+    const again = parseXml(xml);
+    await verifyElement(again, assertionOf(again), [kp.publicKey]);
+    expect(serializeXml(again)).toBe(xml);
+    // KeyInfo is outside SignedInfo: changing it changes nothing verified, and it is put back.
+    const swapped = parseXml(xml.replace(certB64, "AAAA"));
+    await verifyElement(swapped, assertionOf(swapped), [kp.publicKey]);
+    expect(serializeXml(swapped)).toContain("<ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>");
+  });
+
   it("parses strictly: DOCTYPE, entities, processing instructions and broken XML are refused", () => {
     expect(() => parseXml(`<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>`)).toThrow(XmlRejected);
     expect(() => parseXml(`<x><?evil?></x>`)).toThrow(XmlRejected);

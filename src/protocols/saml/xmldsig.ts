@@ -38,6 +38,8 @@ function init(): void {
   ready = true;
 }
 
+type SignAlgorithm = Parameters<xmldsig.SignedXml["Sign"]>[0];
+
 /**
  * xmldsigjs resolves a '#id' Reference through Id/ID/id attributes only; SAML 1.1's ID
  * attribute is AssertionID (SAML 1.1 Core §2.3.2). For the element being signed or verified
@@ -50,6 +52,55 @@ class BoundSignedXml extends xmldsig.SignedXml {
   ) {
     super(doc as never);
   }
+  /**
+   * xmldsigjs's Sign without its first step, a deep clone of the element to sign: every
+   * digest already works on a clone of the referenced element (DigestReference), and nothing
+   * else writes to it, so the copy only cost CPU (a clone of the whole Response per signature,
+   * about half of a SAML answer's clone time; docs/benchmarks.md "CPU per route"). Otherwise
+   * the same steps, in the same order, as xmldsigjs 2.8.8 build/esm/signed_xml.js `Sign`.
+   */
+  override async Sign(algorithm: SignAlgorithm, key: CryptoKey, data: Element, options: xmldsig.OptionsSign = {}): Promise<xmldsig.Signature> {
+    const signingAlg = { ...algorithm, ...key.algorithm } as SignAlgorithm & { hash?: unknown };
+    const keyHash = (key.algorithm as { hash?: unknown }).hash;
+    if (keyHash) signingAlg.hash = keyHash;
+    const alg = xmldsig.CryptoConfig.GetSignatureAlgorithm(signingAlg);
+    await this.ApplySignOptions(this.XmlSignature, algorithm, key, options);
+    await this.DigestReferences(data as never);
+    this.XmlSignature.SignedInfo.SignatureMethod = xmldsig.CryptoConfig.CreateSignatureMethod(alg);
+    const si = this.TransformSignedInfo(data as never);
+    const signature = await alg.Sign(si, key, signingAlg as never);
+    this.Key = key;
+    this.Algorithm = algorithm;
+    this.XmlSignature.SignatureValue = new Uint8Array(signature);
+    this.document = data.ownerDocument as never;
+    return this.XmlSignature;
+  }
+
+  /**
+   * xmldsigjs's Verify for keys already imported for the SignatureMethod (keyFits), without
+   * its deep clone of the whole document: the Reference's digest works on its own clone of the
+   * referenced element (DigestReference) and nothing writes to the document. The references
+   * are digested once, then the SignedInfo signature checked key by key (Verify(key) per key
+   * digested again for every key). Any error is a failed check.
+   */
+  async verifyWithKeys(keys: CryptoKey[]): Promise<boolean> {
+    const root = this.document?.documentElement;
+    if (!root) return false;
+    try {
+      if (!(await this.ValidateReferences(root as never))) return false;
+    } catch {
+      return false;
+    }
+    for (const key of keys) {
+      try {
+        if (await this.ValidateSignatureValue([key])) return true;
+      } catch {
+        // this key does not verify; try the next (a certificate rollover pins two)
+      }
+    }
+    return false;
+  }
+
   protected override async DigestReference(source: xmldsig.DigestReferenceSource, reference: xmldsig.Reference, checkHmac: boolean): Promise<Uint8Array> {
     const id = this.target.getAttribute("AssertionID");
     if (!id || reference.Uri !== `#${id}` || this.target.hasAttribute("ID") || this.target.hasAttribute("Id") || this.target.hasAttribute("id")) {
@@ -97,16 +148,34 @@ export async function signElement(doc: Document, element: Element, opts: SignOpt
   if (!id) throw new Error("signElement: the element has no ID");
   const signer = new BoundSignedXml(undefined, element);
   signer.XmlSignature.SignedInfo.CanonicalizationMethod.Algorithm = EXC_C14N;
+  // No `x509` option: xmldsigjs would parse the certificate (asn1js, pkijs) on every signature
+  // only to write its base64 back out, about 0.8 ms of CPU each; KeyInfo is added below.
   const sig = await signer.Sign(webCryptoAlgorithm(opts.alg) as never, opts.key, element as never, {
     references: [{ uri: `#${id}`, hash: "SHA-256", transforms: ["enveloped", "exc-c14n"] }],
-    ...(opts.certB64 ? { x509: [opts.certB64] } : {}),
   });
   const sigXml = sig.GetXml();
   if (!sigXml) throw new Error("signElement: no signature produced");
-  const node = doc.importNode(sigXml as unknown as Node, true);
+  const node = doc.importNode(sigXml as unknown as Node, true) as unknown as Element;
+  if (opts.certB64) node.appendChild(keyInfoX509(doc, node, opts.certB64));
   const after = opts.after !== undefined ? opts.after : (childElements(element).find((c) => c.localName === "Issuer") ?? null);
   if (after) element.insertBefore(node, after.nextSibling);
   else element.insertBefore(node, element.firstChild);
+}
+
+/**
+ * `<ds:KeyInfo><ds:X509Data><ds:X509Certificate>` (XML-DSig §4.5, §4.5.4), after
+ * SignatureValue, with the Signature's own prefix: what xmldsigjs writes for its `x509` option.
+ * KeyInfo is outside SignedInfo, so adding it after signing changes nothing signed.
+ */
+function keyInfoX509(doc: Document, signature: Element, certB64: string): Element {
+  const p = signature.prefix ? `${signature.prefix}:` : "";
+  const keyInfo = doc.createElementNS(NS.ds, `${p}KeyInfo`);
+  const data = doc.createElementNS(NS.ds, `${p}X509Data`);
+  const cert = doc.createElementNS(NS.ds, `${p}X509Certificate`);
+  cert.appendChild(doc.createTextNode(certB64.replace(/\s+/g, "")));
+  data.appendChild(cert);
+  keyInfo.appendChild(data);
+  return keyInfo;
 }
 
 function attr(el: Element | null | undefined, name: string): string | null {
@@ -159,26 +228,28 @@ export async function verifyElement(doc: Document, element: Element, keys: Crypt
   }
 
   const verifier = new BoundSignedXml(doc, element);
+  // xmldsigjs parses every certificate in KeyInfo (asn1js, pkijs: about 0.4 ms of CPU) while
+  // loading a Signature, and the key never comes from KeyInfo here: KeyInfo is taken out for
+  // the (synchronous) load and put back. It is outside SignedInfo, and the enveloped-signature
+  // transform drops the whole Signature from what the Reference digests, so nothing verified
+  // depends on it; the document is whole again before anything is verified.
+  const keyInfos = childElements(sig, NS.ds, "KeyInfo");
+  const anchors = keyInfos.map((k) => k.nextSibling);
+  for (const k of keyInfos) sig.removeChild(k);
   try {
     verifier.LoadXml(sig as never);
   } catch {
     throw new SignatureRejected("malformed Signature");
+  } finally {
+    // Last first: an anchor may be a later KeyInfo, back in place by then.
+    for (let i = keyInfos.length - 1; i >= 0; i--) sig.insertBefore(keyInfos[i]!, anchors[i] ?? null);
   }
-  // xmldsigjs re-imports a public key with the SignatureMethod's algorithm, which for ECDSA
-  // lacks the curve and fails; our keys are imported for the right algorithm already (keyFits).
-  (verifier as unknown as { reimportKey: (k: CryptoKey) => Promise<CryptoKey> }).reimportKey = async (k) => k;
-  for (const key of keys) {
-    if (!keyFits(key, alg)) continue;
-    let ok = false;
-    try {
-      // The whole document, not a detached clone of the element: exclusive c14n with an
-      // InclusiveNamespaces PrefixList needs the ancestors' declarations.
-      ok = await verifier.Verify(key);
-    } catch {
-      ok = false;
-    }
-    if (ok) return;
-  }
+  // Not xmldsigjs's Verify: it re-imports a public key with the SignatureMethod's algorithm,
+  // which for ECDSA lacks the curve and fails (our keys are imported for the right algorithm
+  // already, keyFits), and deep-clones the whole document first. The whole document, not a
+  // detached clone of the element: exclusive c14n with an InclusiveNamespaces PrefixList needs
+  // the ancestors' declarations.
+  if (await verifier.verifyWithKeys(keys.filter((k) => keyFits(k, alg)))) return;
   throw new SignatureRejected("the signature does not verify with the configured key");
 }
 

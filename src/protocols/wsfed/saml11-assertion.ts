@@ -1,5 +1,6 @@
-import { escapeAttr, escapeText, newSamlId, NS, parseXml, samlInstant, serializeXml, childElements } from "../saml/xml";
-import { signElement, type SignatureAlg } from "../saml/xmldsig";
+import { a, serialize, signTree, x, type XAttr, type XChild, type XElement } from "../saml/c14n-signer";
+import { escapeAttr, escapeText, newSamlId, NS, samlInstant } from "../saml/xml";
+import { type SignatureAlg } from "../saml/xmldsig";
 
 /**
  * A signed SAML 1.1 assertion (OASIS SAML 1.1 Assertions and Protocol, "SAML 1.1 Core"), the
@@ -84,12 +85,38 @@ export function saml11AssertionXml(m: Saml11AssertionModel, id: string = newSaml
   );
 }
 
-/** The signed assertion, serialized without an XML declaration (it is embedded in a wresult). */
+/** The assertion as a tree (../saml/c14n-signer.ts), element for element what saml11AssertionXml writes. */
+function saml11AssertionTree(m: Saml11AssertionModel, id: string): XElement {
+  const s = (name: string, attrs: XAttr[] = [], children: XChild[] = []) => x("saml", NS.saml1, name, attrs, children);
+  const subjectTree = () =>
+    s("Subject", [], [s("NameIdentifier", m.nameId.format ? [a("Format", m.nameId.format)] : [], [m.nameId.value]), s("SubjectConfirmation", [], [s("ConfirmationMethod", [], [SAML11_BEARER])])]);
+  const attrs = m.attributes.filter((at) => at.values.length > 0);
+  const children: XChild[] = [
+    s("Conditions", [a("NotBefore", samlInstant(m.notBefore)), a("NotOnOrAfter", samlInstant(m.notOnOrAfter))], [s("AudienceRestrictionCondition", [], [s("Audience", [], [m.audience])])]),
+  ];
+  if (attrs.length) {
+    children.push(
+      s("AttributeStatement", [], [
+        subjectTree(),
+        ...attrs.map((at) => {
+          const c = splitClaim(at.name);
+          return s("Attribute", [a("AttributeName", c.name), a("AttributeNamespace", c.namespace)], at.values.map((v) => s("AttributeValue", [], [v])));
+        }),
+      ]),
+    );
+  }
+  children.push(s("AuthenticationStatement", [a("AuthenticationMethod", m.authnMethod), a("AuthenticationInstant", samlInstant(m.authnInstant))], [subjectTree()]));
+  return s("Assertion", [a("MajorVersion", "1"), a("MinorVersion", "1"), a("AssertionID", id), a("Issuer", m.issuer), a("IssueInstant", samlInstant(m.issuedAt))], children);
+}
+
+/**
+ * The signed assertion, serialized without an XML declaration (it is embedded in a wresult).
+ * Built as a tree and signed without a DOM (c14n-signer.ts): the Signature last, as the 1.1
+ * schema has it, its Reference '#'+AssertionID.
+ */
 export async function buildSaml11Assertion(m: Saml11AssertionModel, signer: AssertionSigner): Promise<{ id: string; xml: string }> {
   const id = newSamlId();
-  const doc = parseXml(saml11AssertionXml(m, id));
-  const el = doc.documentElement;
-  const children = childElements(el);
-  await signElement(doc, el, { key: signer.key, alg: signer.alg, ...(signer.certB64 ? { certB64: signer.certB64 } : {}), after: children[children.length - 1]! });
-  return { id, xml: serializeXml(el) };
+  const el = saml11AssertionTree(m, id);
+  await signTree(el, { key: signer.key, alg: signer.alg, ...(signer.certB64 ? { certB64: signer.certB64 } : {}), index: el.children.length, idAttr: "AssertionID" });
+  return { id, xml: serialize(el) };
 }
