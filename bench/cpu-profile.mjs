@@ -41,6 +41,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT, randomSecret, startLocalWorker } from "../scripts/lib/worker.mjs";
 import extraRoutes from "./lib/cpu-routes.mjs";
+import webauthnRoutes from "./lib/cpu-routes-webauthn.mjs";
 import { connectInspector } from "./lib/inspector.mjs";
 
 /** The routes, in table order: scenario or extra-route names, and the PBKDF2 derivations each runs. */
@@ -59,6 +60,7 @@ const ROUTES = [
   ["authn-authenticate-first", { derivations: 1 }],
   ["authn-authenticate-warm", { derivations: 1 }],
   ["authn-verify-token"],
+  ["authn-fido"],
   ["oidc-discovery"],
   ["oidc-jwks"],
   ["oidc-code-exchange"],
@@ -98,7 +100,7 @@ async function loadScenarios() {
     const mod = await import(pathToFileURL(join(dir, f)).href);
     all.push(...[mod.default].flat());
   }
-  return [...all, ...extraRoutes];
+  return [...all, ...extraRoutes, ...webauthnRoutes];
 }
 
 /**

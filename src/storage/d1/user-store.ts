@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { NewUser, User, UserPatch, UserStore } from "../ports";
 import { database, parseJson } from "./db";
 import { users } from "./schema";
@@ -32,18 +32,23 @@ export function D1UserStore(d1: D1Database): UserStore {
     const r = await q;
     return r ? toUser(r) : null;
   };
+  // The reads of every login, refresh and verification, built once per store (drizzle's query
+  // building was a millisecond of a passkey sign-in's CPU: docs/benchmarks.md "CPU per route").
+  // Only over a plain binding: a prepared statement keeps the handle it was prepared on.
+  const byUidQuery = db
+    .select()
+    .from(users)
+    .where(and(eq(users.tenantId, sql.placeholder("tenantId")), eq(users.uid, sql.placeholder("uid"))))
+    .prepare();
+  const byUsernameQuery = db
+    .select()
+    .from(users)
+    .where(and(eq(users.communityId, sql.placeholder("communityId")), eq(users.username, sql.placeholder("username"))))
+    .prepare();
   return {
-    byUid: (tenantId, uid) =>
-      one(db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.uid, uid))).get()),
+    byUid: (tenantId, uid) => one(byUidQuery.get({ tenantId, uid })),
     byId: (tenantId, id) => one(db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id))).get()),
-    byUsername: (communityId, username) =>
-      one(
-        db
-          .select()
-          .from(users)
-          .where(and(eq(users.communityId, communityId), eq(users.username, username.toLowerCase())))
-          .get(),
-      ),
+    byUsername: (communityId, username) => one(byUsernameQuery.get({ communityId, username: username.toLowerCase() })),
     async byUsernameInTenant(tenantId, username) {
       const rows = await db
         .select()

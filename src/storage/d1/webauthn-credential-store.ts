@@ -15,6 +15,12 @@ const toRecord = (r: Row): WebAuthnCredentialRecord => ({
 /** WebAuthn credentials in D1 (docs/storage-schema.md "webauthn_credentials"). */
 export function D1WebAuthnCredentialStore(d1: D1Database): WebAuthnCredentialStore {
   const db = database(d1);
+  // A passkey sign-in's read, built once per store (see D1UserStore).
+  const byCredentialIdQuery = db
+    .select()
+    .from(webauthnCredentials)
+    .where(and(eq(webauthnCredentials.tenantId, sql.placeholder("tenantId")), eq(webauthnCredentials.credentialId, sql.placeholder("credentialId"))))
+    .prepare();
   return {
     async create(c) {
       try {
@@ -25,7 +31,7 @@ export function D1WebAuthnCredentialStore(d1: D1Database): WebAuthnCredentialSto
       }
     },
     async byCredentialId(tenantId, credentialId) {
-      const r = await db.select().from(webauthnCredentials).where(and(eq(webauthnCredentials.tenantId, tenantId), eq(webauthnCredentials.credentialId, credentialId))).get();
+      const r = await byCredentialIdQuery.get({ tenantId, credentialId });
       return r ? toRecord(r) : null;
     },
     async listForUser(tenantId, userUid) {
