@@ -32,7 +32,7 @@ export function D1UserStore(d1: D1Database): UserStore {
     const r = await q;
     return r ? toUser(r) : null;
   };
-  // The reads of every login, refresh and verification, built once per store (drizzle's query
+  // The reads of every login, refresh, verification and federated sign-in, built once per store (drizzle's query
   // building was a millisecond of a passkey sign-in's CPU: docs/benchmarks.md "CPU per route").
   // Only over a plain binding: a prepared statement keeps the handle it was prepared on.
   const byUidQuery = db
@@ -44,6 +44,16 @@ export function D1UserStore(d1: D1Database): UserStore {
     .select()
     .from(users)
     .where(and(eq(users.communityId, sql.placeholder("communityId")), eq(users.username, sql.placeholder("username"))))
+    .prepare();
+  const byEmailQuery = db
+    .select()
+    .from(users)
+    .where(and(eq(users.tenantId, sql.placeholder("tenantId")), eq(users.email, sql.placeholder("email"))))
+    .prepare();
+  const byExternalSubjectQuery = db
+    .select()
+    .from(users)
+    .where(and(eq(users.tenantId, sql.placeholder("tenantId")), eq(users.externalSubject, sql.placeholder("subject"))))
     .prepare();
   return {
     byUid: (tenantId, uid) => one(byUidQuery.get({ tenantId, uid })),
@@ -58,15 +68,10 @@ export function D1UserStore(d1: D1Database): UserStore {
       return rows.map(toUser);
     },
     async byEmail(tenantId, email) {
-      const rows = await db
-        .select()
-        .from(users)
-        .where(and(eq(users.tenantId, tenantId), eq(users.email, email.toLowerCase())))
-        .all();
+      const rows = await byEmailQuery.all({ tenantId, email: email.toLowerCase() });
       return rows.map(toUser);
     },
-    byExternalSubject: (tenantId, subject) =>
-      one(db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.externalSubject, subject))).get()),
+    byExternalSubject: (tenantId, subject) => one(byExternalSubjectQuery.get({ tenantId, subject })),
     async children(tenantId, parentUserId) {
       const rows = await db
         .select()
