@@ -43,6 +43,7 @@ import { ROOT, randomSecret, startLocalWorker } from "../scripts/lib/worker.mjs"
 import extraRoutes from "./lib/cpu-routes.mjs";
 import webauthnRoutes from "./lib/cpu-routes-webauthn.mjs";
 import { connectInspector } from "./lib/inspector.mjs";
+import { jsonFetcher } from "./lib/fetch-json.mjs";
 
 /** The routes, in table order: scenario or extra-route names, and the PBKDF2 derivations each runs. */
 const ROUTES = [
@@ -243,24 +244,7 @@ async function main() {
   const results = [];
   let ins = null;
   try {
-    const fetchJson = async (method, path, body, headers = {}) => {
-      const h = { ...headers };
-      let payload;
-      if (typeof body === "string") payload = body;
-      else if (body !== undefined) {
-        payload = JSON.stringify(body);
-        h["content-type"] ??= "application/json";
-      }
-      const res = await fetch(`${w.url}${path}`, { method, headers: h, ...(payload !== undefined ? { body: payload } : {}) });
-      const text = await res.text();
-      let parsed;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { raw: text };
-      }
-      return { status: res.status, body: parsed };
-    };
+    const fetchJson = jsonFetcher(w.url);
     const ctx = { url: w.url, demo: w.demo, vars, benchUsers, connections: benchUsers.length, fetchJson, peers: {} };
     ins = await connectInspector(w.inspectorPort());
     await ins.send("Profiler.enable");

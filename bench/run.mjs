@@ -34,6 +34,7 @@ import { ROOT, randomSecret, startLocalWorker } from "../scripts/lib/worker.mjs"
 import { requestAsChain, runChains } from "./lib/chain.mjs";
 import { startPeerWorker } from "./lib/peers.mjs";
 import { measureTiming } from "./lib/timing.mjs";
+import { jsonFetcher } from "./lib/fetch-json.mjs";
 
 function parseArgs(argv) {
   const o = { duration: 5, warmup: 1, rounds: 1, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3, samples: 100 };
@@ -156,24 +157,7 @@ async function main() {
   const timings = [];
   let probes = null;
   try {
-    const fetchJson = async (method, path, body, headers = {}) => {
-      const h = { ...headers };
-      let payload;
-      if (typeof body === "string") payload = body;
-      else if (body !== undefined) {
-        payload = JSON.stringify(body);
-        h["content-type"] ??= "application/json";
-      }
-      const res = await fetch(`${w.url}${path}`, { method, headers: h, ...(payload !== undefined ? { body: payload } : {}) });
-      const text = await res.text();
-      let parsed;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { raw: text };
-      }
-      return { status: res.status, body: parsed };
-    };
+    const fetchJson = jsonFetcher(w.url);
     const ctx = { url: w.url, demo: w.demo, vars, benchUsers, connections: o.connections, fetchJson, peers: Object.fromEntries(Object.entries(peers).map(([k, p]) => [k, { url: p.url }])) };
     console.log(`Worker at ${w.url}; ${o.connections} connections, ${o.warmup} s warm-up + ${o.duration} s per scenario, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"})\n`);
     const prepared = new Map();
