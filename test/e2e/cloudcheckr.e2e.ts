@@ -46,6 +46,26 @@ describe("CloudCheckr over HTTP", () => {
     expect(p.payload.sid).toBe((await verifyWithJwks(w, glass.body.access_token)).payload.sid);
   });
 
+  it("answers the opt-in x-d1-bookmark, reads its own write with it, and ignores a bad one (docs/api/cloudcheckr.md)", async () => {
+    const u = w.demo.user;
+    const login = await request(w, "POST", "/v1/auth/token?app=", form({ username: u.username, password: u.password }), { accept: "application/json" });
+    const auth = bearer(login.body.access_token);
+    const saved = await request(w, "PUT", "/v1/auth/state?app=lens", { state: { page: 3 } }, auth);
+    expect(saved.status).toBe(200);
+    const bookmark = saved.headers.get("x-d1-bookmark");
+    expect(bookmark).toBeTruthy();
+    const read = await request(w, "GET", "/v1/auth/state?app=lens", undefined, { ...auth, "x-d1-bookmark": bookmark! });
+    expect(read.status).toBe(200);
+    expect(JSON.stringify(read.body)).toContain('"page":3');
+    expect(read.headers.get("x-d1-bookmark")).toBeTruthy();
+    // Altered, foreign-shaped and oversized bookmarks are ignored: the read goes to the primary.
+    for (const bad of [`${bookmark!.slice(0, -2)}xx`, "00000000-00000001-00000000-00000000000000000000000000000000", "a".repeat(4000)]) {
+      const r = await request(w, "GET", "/v1/auth/state?app=lens", undefined, { ...auth, "x-d1-bookmark": bad });
+      expect(r.status, bad.slice(0, 20)).toBe(200);
+      expect(JSON.stringify(r.body)).toContain('"page":3');
+    }
+  });
+
   it("resets a password with the mailed token, once", async () => {
     const a = w.demo.admin;
     const req = await request(w, "POST", "/v1/auth/resetpassword", { email_address: "admin@localhost" });
