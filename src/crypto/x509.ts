@@ -209,7 +209,24 @@ export function checkKeyStrength(key: CryptoKey): CryptoKey {
  * The certificate's public key for verifying signatures. The algorithm is told from the key's
  * OID; when `alg` is given it must agree (a certificate never decides the algorithm alone).
  */
-export async function importCertificateKey(pemOrB64: string, alg?: SigningAlg): Promise<CryptoKey> {
+export function importCertificateKey(pemOrB64: string, alg?: SigningAlg): Promise<CryptoKey> {
+  // Certificates are configuration (an IdP's, an SP's), the same on every request that uses
+  // them: parsing the DER and importing the key once per isolate takes it off every SAML
+  // verification. The key is verify-only and non-extractable; a failure is not kept.
+  const cacheKey = `${alg ?? ""}|${pemOrB64}`;
+  const hit = importedKeys.get(cacheKey);
+  if (hit) return hit;
+  if (importedKeys.size >= IMPORTED_KEYS_MAX) importedKeys.clear();
+  const p = importCertificateKeyUncached(pemOrB64, alg);
+  importedKeys.set(cacheKey, p);
+  p.catch(() => importedKeys.delete(cacheKey));
+  return p;
+}
+
+const IMPORTED_KEYS_MAX = 256;
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+
+async function importCertificateKeyUncached(pemOrB64: string, alg?: SigningAlg): Promise<CryptoKey> {
   const spki = spkiOfCertificate(certificateDer(pemOrB64));
   const keyAlg = spkiKeyAlgorithm(spki);
   if (alg && alg !== keyAlg) fail(`has a key for ${keyAlg}, not ${alg}`);

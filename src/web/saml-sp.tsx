@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { endSsoSession, readSsoSession, startSsoSession } from "../core/oidc-provider/sso-session";
 import { isAuthError } from "../core/errors";
-import { consumeSamlResponse, externalIdpForResponse } from "../core/saml-sp/acs";
+import { consumeSamlResponse, externalIdpForResponse, parseAcsResponse } from "../core/saml-sp/acs";
 import { communitySpEndpoints } from "../core/saml-sp/seams";
 import { publicOrigin } from "../core/tenants/public-origin";
 import { requestAddress } from "../http/request-address";
@@ -50,8 +50,10 @@ const acsRoute = handler(async (c: WebContext, p: Provider) => {
   const RelayState = form.get("RelayState");
   let login;
   try {
-    const idp = await externalIdpForResponse(svc, p.scope, SAMLResponse);
-    login = await consumeSamlResponse(svc, p.scope, idp, { SAMLResponse, RelayState }, { acsUrl });
+    // Parsed once: its Issuer picks the IdP, and the same document is then verified and read.
+    const parsed = parseAcsResponse(SAMLResponse);
+    const idp = await externalIdpForResponse(svc, p.scope, SAMLResponse, parsed);
+    login = await consumeSamlResponse(svc, p.scope, idp, { SAMLResponse, RelayState, parsed }, { acsUrl });
   } catch (e) {
     if (isAuthError(e) && (e.code === "invalid_token" || e.code === "not_configured")) {
       return messagePage(c, p.scope, 400, "Sign-in failed", "The identity provider's answer was not accepted. Please start again.");

@@ -1,7 +1,7 @@
 import { importCertificateKey } from "../../crypto/x509";
 import { sha256Hex } from "../../crypto/hash";
-import { DEFAULT_CLOCK_SKEW_MS, decodeSamlMessage, readSamlResponse, SamlRejected, type SamlAssertionIdentity } from "../../protocols/saml/response-reader";
-import { childElements, NS, optionalChild, parseXml, textOf, XmlRejected } from "../../protocols/saml/xml";
+import { DEFAULT_CLOCK_SKEW_MS, parseSamlMessage, readSamlResponse, SamlRejected, type SamlAssertionIdentity } from "../../protocols/saml/response-reader";
+import { childElements, NS, optionalChild, textOf, XmlRejected, type ParsedDocument } from "../../protocols/saml/xml";
 import type { ExternalIdpRecord } from "../../storage/ports-idp";
 import type { User } from "../../storage/ports";
 import type { Scope, Services } from "../context";
@@ -33,6 +33,8 @@ import { linkedUser } from "./users";
 export interface AcsInput {
   SAMLResponse: unknown;
   RelayState?: unknown;
+  /** SAMLResponse already parsed by parseAcsResponse (its Issuer chose the IdP): read as is. */
+  parsed?: ParsedDocument | null;
 }
 
 export interface AcsContext {
@@ -68,23 +70,30 @@ function refuse(svc: Services, scope: Scope, reason: string, detail: Record<stri
   throw new AuthError("invalid_token", PUBLIC_FAILURE);
 }
 
-/**
- * The external IdP a Response names by its Issuer (the Assertion's, else the Response's), in
- * this community; null when none. Reads the UNVERIFIED message only to pick the pinned key
- * and expectations: readSamlResponse then verifies against exactly that IdP.
- */
-export async function externalIdpForResponse(svc: Services, scope: Scope, samlResponse: unknown): Promise<ExternalIdpRecord | null> {
+/** The posted SAMLResponse parsed once (null when it is not one), for the IdP lookup and the read. */
+export function parseAcsResponse(samlResponse: unknown): ParsedDocument | null {
   if (typeof samlResponse !== "string") return null;
-  let issuer: string | null = null;
   try {
-    const root = parseXml(decodeSamlMessage(samlResponse)).documentElement;
-    const assertion = childElements(root, NS.saml, "Assertion")[0];
-    const el = (assertion && optionalChild(assertion, NS.saml, "Issuer")) ?? optionalChild(root, NS.saml, "Issuer");
-    issuer = el ? textOf(el).trim() : null;
+    return parseSamlMessage(samlResponse);
   } catch (e) {
     if (e instanceof SamlRejected || e instanceof XmlRejected) return null;
     throw e;
   }
+}
+
+/**
+ * The external IdP a Response names by its Issuer (the Assertion's, else the Response's), in
+ * this community; null when none. Reads the UNVERIFIED message only to pick the pinned key
+ * and expectations: readSamlResponse then verifies against exactly that IdP. Takes the
+ * message or its parse (parseAcsResponse).
+ */
+export async function externalIdpForResponse(svc: Services, scope: Scope, samlResponse: unknown, parsed?: ParsedDocument | null): Promise<ExternalIdpRecord | null> {
+  const doc = parsed !== undefined ? parsed : parseAcsResponse(samlResponse);
+  if (!doc) return null;
+  const root = doc.documentElement;
+  const assertion = childElements(root, NS.saml, "Assertion")[0];
+  const el = (assertion && optionalChild(assertion, NS.saml, "Issuer")) ?? optionalChild(root, NS.saml, "Issuer");
+  const issuer = el ? textOf(el).trim() : null;
   if (!issuer || issuer.length > 1024) return null;
   return svc.identity.externalIdps.findByEntityId(scope.tenant.id, scope.community.id, issuer);
 }
@@ -111,7 +120,7 @@ export async function consumeSamlResponse(svc: Services, scope: Scope, externalI
   let request: RememberedAuthnRequest | null = null;
   let identity: SamlAssertionIdentity;
   try {
-    identity = await readSamlResponse(input.SAMLResponse as string, {
+    identity = await readSamlResponse(input.parsed ?? (input.SAMLResponse as string), {
       idpEntityId: externalIdp.idpEntityId,
       spEntityId,
       acsUrl: ctx.acsUrl,
