@@ -1,3 +1,4 @@
+import { stubNear } from "../placement/location-hint";
 import type { LimitDecision, LockoutPolicy, RateLimiter } from "../../durable/rate-limiter";
 import { AuthError } from "../errors";
 import type { Scope } from "../context";
@@ -46,8 +47,7 @@ export class Limiter {
    * still has exactly one object deciding it; only where that object runs changes.
    */
   private stub(key: string, near?: DurableObjectLocationHint) {
-    const id = this.ns.idFromName(key);
-    return near ? this.ns.get(id, { locationHint: near }) : this.ns.get(id);
+    return stubNear(this.ns, key, near);
   }
 
   static policy(scope: Scope, kind: "user" | "ip"): LockoutPolicy {

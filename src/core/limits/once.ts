@@ -1,3 +1,4 @@
+import { stubNear } from "../placement/location-hint";
 import type { ReplayGuard } from "../../durable/replay-guard";
 
 /**
@@ -14,8 +15,7 @@ export class OnceGuard {
   constructor(private readonly ns: DurableObjectNamespace<ReplayGuard>) {}
 
   private stub(scope: string, near?: DurableObjectLocationHint) {
-    const id = this.ns.idFromName(scope);
-    return near ? this.ns.get(id, { locationHint: near }) : this.ns.get(id);
+    return stubNear(this.ns, scope, near);
   }
 
   /** True for exactly one caller per (scope, id) until `expiresAt` (epoch ms). */

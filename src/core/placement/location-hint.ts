@@ -79,3 +79,13 @@ export function locationHintFor(cf: unknown): DurableObjectLocationHint | undefi
       return undefined;
   }
 }
+
+/**
+ * The named object's stub, asking for `near` when it is known. A hint only matters when this
+ * call creates the object (it never moves an existing one), so passing it is always safe; one
+ * object per name still decides. Used by every Durable Object handle of the core.
+ */
+export function stubNear<T extends Rpc.DurableObjectBranded | undefined>(ns: DurableObjectNamespace<T>, name: string, near?: DurableObjectLocationHint): DurableObjectStub<T> {
+  const id = ns.idFromName(name);
+  return near ? ns.get(id, { locationHint: near }) : ns.get(id);
+}

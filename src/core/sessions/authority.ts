@@ -1,3 +1,4 @@
+import { stubNear } from "../placement/location-hint";
 import type { HeldCheck, HeldRotateInput, HeldRotateResult, RotateInput, RotateResult, TokenAuthority, TokenStatus } from "../../durable/token-authority";
 import { SharedActiveCache } from "../placement/shared-active-cache";
 import { presentationFits, type HeldRecord, type Presentation } from "./refresh-tokens";
@@ -45,8 +46,7 @@ export class SessionAuthority {
    * wherever it lives, since a hint never moves an existing object. Still one authority per subject.
    */
   private stub(tenantId: string, sub: string, near?: DurableObjectLocationHint) {
-    const id = this.ns.idFromName(`${tenantId}:${sub}`);
-    return near ? this.ns.get(id, { locationHint: near }) : this.ns.get(id);
+    return stubNear(this.ns, `${tenantId}:${sub}`, near);
   }
 
   /**
