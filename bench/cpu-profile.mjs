@@ -145,14 +145,19 @@ function sender(url, prepared) {
  * The bundle's modules: esbuild marks each with a `// <path>` line. Answers the sorted start
  * lines with their paths, for looking a frame's line up (`moduleAt`).
  */
-function moduleStarts(source) {
+function moduleStarts(source, peer = null) {
   const starts = [];
   String(source)
     .split("\n")
     .forEach((line, i) => {
-      // A peer's bundle (wrangler run with -c bench/peers/<name>/wrangler.toml) may name
-      // modules relative to its own directory: the leading ../ are dropped.
-      const m = /^\/\/ (?:\.\.\/)*((?:src|node_modules|bench\/peers)\/\S+)$/.exec(line);
+      if (peer) {
+        // A peer's bundle (wrangler dev -c bench/peers/<name>/wrangler.toml) names modules
+        // relative to the peer's directory: `// ../../../node_modules/...`, `// worker.js`.
+        const m = /^\/\/ (?:\.\.\/)*(node_modules\/\S+|worker\.js)$/.exec(line);
+        if (m) starts.push([i, m[1] === "worker.js" ? `bench/peers/${peer}/worker.js` : m[1]]);
+        return;
+      }
+      const m = /^\/\/ ((?:src|node_modules)\/\S+)$/.exec(line);
       if (m) starts.push([i, m[1]]);
     });
   return starts;
@@ -247,10 +252,11 @@ const fmt = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? "-
 /**
  * Connects to one Worker's inspector (ours or a peer's) and readies its profiler: enabled, the
  * interval asked (V8 takes microseconds; what it achieves is measured, see the header), and the
- * bundle's module markers for `moduleOf(callFrame)`. Every Worker gets exactly this, so their
+ * bundle's module markers for `moduleOf(callFrame)` (`peer`: the peer's name, whose bundle
+ * names modules relative to bench/peers/<name>/). Every Worker gets exactly this, so their
  * figures come from the same instrument.
  */
-async function attach(port, interval) {
+async function attach(port, interval, peer = null) {
   const ins = await connectInspector(port);
   await ins.send("Profiler.enable");
   await ins.send("Profiler.setSamplingInterval", { interval });
@@ -269,7 +275,7 @@ async function attach(port, interval) {
   let bundleId = null;
   if (script) {
     try {
-      starts = moduleStarts(await readFile(new URL(script.url)));
+      starts = moduleStarts(await readFile(new URL(script.url)), peer);
       bundleId = script.scriptId;
     } catch (e) {
       console.log(`(the bundle at ${script.url} could not be read: ${e instanceof Error ? e.message : e})`);
@@ -309,7 +315,7 @@ async function main() {
     profilers.ours = await attach(w.inspectorPort(), o.interval);
     if (!profilers.ours.starts.some(([, p]) => p.startsWith("src/durable/"))) console.log("(no src/durable/ modules found in the bundle: Durable Object work is not separated)");
     for (const [name, p] of Object.entries(peers)) {
-      profilers[name] = await attach(p.inspectorPort(), o.interval);
+      profilers[name] = await attach(p.inspectorPort(), o.interval, name);
       if (!profilers[name].starts.length) console.log(`(the peer ${name}'s bundle gave no module markers: its modules show as (entry))`);
     }
 
