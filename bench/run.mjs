@@ -25,6 +25,13 @@
 // baseline is still our GET /ping. prepare() may return `{ chain(i) }` instead of a request: a
 // login of several requests, driven and timed whole by bench/lib/chain.mjs (its adjacent
 // baseline then goes through the same runner).
+//
+// `--versus a:b[,c:d] [--pairs 8 --window 2]` (head-to-head, bench/lib/versus.mjs): instead of
+// the rows above, each named pair of scenarios is measured against each other directly, in
+// alternating `--window`-second runs (ab, ba, ab, ...) after a warm-up of each, with the same
+// autocannon settings and connections as the rows; per pair of runs the ratio req/s(a)/req/s(b),
+// then the median ratio, its range and in how many pairs a was faster. Without `--versus`
+// nothing of this runs.
 import autocannon from "autocannon";
 import { readdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -35,9 +42,10 @@ import { requestAsChain, runChains } from "./lib/chain.mjs";
 import { startPeerWorker } from "./lib/peers.mjs";
 import { measureTiming } from "./lib/timing.mjs";
 import { jsonFetcher } from "./lib/fetch-json.mjs";
+import { parseVersus, refusal, runVersus, summaryLines } from "./lib/versus.mjs";
 
 function parseArgs(argv) {
-  const o = { duration: 5, warmup: 1, rounds: 1, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3, samples: 100 };
+  const o = { duration: 5, warmup: 1, rounds: 1, connections: 10, only: null, json: null, log: false, probe: false, probeSeconds: 3, samples: 100, versus: null, window: 2, pairs: 8 };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i].split("=", 2);
     const v = () => inline ?? argv[++i];
@@ -50,8 +58,14 @@ function parseArgs(argv) {
     else if (k === "--log") o.log = true;
     else if (k === "--probe") o.probe = true;
     else if (k === "--samples") o.samples = Math.max(30, Number(v()));
+    else if (k === "--versus") o.versus = parseVersus(v());
+    else if (k === "--window") o.window = Math.max(1, Number(v()));
+    else if (k === "--pairs") o.pairs = Math.max(1, Math.round(Number(v())));
     else throw new Error(`unknown option ${argv[i]}`);
   }
+  // --versus names its own scenarios; --only beside it would leave it unclear which run.
+  if (o.versus && o.only) throw new Error("--versus selects its scenarios itself: leave --only out");
+  if (!Number.isFinite(o.window) || !Number.isFinite(o.pairs)) throw new Error("--window and --pairs take numbers");
   return o;
 }
 
@@ -123,9 +137,60 @@ const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? "-
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 
+/** The scenarios `--versus` names, exactly those (no baseline beside them); an unknown name is an error. */
+async function versusScenarios(pairs) {
+  const all = await loadScenarios(null);
+  const names = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+  const unknown = names.filter((n) => !all.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`--versus: no scenario named ${unknown.join(", ")} (scenarios: ${all.map((s) => s.name).join(", ")})`);
+  return all.filter((s) => names.includes(s.name));
+}
+
+/**
+ * The head-to-head mode (bench/lib/versus.mjs): every pair in turn, both sides through `measure`
+ * (autocannon, as the rows) at the same connections; prints each pair's runs and summary, and
+ * writes them to --json.
+ */
+async function versus(o, scenarios, ctx, measure) {
+  const byName = (n) => scenarios.find((s) => s.name === n);
+  console.log(`Worker at ${ctx.url}; head-to-head: ${o.pairs} pairs of ${o.window} s windows per pair of scenarios, order alternating, ${o.warmup} s warm-up of each; node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"})\n`);
+  const prepared = new Map();
+  const out = [];
+  for (const { a, b } of o.versus) {
+    const sa = byName(a);
+    const sb = byName(b);
+    console.log(`  ${a} vs ${b}`);
+    try {
+      for (const s of [sa, sb]) {
+        if (!prepared.has(s.name)) prepared.set(s.name, s.timing ? {} : await s.prepare(ctx));
+        const why = refusal(s, prepared.get(s.name));
+        if (why) throw new Error(why);
+      }
+      // A rate depends on the connections behind it: both sides get the same, as the rows do.
+      const ca = sa.connections ?? o.connections;
+      const cb = sb.connections ?? o.connections;
+      if (ca !== cb) throw new Error(`${a} runs at ${ca} connections and ${b} at ${cb}: their rates do not compare`);
+      const v = await runVersus(sa, prepared.get(a), sb, prepared.get(b), { measure, connections: ca, window: o.window, pairs: o.pairs, warmup: o.warmup, log: (l) => console.log(l) });
+      out.push(v);
+    } catch (e) {
+      out.push({ a, b, skipped: e instanceof Error ? e.message : String(e) });
+      console.log(`    skipped: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+  console.log(`\nHead-to-head (ratio = req/s of a / req/s of b in the same pair of windows; > 1: a faster)\n`);
+  for (const v of out) {
+    if (v.skipped) console.log(`${v.a} vs ${v.b}: skipped: ${v.skipped}\n`);
+    else console.log(`${summaryLines(v).join("\n")}\n`);
+  }
+  if (o.json) {
+    await writeFile(o.json, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, options: o, versus: out }, null, 2));
+    console.log(`wrote ${o.json}`);
+  }
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  const scenarios = await loadScenarios(o.only);
+  const scenarios = o.versus ? await versusScenarios(o.versus) : await loadScenarios(o.only);
   const benchUsers = Array.from({ length: o.connections }, (_, i) => ({ username: `bench-${i + 1}`, password: randomSecret(18) }));
   console.log(`Starting the Worker (wrangler dev, fresh persist dir) with ${benchUsers.length} benchmark users...`);
   // The bootstrap system license is known to the run, so a scenario may change the demo
@@ -159,6 +224,10 @@ async function main() {
   try {
     const fetchJson = jsonFetcher(w.url);
     const ctx = { url: w.url, demo: w.demo, vars, benchUsers, connections: o.connections, fetchJson, peers: Object.fromEntries(Object.entries(peers).map(([k, p]) => [k, { url: p.url }])) };
+    if (o.versus) {
+      await versus(o, scenarios, ctx, measure);
+      return; // the finally below stops the Workers
+    }
     console.log(`Worker at ${w.url}; ${o.connections} connections, ${o.warmup} s warm-up + ${o.duration} s per scenario, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"})\n`);
     const prepared = new Map();
     const baseline = scenarios.find((s) => s.baseline);

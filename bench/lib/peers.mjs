@@ -13,7 +13,10 @@ const PEERS = {
 };
 
 /**
- * Starts one peer Worker; resolves with { name, url, stop, output }.
+ * Starts one peer Worker; resolves with { name, url, stop, output, inspectorPort }.
+ * `inspectorPort()` is wrangler's DevTools proxy for the peer's isolate, the same kind of port
+ * startLocalWorker gives ours: bench/cpu-profile.mjs profiles every Worker through it, so the
+ * peers' CPU is measured by the same instrument as ours.
  * @param {"openauth" | "better-auth"} name
  * @param {{ log?: boolean }} [opts]
  */
@@ -50,7 +53,7 @@ export async function startPeerWorker(name, opts = {}) {
       });
       try {
         await waitUntilUp(url, child, 90_000, () => /Build failed/.test(output));
-        return { name, url, stop, output: () => output };
+        return { name, url, stop, output: () => output, inspectorPort: () => inspectorPort };
       } catch (e) {
         await stopChild(child);
         child = null;
