@@ -42,6 +42,7 @@ import { requestAsChain, runChains } from "./lib/chain.mjs";
 import { startPeerWorker } from "./lib/peers.mjs";
 import { measureTiming } from "./lib/timing.mjs";
 import { jsonFetcher } from "./lib/fetch-json.mjs";
+import { cpuDelta, groupCpuMs } from "./lib/process-cpu.mjs";
 import { parseVersus, refusal, runVersus, summaryLines } from "./lib/versus.mjs";
 
 function parseArgs(argv) {
@@ -225,7 +226,17 @@ async function main() {
     const fetchJson = jsonFetcher(w.url);
     const ctx = { url: w.url, demo: w.demo, vars, benchUsers, connections: o.connections, fetchJson, peers: Object.fromEntries(Object.entries(peers).map(([k, p]) => [k, { url: p.url }])) };
     if (o.versus) {
-      await versus(o, scenarios, ctx, measure);
+      // Head-to-head also charges each window the CPU its Worker's processes spent
+      // (bench/lib/process-cpu.mjs): a steadier figure than the rate on a shared machine.
+      const pgidOf = (s) => (s.peer ? peers[s.peer].pid() : w.pid());
+      const measureWithCpu = async (s, p, connections, duration) => {
+        const before = await groupCpuMs(pgidOf(s));
+        const r = await measure(s, p, connections, duration);
+        const d = cpuDelta(before, await groupCpuMs(pgidOf(s)));
+        const n = r.total ?? 0;
+        return { ...r, cpuMsPerRequest: d && n > 0 ? d.total / n : null, workerdMsPerRequest: d && n > 0 ? d.workerd / n : null };
+      };
+      await versus(o, scenarios, ctx, measureWithCpu);
       return; // the finally below stops the Workers
     }
     console.log(`Worker at ${w.url}; ${o.connections} connections, ${o.warmup} s warm-up + ${o.duration} s per scenario, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"})\n`);

@@ -53,7 +53,7 @@ export async function startPeerWorker(name, opts = {}) {
       });
       try {
         await waitUntilUp(url, child, 90_000, () => /Build failed/.test(output));
-        return { name, url, stop, output: () => output, inspectorPort: () => inspectorPort };
+        return { name, url, stop, output: () => output, inspectorPort: () => inspectorPort, pid: () => child?.pid ?? null };
       } catch (e) {
         await stopChild(child);
         child = null;

@@ -77,8 +77,9 @@ export async function runVersus(sa, pa, sb, pb, o) {
     const row = { order: abOrder ? "ab" : "ba", a: pick(a), b: pick(b), ratio };
     rows.push(row);
     const bad = a.non2xx + a.errors + b.non2xx + b.errors;
+    const cpu = (r) => (r.cpuMsPerRequest === null || r.cpuMsPerRequest === undefined ? "" : `, ${fmt(r.cpuMsPerRequest, 3)} ms CPU/req`);
     log(
-      `    pair ${String(i + 1).padStart(2)} (${row.order}): ${sa.name} ${fmt(a.rps, 0)} req/s p50 ${a.p50} ms, ${sb.name} ${fmt(b.rps, 0)} req/s p50 ${b.p50} ms; ratio ${fmt(ratio, 3)}` +
+      `    pair ${String(i + 1).padStart(2)} (${row.order}): ${sa.name} ${fmt(a.rps, 0)} req/s p50 ${a.p50} ms${cpu(a)}, ${sb.name} ${fmt(b.rps, 0)} req/s p50 ${b.p50} ms${cpu(b)}; ratio ${fmt(ratio, 3)}` +
         (bad ? `  (non-2xx ${a.non2xx}/${b.non2xx}, errors ${a.errors}/${b.errors})` : ""),
     );
   }
@@ -94,12 +95,20 @@ export async function runVersus(sa, pa, sb, pb, o) {
     pairs: rows.length,
     p50: { a: median(rows.map((r) => r.a.p50)), b: median(rows.map((r) => r.b.p50)) },
     rps: { a: median(rows.map((r) => r.a.rps)), b: median(rows.map((r) => r.b.rps)) },
+    // CPU of each side's serving processes per request (bench/lib/process-cpu.mjs), when measured.
+    cpu: {
+      a: median(rows.map((r) => r.a.cpuMsPerRequest)),
+      b: median(rows.map((r) => r.b.cpuMsPerRequest)),
+      workerdA: median(rows.map((r) => r.a.workerdMsPerRequest)),
+      workerdB: median(rows.map((r) => r.b.workerdMsPerRequest)),
+      aLower: rows.filter((r) => typeof r.a.cpuMsPerRequest === "number" && typeof r.b.cpuMsPerRequest === "number" && r.a.cpuMsPerRequest < r.b.cpuMsPerRequest).length,
+    },
     non2xx: { a: rows.reduce((n, r) => n + r.a.non2xx, 0), b: rows.reduce((n, r) => n + r.b.non2xx, 0) },
     errors: { a: rows.reduce((n, r) => n + r.a.errors, 0), b: rows.reduce((n, r) => n + r.b.errors, 0) },
   };
 }
 
-const pick = (r) => ({ rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors });
+const pick = (r) => ({ rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, cpuMsPerRequest: r.cpuMsPerRequest ?? null, workerdMsPerRequest: r.workerdMsPerRequest ?? null });
 
 /** The summary lines of one pair's result (runVersus). */
 export function summaryLines(v) {
@@ -108,6 +117,11 @@ export function summaryLines(v) {
     `  req/s ratio a/b: median ${fmt(v.ratio.median, 3)} (min ${fmt(v.ratio.min, 3)}, max ${fmt(v.ratio.max, 3)}); ${v.a} faster in ${v.aFaster} of ${v.pairs} pairs`,
     `  median req/s ${fmt(v.rps.a, 0)} vs ${fmt(v.rps.b, 0)}; median p50 ${fmt(v.p50.a, 1)} ms vs ${fmt(v.p50.b, 1)} ms`,
   ];
+  if (v.cpu && v.cpu.a !== null && v.cpu.b !== null) {
+    lines.push(
+      `  CPU of each Worker's processes per request: median ${fmt(v.cpu.a, 3)} ms vs ${fmt(v.cpu.b, 3)} ms (workerd alone ${fmt(v.cpu.workerdA, 3)} vs ${fmt(v.cpu.workerdB, 3)}); ${v.a} lower in ${v.cpu.aLower} of ${v.pairs} pairs`,
+    );
+  }
   const ratios = v.rows.map((r) => fmt(r.ratio, 2)).join(", ");
   lines.push(`  per pair: ${ratios}`);
   if (v.non2xx.a || v.non2xx.b || v.errors.a || v.errors.b) lines.push(`  non-2xx ${v.non2xx.a} / ${v.non2xx.b}, errors ${v.errors.a} / ${v.errors.b}: rates that include failed answers do not compare`);

@@ -338,7 +338,8 @@ export async function startLocalWorker(opts = {}) {
       }
     };
     // inspectorPort: wrangler's DevTools proxy for the Worker (bench/cpu-profile.mjs profiles through it).
-    return { url, persistTo, demo: credentialsDocument(url, seed, creds), seed, stop, restart, output: () => output, inspectorPort: () => inspectorPort };
+    // pid: wrangler's process, whose process group holds its workerd (bench/lib/process-cpu.mjs).
+    return { url, persistTo, demo: credentialsDocument(url, seed, creds), seed, stop, restart, output: () => output, inspectorPort: () => inspectorPort, pid: () => child?.pid ?? null };
   } catch (e) {
     await stop();
     throw new Error(`${e instanceof Error ? e.message : e}\n--- wrangler output ---\n${output.slice(-4000)}`);
