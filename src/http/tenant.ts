@@ -85,17 +85,36 @@ async function loadTenantAndCommunity(c: Context<AppEnv>, tenantId: string, comm
 export async function scopeFor(c: Context<AppEnv>, tenantId: string, communityId: string | null): Promise<Scope> {
   const { tenant, community } = await loadTenantAndCommunity(c, tenantId, communityId);
   if (!tenant || !community) throw new AuthError("tenant_not_found", "unknown tenant or community");
-  // From Cloudflare's own request.cf (the connecting client's geography), never a header.
-  const locationHint = locationHintFor(c.req.raw.cf);
-  return {
+  const scope: Scope = {
     tenant,
     settings: parseTenantSettings(tenant.settings, tenant.id),
     community,
     ip: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
     ...applicationOf(c.req.path),
-    ...(locationHint ? { locationHint } : {}),
   };
+  return withLazyLocationHint(scope, c.req.raw);
+}
+
+/**
+ * Sets `scope.locationHint` as a getter that reads Cloudflare's own request.cf (the connecting
+ * client's geography, never a header) on first use only. Why lazy: workerd builds the `cf`
+ * object from its serialized form on first access, per request; only a request about to
+ * create a Durable Object needs the hint (a login, an envelope call), and a token check, the
+ * hottest route, must not pay for it. Enumerable, so a spread copy (`{ ...scope }`) carries the
+ * value; the result is memoised.
+ */
+function withLazyLocationHint(scope: Scope, request: Request): Scope {
+  let memo: { hint: DurableObjectLocationHint | undefined } | null = null;
+  Object.defineProperty(scope, "locationHint", {
+    enumerable: true,
+    configurable: true,
+    get(): DurableObjectLocationHint | undefined {
+      memo ??= { hint: locationHintFor(request.cf) };
+      return memo.hint;
+    },
+  });
+  return scope;
 }
 
 /** The domain binding of the request's Host (cached for CACHE_MS), or null when it has none. */
@@ -119,12 +138,11 @@ export async function tenantIdForHost(c: Context<AppEnv>): Promise<string | null
 /** Resolves the scope from the Host header (custom domains) and sets `scope`. */
 export const resolveTenantByHost: MiddlewareHandler<AppEnv> = async (c, next) => {
   const binding = await hostBinding(c);
-  const host = hostname(c);
   if (binding) {
     c.set("scope", await scopeFor(c, binding.tenantId, binding.communityId));
   } else {
     const fallback = c.get("services").config.defaultTenant;
-    if (!fallback) throw new AuthError("tenant_not_found", `no tenant is bound to ${host}`);
+    if (!fallback) throw new AuthError("tenant_not_found", `no tenant is bound to ${hostname(c)}`);
     c.set("scope", await scopeFor(c, fallback, null));
   }
   await next();
