@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { setAnswerHeaders } from "./answer-headers";
 import type { Services } from "../core/context";
 import { hmacSha256B64Url, timingSafeEqualString } from "../crypto/hash";
 import { isD1Bookmark, replication } from "../storage/d1/replica";
@@ -75,6 +76,6 @@ export function d1Session(mode: "read" | "write", build: (db: D1Database, svc: S
     c.set("services", { ...svc, ...build(session.db, svc) });
     await next();
     const reached = session.bookmark();
-    if (reached !== null && isD1Bookmark(reached)) c.header(BOOKMARK_HEADER, await signBookmark(secret, reached));
+    if (reached !== null && isD1Bookmark(reached)) setAnswerHeaders(c, [[BOOKMARK_HEADER, await signBookmark(secret, reached)]]);
   };
 }

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./types";
+import { setAnswerHeaders } from "./answer-headers";
 
 /**
  * Security headers on every answer of the Worker, errors and 404s included.
@@ -26,20 +27,15 @@ function isProduction(env: AppEnv["Bindings"] | undefined): boolean {
 
 export const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
-  // A Response from fetch() or a redirect may have immutable headers: copy it once if so.
-  let res = c.res;
-  try {
-    res.headers.set("x-content-type-options", "nosniff");
-  } catch {
-    res = new Response(res.body, res);
-    res.headers.set("x-content-type-options", "nosniff");
-  }
-  const h = res.headers;
-  h.set("referrer-policy", "no-referrer");
-  h.set("x-frame-options", "DENY");
-  const csp = h.get("content-security-policy");
-  if (!csp) h.set("content-security-policy", FRAME_ANCESTORS);
-  else if (!/(^|;)\s*frame-ancestors\s/i.test(csp)) h.set("content-security-policy", `${csp}; ${FRAME_ANCESTORS}`);
-  if (isProduction(c.env)) h.set("strict-transport-security", HSTS);
-  if (res !== c.res) c.res = res;
+  const csp = c.res.headers.get("content-security-policy");
+  const entries: [string, string][] = [
+    ["x-content-type-options", "nosniff"],
+    ["referrer-policy", "no-referrer"],
+    ["x-frame-options", "DENY"],
+  ];
+  if (!csp) entries.push(["content-security-policy", FRAME_ANCESTORS]);
+  else if (!/(^|;)\s*frame-ancestors\s/i.test(csp)) entries.push(["content-security-policy", `${csp}; ${FRAME_ANCESTORS}`]);
+  if (isProduction(c.env)) entries.push(["strict-transport-security", HSTS]);
+  // In place (a Response from fetch() or a redirect is copied once): http/answer-headers.ts.
+  setAnswerHeaders(c, entries);
 };
