@@ -9,5 +9,6 @@ import "./authn-guard.spec";
 import "./basic-auth.spec";
 import "./cors.spec";
 import "./openapi.spec";
+import "./routing.spec";
 import "./security-headers.spec";
 import "./tenant.spec";

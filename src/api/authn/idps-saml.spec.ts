@@ -1,3 +1,4 @@
+import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { authnCall, authnCaller, type AuthnCaller } from "../../../test/helpers/authn-caller";
 import { createTestTenant, services, type TestTenant } from "../../../test/helpers/tenant";
@@ -244,6 +245,28 @@ describe("idp/{idpIdentifier}/metadata by the saml IdP's id", () => {
     expect((await call("POST", `/idp/0123456789abcdef01234567/metadata`, urls(tt))).status).toBe(404);
     await call("DELETE", `/idp/${id}`, undefined);
     expect((await call("POST", `/idp/${id}/metadata`, urls(tt))).status).toBe(404);
+  });
+
+  it("is routed through idp/* (saml-sso.ts): idp/fetch still lists, other idp/* paths are the Worker's 404, an over-long identifier 400, an encoded one decoded", async () => {
+    const { tt, call, b: base } = await fresh();
+    const id = (await call<string>("PUT", "/idp", samlBody())).data;
+    const list = await call<SamlIdp[]>("POST", "/idp/fetch", {});
+    expect(list.status).toBe(200);
+    expect(list.data.map((x) => x._id)).toEqual([id]);
+    // Not a route, with or without the envelope: 404 before any guard, as for any unknown path.
+    for (const path of [`/idp/${id}/metadata/`, `/idp/${id}/other`, `/idp/${id}/metadata/x`, `/idp/a/b/metadata`]) {
+      expect((await call("POST", path, urls(tt))).status, path).toBe(404);
+      const bare = await SELF.fetch(`https://${tt.host}/authn${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      expect(bare.status, path).toBe(404);
+      expect(await bare.json()).toMatchObject({ error: "not_found" });
+    }
+    const long = await call<Err>("POST", `/idp/${"x".repeat(129)}/metadata`, urls(tt));
+    expect(long.status).toBe(400);
+    expect(long.data.message).toContain("idpIdentifier");
+    // Percent-encoded as a client may send it: the same IdP.
+    const encoded = await call<string>("POST", `/idp/${encodeURIComponent(id)}/metadata`, urls(tt));
+    expect(encoded.status).toBe(200);
+    expect((await call("POST", `/idp/%E0%A4%A/metadata`, urls(tt))).status).toBe(404);
   });
 
   it("a community that never had a SAML IdP: its would-be id is 404 and asking creates no credential", async () => {

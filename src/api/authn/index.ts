@@ -9,7 +9,7 @@ import { registerWebAuthnRoutes } from "./webauthn";
 import { registerOtpRoutes } from "./otp";
 import { registerStepUpFactorRoutes } from "./step-up-factors";
 import { registerOidcSsoRoutes } from "./oidc-sso";
-import { registerSamlSsoRoutes } from "./saml-sso";
+import { registerIdpMetadataRoute, registerSamlSsoRoutes } from "./saml-sso";
 import { registerWsFedSsoRoutes } from "./wsfed-sso";
 import { registerIdpConfigRoutes } from "./idp-config";
 import { registerIdpRoutes } from "./idps";
@@ -50,6 +50,8 @@ registerServiceProviderRoutes(authn);
 registerExternalIdpRoutes(authn);
 registerJourneyRoutes(authn);
 registerAuthPolicyRoutes(authn);
+// Last: it is routed through .../idp/* (saml-sso.ts says why), after idp/fetch.
+registerIdpMetadataRoute(authn);
 
 export const authnOpenApi = openApiDocument(
   authn,
