@@ -7,9 +7,8 @@ import type { Context } from "hono";
  * Why not `c.header()`: once the handler has answered, Hono's `c.header()` re-creates the
  * Response around the previous one's body stream on every call (hono/dist/context.js,
  * `header`), so a JSON body the runtime could send as one buffer became a stream to pump, once
- * per header set that way. Measured under `wrangler dev` (bench --versus, CPU of the Worker's
- * processes per request): the bare route cost about 0.1 ms more than a bare Response.json
- * with one such header, and the croit token check carried three (docs/benchmarks.md).
+ * per header set that way: one on every answer (the request id), three on a croit token check
+ * (with no-store's two). Part of the per-request floor docs/benchmarks.md describes.
  *
  * A Response whose headers are immutable (one from fetch() or Response.redirect()) is copied
  * once, through Hono's `c.res` setter, and the headers set on the copy.
