@@ -15,7 +15,6 @@ import { samlSp } from "./web/saml-sp";
 import { ConfigError } from "./env";
 import { cors } from "./http/cors";
 import { provideServices } from "./http/services";
-import { requestId } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
 import type { AppEnv } from "./http/types";
 
@@ -26,7 +25,7 @@ import type { AppEnv } from "./http/types";
 export const app = new Hono<AppEnv>();
 
 // Security headers first, so that every answer carries them: errors, 404s, a failed setup.
-app.use("*", securityHeaders, requestId, provideServices);
+app.use("*", securityHeaders, provideServices);
 
 /** A bare JSON route: the benchmark's baseline. */
 app.get("/ping", (c) => c.json({ ok: true }));

@@ -8,7 +8,6 @@ export interface AppEnv {
     services: Services;
     /** Set by the tenant middleware on routes that need a tenant. */
     scope: Scope;
-    requestId: string;
     /** Set by the Authn guard (http/authn-guard.ts) on licensed Authn routes. */
     authn: import("./authn-guard").AuthnContext;
     /** Set by api/oidc `providerScope` on `/oidc/:communityId/*`: the community's issuer URL. */
