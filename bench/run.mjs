@@ -31,7 +31,8 @@
 // alternating `--window`-second runs (ab, ba, ab, ...) after a warm-up of each, with the same
 // autocannon settings and connections as the rows; per pair of runs the ratio req/s(a)/req/s(b),
 // then the median ratio, its range and in how many pairs a was faster. Without `--versus`
-// nothing of this runs.
+// nothing of this runs. `--direct` (with --versus): the load goes to each Worker's runtime
+// itself, not through wrangler's dev proxy (bench/lib/direct-url.mjs says why).
 import autocannon from "autocannon";
 import { readdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -43,6 +44,7 @@ import { startPeerWorker } from "./lib/peers.mjs";
 import { measureTiming } from "./lib/timing.mjs";
 import { jsonFetcher } from "./lib/fetch-json.mjs";
 import { cpuDelta, groupCpuMs } from "./lib/process-cpu.mjs";
+import { directUrl } from "./lib/direct-url.mjs";
 import { parseVersus, refusal, runVersus, summaryLines } from "./lib/versus.mjs";
 
 function parseArgs(argv) {
@@ -62,10 +64,12 @@ function parseArgs(argv) {
     else if (k === "--versus") o.versus = parseVersus(v());
     else if (k === "--window") o.window = Math.max(1, Number(v()));
     else if (k === "--pairs") o.pairs = Math.max(1, Math.round(Number(v())));
+    else if (k === "--direct") o.direct = true;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   // --versus names its own scenarios; --only beside it would leave it unclear which run.
   if (o.versus && o.only) throw new Error("--versus selects its scenarios itself: leave --only out");
+  if (o.direct && !o.versus) throw new Error("--direct applies to --versus only");
   if (!Number.isFinite(o.window) || !Number.isFinite(o.pairs)) throw new Error("--window and --pairs take numbers");
   return o;
 }
@@ -214,7 +218,7 @@ async function main() {
     await w.stop();
     throw e;
   }
-  const urlOf = (s) => (s.peer ? peers[s.peer].url : w.url);
+  let urlOf = (s) => (s.peer ? peers[s.peer].url : w.url);
   /** One run of a prepared scenario: autocannon, or the chain runner for multi-request logins. */
   const measure = (s, p, connections, duration) => (p.chain ? runChains(urlOf(s), p, connections, duration) : cannon(urlOf(s), p, connections, duration));
   const started = Date.now();
@@ -229,6 +233,14 @@ async function main() {
       // Head-to-head also charges each window the CPU its Worker's processes spent
       // (bench/lib/process-cpu.mjs): a steadier figure than the rate on a shared machine.
       const pgidOf = (s) => (s.peer ? peers[s.peer].pid() : w.pid());
+      if (o.direct) {
+        const direct = { ours: await directUrl(w.pid(), w.url) };
+        for (const [name, p] of Object.entries(peers)) direct[name] = await directUrl(p.pid(), p.url);
+        const missing = Object.entries(direct).filter(([, u]) => !u).map(([n]) => n);
+        if (missing.length) throw new Error(`--direct: no runtime URL found for ${missing.join(", ")} (Linux /proc only)`);
+        console.log(`--direct: ${Object.entries(direct).map(([n, u]) => `${n} ${u}`).join(", ")} (wrangler's proxy bypassed)`);
+        urlOf = (s) => (s.peer ? direct[s.peer] : direct.ours);
+      }
       const measureWithCpu = async (s, p, connections, duration) => {
         const before = await groupCpuMs(pgidOf(s));
         const r = await measure(s, p, connections, duration);
