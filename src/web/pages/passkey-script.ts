@@ -16,7 +16,11 @@
  * redirect like the password form's.
  *
  * One request at a time: the button aborts the conditional request and waits until it has
- * settled before it asks for options and calls get() again. The transaction keeps one
+ * settled before it asks for options and calls get() again. The conditional request starts
+ * only while nothing else has: the browser answers isConditionalMediationAvailable() later,
+ * and a user who pressed the button before that must keep the modal request (starting the
+ * conditional one would abort it, and with several passkeys a conditional request waits for a
+ * choice in the username field that this user is not making). The transaction keeps one
  * challenge, the latest asked for, so overlapping options requests could keep the aborted
  * request's challenge, and a browser may refuse a second get() while one is still pending.
  *
@@ -35,7 +39,7 @@ if(sf){var sb=document.getElementById("passkey-button"),ctl=null,prev=Promise.re
 function signIn(mediation){if(ctl)ctl.abort();var c=new AbortController();ctl=c;
 var run=prev.catch(function(){}).then(function(){if(c.signal.aborted)throw new DOMException("aborted","AbortError");return options(sf);}).then(function(o){var pk={challenge:buf(o.challenge),allowCredentials:ids(o.allowCredentials),userVerification:o.userVerification};if(o.rpId)pk.rpId=o.rpId;if(o.timeout)pk.timeout=o.timeout;var q={publicKey:pk,signal:c.signal};if(mediation)q.mediation=mediation;return navigator.credentials.get(q);}).then(function(k){if(!k)return;var r=k.response,j={id:k.id,rawId:b64u(k.rawId),type:k.type,clientExtensionResults:k.getClientExtensionResults(),response:{clientDataJSON:b64u(r.clientDataJSON),authenticatorData:b64u(r.authenticatorData),signature:b64u(r.signature)}};if(r.userHandle)j.response.userHandle=b64u(r.userHandle);if(k.authenticatorAttachment)j.authenticatorAttachment=k.authenticatorAttachment;sf.elements.namedItem("assertion").value=JSON.stringify(j);sf.submit();});prev=run;return run;}
 sb.hidden=false;sb.addEventListener("click",function(){signIn(null).catch(function(e){if(!e||e.name!=="AbortError")fail(sf,"The passkey could not be used. Try again or sign in with your password.");});});
-if(sf.getAttribute("data-conditional")!=="off"&&PublicKeyCredential.isConditionalMediationAvailable)PublicKeyCredential.isConditionalMediationAvailable().then(function(ok){if(ok)signIn("conditional").catch(function(){});});}
+if(sf.getAttribute("data-conditional")!=="off"&&PublicKeyCredential.isConditionalMediationAvailable)PublicKeyCredential.isConditionalMediationAvailable().then(function(ok){if(ok&&!ctl)signIn("conditional").catch(function(){});});}
 var rf=document.getElementById("passkey-register-form");
 if(rf){var rb=document.getElementById("passkey-create");rb.hidden=false;rb.addEventListener("click",function(){rb.disabled=true;
 options(rf).then(function(o){var pk={challenge:buf(o.challenge),rp:o.rp,user:{id:buf(o.user.id),name:o.user.name,displayName:o.user.displayName},pubKeyCredParams:o.pubKeyCredParams,excludeCredentials:ids(o.excludeCredentials),authenticatorSelection:o.authenticatorSelection,attestation:o.attestation||"none"};if(o.timeout)pk.timeout=o.timeout;return navigator.credentials.create({publicKey:pk});}).then(function(k){var r=k.response,j={id:k.id,rawId:b64u(k.rawId),type:k.type,clientExtensionResults:k.getClientExtensionResults(),response:{clientDataJSON:b64u(r.clientDataJSON),attestationObject:b64u(r.attestationObject),transports:r.getTransports?r.getTransports():[]}};if(k.authenticatorAttachment)j.authenticatorAttachment=k.authenticatorAttachment;rf.elements.namedItem("credential").value=JSON.stringify(j);rf.submit();}).catch(function(){rb.disabled=false;fail(rf,"The passkey could not be created. Try again, or choose Not now.");});});}
