@@ -12,22 +12,7 @@
 // is the one whose `GET /ping` answers `{"ok":true}` (every Worker in the benchmark has that
 // bare route). Linux only; elsewhere, or when nothing answers, null.
 import { readFile, readdir, readlink } from "node:fs/promises";
-
-async function groupWorkerdPids(pgid) {
-  const out = [];
-  for (const pid of (await readdir("/proc")).filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const pgrp = Number(stat.slice(close + 2).split(" ")[2]);
-      if (pgrp === pgid && comm === "workerd") out.push(pid);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
+import { groupProcesses } from "./process-cpu.mjs";
 
 async function socketInodes(pid) {
   const inodes = new Set();
@@ -63,7 +48,7 @@ export async function directUrl(pgid, outerUrl) {
   try {
     const byInode = await listeningPorts();
     ports = [];
-    for (const pid of await groupWorkerdPids(pgid)) {
+    for (const { pid } of ((await groupProcesses(pgid)) ?? []).filter((p) => p.comm === "workerd")) {
       const inodes = await socketInodes(pid);
       const mine = [...inodes].map((i) => byInode.get(i)).filter((p) => p !== undefined);
       if (mine.includes(outerPort)) continue; // the proxy's workerd

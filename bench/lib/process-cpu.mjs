@@ -24,11 +24,11 @@ function statFields(text) {
 }
 
 /**
- * CPU milliseconds used so far by the processes of process group `pgid`: { total, workerd,
- * other }, or null where /proc is not there. rest[2] is pgrp, rest[11] utime, rest[12] stime
- * (fields 5, 14 and 15 of proc(5), counted from the pid as field 1).
+ * The processes of process group `pgid`: [{ pid, comm, cpuMs }] (cpuMs: utime + stime so far),
+ * or null where /proc is not there. rest[2] is pgrp, rest[11] utime, rest[12] stime (fields 5,
+ * 14 and 15 of proc(5), counted from the pid as field 1).
  */
-export async function groupCpuMs(pgid) {
+export async function groupProcesses(pgid) {
   if (!pgid) return null;
   let pids;
   try {
@@ -36,22 +36,30 @@ export async function groupCpuMs(pgid) {
   } catch {
     return null;
   }
-  const out = { total: 0, workerd: 0, other: 0 };
-  await Promise.all(
+  const found = await Promise.all(
     pids.map(async (pid) => {
-      let f;
       try {
-        f = statFields(await readFile(`/proc/${pid}/stat`, "utf8"));
+        const f = statFields(await readFile(`/proc/${pid}/stat`, "utf8"));
+        if (!f || Number(f.rest[2]) !== pgid) return null;
+        return { pid, comm: f.comm, cpuMs: (Number(f.rest[11]) + Number(f.rest[12])) * TICK_MS };
       } catch {
-        return; // exited meanwhile
+        return null; // exited meanwhile
       }
-      if (!f || Number(f.rest[2]) !== pgid) return;
-      const ms = (Number(f.rest[11]) + Number(f.rest[12])) * TICK_MS;
-      out.total += ms;
-      if (f.comm === "workerd") out.workerd += ms;
-      else out.other += ms;
     }),
   );
+  return found.filter(Boolean);
+}
+
+/** CPU milliseconds used so far by the processes of process group `pgid`: { total, workerd, other }, or null. */
+export async function groupCpuMs(pgid) {
+  const procs = await groupProcesses(pgid);
+  if (!procs) return null;
+  const out = { total: 0, workerd: 0, other: 0 };
+  for (const p of procs) {
+    out.total += p.cpuMs;
+    if (p.comm === "workerd") out.workerd += p.cpuMs;
+    else out.other += p.cpuMs;
+  }
   return out;
 }
 
