@@ -145,14 +145,27 @@ describe("passkeys in the hosted login (Chromium's virtual authenticator)", () =
     expect(new Set(creds.map((c) => c.userHandle)).size).toBe(2);
 
     // The button ("Sign in with a passkey"): the modal request, the conditional one aborted
-    // first (else it would answer as soon as presence is simulated).
+    // first (else it would answer as soon as presence is simulated). Chromium's virtual
+    // authenticator answers a waiting conditional request when presence is turned on, but not
+    // a modal request that reached it before: so presence must go on after the click has
+    // aborted the conditional request and before the modal request is made. The button's
+    // options request is held until then (seen under load: the modal request got to the
+    // authenticator first and never completed).
     await signOut();
     await presence(false);
     const again = await authorize();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const optionsUrl = /\/login\/passkey\/options$/;
+    await page.route(optionsUrl, async (route) => {
+      await held;
+      await route.continue();
+    });
     await page.getByRole("button", { name: "Sign in with a passkey", exact: true }).click();
-    // The modal request waits for the user; presence given, the authenticator answers it.
     await presence(true);
+    release();
     const claims = await again.finish();
+    await page.unroute(optionsUrl);
     expect(claims.amr).toEqual(["fido", "mfa"]);
     expect([w.demo.user.uid, w.demo.admin.uid]).toContain(claims.sub);
   });
