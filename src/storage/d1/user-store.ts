@@ -35,30 +35,21 @@ export function D1UserStore(d1: D1Database): UserStore {
   // The reads of every login, refresh, verification and federated sign-in, built once per store (drizzle's query
   // building was a millisecond of a passkey sign-in's CPU: docs/benchmarks.md "CPU per route").
   // Only over a plain binding: a prepared statement keeps the handle it was prepared on.
-  const byUidQuery = db
-    .select()
-    .from(users)
-    .where(and(eq(users.tenantId, sql.placeholder("tenantId")), eq(users.uid, sql.placeholder("uid"))))
-    .prepare();
-  const byUsernameQuery = db
-    .select()
-    .from(users)
-    .where(and(eq(users.communityId, sql.placeholder("communityId")), eq(users.username, sql.placeholder("username"))))
-    .prepare();
-  const byEmailQuery = db
-    .select()
-    .from(users)
-    .where(and(eq(users.tenantId, sql.placeholder("tenantId")), eq(users.email, sql.placeholder("email"))))
-    .prepare();
-  const byExternalSubjectQuery = db
-    .select()
-    .from(users)
-    .where(and(eq(users.tenantId, sql.placeholder("tenantId")), eq(users.externalSubject, sql.placeholder("subject"))))
-    .prepare();
+  // One shape: a user by a scope column (tenant or community) and one more column.
+  const userBy = (scope: typeof users.tenantId | typeof users.communityId, column: typeof users.uid | typeof users.username | typeof users.email | typeof users.externalSubject) =>
+    db
+      .select()
+      .from(users)
+      .where(and(eq(scope, sql.placeholder("scope")), eq(column, sql.placeholder("value"))))
+      .prepare();
+  const byUidQuery = userBy(users.tenantId, users.uid);
+  const byUsernameQuery = userBy(users.communityId, users.username);
+  const byEmailQuery = userBy(users.tenantId, users.email);
+  const byExternalSubjectQuery = userBy(users.tenantId, users.externalSubject);
   return {
-    byUid: (tenantId, uid) => one(byUidQuery.get({ tenantId, uid })),
+    byUid: (tenantId, uid) => one(byUidQuery.get({ scope: tenantId, value: uid })),
     byId: (tenantId, id) => one(db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id))).get()),
-    byUsername: (communityId, username) => one(byUsernameQuery.get({ communityId, username: username.toLowerCase() })),
+    byUsername: (communityId, username) => one(byUsernameQuery.get({ scope: communityId, value: username.toLowerCase() })),
     async byUsernameInTenant(tenantId, username) {
       const rows = await db
         .select()
@@ -68,10 +59,10 @@ export function D1UserStore(d1: D1Database): UserStore {
       return rows.map(toUser);
     },
     async byEmail(tenantId, email) {
-      const rows = await byEmailQuery.all({ tenantId, email: email.toLowerCase() });
+      const rows = await byEmailQuery.all({ scope: tenantId, value: email.toLowerCase() });
       return rows.map(toUser);
     },
-    byExternalSubject: (tenantId, subject) => one(byExternalSubjectQuery.get({ tenantId, subject })),
+    byExternalSubject: (tenantId, subject) => one(byExternalSubjectQuery.get({ scope: tenantId, value: subject })),
     async children(tenantId, parentUserId) {
       const rows = await db
         .select()
