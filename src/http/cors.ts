@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Scope } from "../core/context";
 import type { CorsSettings } from "../core/tenants/settings";
 import { resolveTenantByHost } from "./tenant";
+import { setAnswerHeaders } from "./answer-headers";
 import type { AppEnv } from "./types";
 
 /**
@@ -44,10 +45,10 @@ async function scopeOfHost(c: Context<AppEnv>): Promise<Scope | null> {
   return scope;
 }
 
-function addVary(headers: Headers): void {
-  const vary = headers.get("vary");
-  if (!vary) headers.set("vary", "Origin");
-  else if (!vary.split(",").some((v) => v.trim().toLowerCase() === "origin" || v.trim() === "*")) headers.set("vary", `${vary}, Origin`);
+/** A Vary value that names Origin: `vary` as it is when it already does (or is `*`). */
+function withOrigin(vary: string | null): string {
+  if (!vary) return "Origin";
+  return vary.split(",").some((v) => v.trim().toLowerCase() === "origin" || v.trim() === "*") ? vary : `${vary}, Origin`;
 }
 
 function preflight(c: Context<AppEnv>, cors: CorsSettings | null, origin: string): Response {
@@ -83,16 +84,12 @@ export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
   const scope = (c.get("scope") as Scope | undefined) ?? (await scopeOfHost(c));
   const cors = scope ? allowed(scope.settings.cors, origin) : null;
   if (!cors) return;
-  let headers = c.res.headers;
-  try {
-    headers.set("access-control-allow-origin", origin);
-  } catch {
-    // Immutable headers (a response passed through from fetch): copy it once.
-    c.res = new Response(c.res.body, c.res);
-    headers = c.res.headers;
-    headers.set("access-control-allow-origin", origin);
-  }
-  addVary(headers);
-  headers.set("access-control-expose-headers", EXPOSE_HEADERS);
-  if (cors.allowCredentials) headers.set("access-control-allow-credentials", "true");
+  // In place (a response passed through from fetch is copied once): http/answer-headers.ts.
+  const entries: [string, string][] = [
+    ["access-control-allow-origin", origin],
+    ["vary", withOrigin(c.res.headers.get("vary"))],
+    ["access-control-expose-headers", EXPOSE_HEADERS],
+  ];
+  if (cors.allowCredentials) entries.push(["access-control-allow-credentials", "true"]);
+  setAnswerHeaders(c, entries);
 };
